@@ -1,0 +1,53 @@
+/* arena.c - bump allocator (see arena.h for why). */
+#include "lang/arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dn_arena_block {
+  dn_arena_block *next;
+  size_t used, size;
+  _Alignas(16) unsigned char data[];
+};
+
+enum { DN_ARENA_BLOCK = 64 * 1024 };
+
+void dn_arena_init(dn_arena *a) { a->head = NULL; }
+
+void dn_arena_free(dn_arena *a) {
+  dn_arena_block *b = a->head;
+  while (b) {
+    dn_arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+}
+
+void *dn_arena_alloc(dn_arena *a, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  dn_arena_block *b = a->head;
+  if (!b || b->size - b->used < size) {
+    size_t cap = size > DN_ARENA_BLOCK ? size : DN_ARENA_BLOCK;
+    b = malloc(sizeof *b + cap);
+    if (!b) return NULL;
+    b->next = a->head;
+    b->used = 0;
+    b->size = cap;
+    a->head = b;
+  }
+  void *p = b->data + b->used;
+  b->used += size;
+  memset(p, 0, size);
+  return p;
+}
+
+char *dn_arena_strndup(dn_arena *a, const char *s, size_t n) {
+  char *p = dn_arena_alloc(a, n + 1);
+  if (!p) return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *dn_arena_strdup(dn_arena *a, const char *s) { return dn_arena_strndup(a, s, strlen(s)); }

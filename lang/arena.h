@@ -1,0 +1,23 @@
+/* arena.h - bump allocation for everything that lives as long as a parse.
+ *
+ * The AST, its strings and the checker's annotations are freed together,
+ * so one arena replaces thousands of free() calls and makes error paths
+ * in the parser leak-free by construction. */
+#ifndef DN_ARENA_H
+#define DN_ARENA_H
+
+#include <stddef.h>
+
+typedef struct dn_arena_block dn_arena_block;
+typedef struct dn_arena {
+  dn_arena_block *head;
+} dn_arena;
+
+void dn_arena_init(dn_arena *a);
+void dn_arena_free(dn_arena *a);
+/* Zeroed memory, 16-byte aligned; NULL on out of memory. */
+void *dn_arena_alloc(dn_arena *a, size_t size);
+char *dn_arena_strndup(dn_arena *a, const char *s, size_t n);
+char *dn_arena_strdup(dn_arena *a, const char *s);
+
+#endif

@@ -1,0 +1,78 @@
+/* engine.h - a run: the semantics of LANGUAGE.md s.5.
+ *
+ * For each customer in id order (streamed from the ledger), computes the
+ * segment, escalation steps with catch-up, events, rules, tones,
+ * consolidation, caps and schedule, and hands each resulting action to a
+ * sink in the output order of LEDGER.md (customer id, scheduled_at, key).
+ * The engine never writes to the ledger; outbox.c does, from the sink. */
+#ifndef DN_ENGINE_H
+#define DN_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lang/diag.h"
+#include "lang/program.h"
+#include "runtime/facts.h"
+#include "runtime/ledger.h"
+#include "stdlib/status.h"
+
+typedef enum dn_action_status {
+  DN_STATUS_SCHEDULED, DN_STATUS_SKIPPED, DN_STATUS_DEFERRED
+} dn_action_status;
+
+/* One action record (LEDGER.md "The action record"). Strings are owned by
+ * the engine and valid only during the sink call. */
+typedef struct dn_action_rec {
+  char key[33];              /* 128-bit hash of the idempotency key, hex */
+  const char *customer;
+  const char **invoices; int ninvoices;
+  dn_action_kind kind;
+  const char *tone;          /* NULL for non-contacts without a tone */
+  const char *template_name; /* NULL for non-contacts */
+  char scheduled_at[32];     /* RFC 3339 with offset */
+  const char *rule;          /* escalation, rule name, or "on EVENT" */
+  const char *step;          /* "15d", "3bd", "-3d", event id, or NULL */
+  bool has_priority;
+  double priority;           /* in policy currency units when money */
+  const char *assignee;      /* NULL when none */
+  dn_action_status status;
+  const char *reason;
+  const char *text;          /* task text / escalate target, or NULL */
+  dn_date as_of;
+} dn_action_rec;
+
+typedef dn_status (*dn_action_sink)(void *ctx, const dn_action_rec *a);
+
+/* What explain prints: one line per decision (segment chosen, step taken
+ * or not and why, guard values, caps). */
+typedef void (*dn_explain_sink)(void *ctx, const char *customer, const char *invoice,
+                                const char *line);
+
+typedef struct dn_run_options {
+  dn_date as_of;
+  const char *only_customer;  /* explain / decide one customer, or NULL */
+  const char *only_invoice;   /* explain one invoice, or NULL */
+  dn_explain_sink explain; void *explain_ctx;
+} dn_run_options;
+
+typedef struct dn_run_stats {
+  int64_t customers, invoices, actions, errors;
+} dn_run_stats;
+
+/* Runs `p` against ledger `l`. Per-invoice and per-customer data errors
+ * (a missing fx rate) are appended to diags and counted in stats->errors;
+ * they do not stop the run. A failing sink or a ledger error does. */
+dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
+                        dn_action_sink sink, void *sink_ctx, dn_run_stats *stats,
+                        dn_diags *diags);
+
+/* Runs `p` for one customer whose facts are already in memory (the
+ * decide path, policy tests): same semantics, no ledger. */
+dn_status dn_engine_run_customer(const dn_program *p, dn_customer_facts *c,
+                                 const dn_run_options *o, dn_action_sink sink,
+                                 void *sink_ctx, dn_diags *diags);
+
+const char *dn_action_status_name(dn_action_status s);
+
+#endif

@@ -1,0 +1,65 @@
+/* facts.h - what the policy can see about one customer as of date D.
+ *
+ * Built by the ledger reader (runtime/facts.c) one customer at a time, so
+ * memory stays flat however many customers the ledger holds; read by the
+ * VM through dn_fact_get and by the engine for events, history and caps.
+ * All strings are owned by the dn_customer_facts' arena and die with it.
+ * Money fields named *_p are in the policy currency; the others are in the
+ * invoice's own currency. */
+#ifndef DN_FACTS_H
+#define DN_FACTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lang/arena.h"
+#include "lang/ast.h"
+#include "runtime/value.h"
+#include "stdlib/date.h"
+#include "stdlib/money.h"
+
+typedef struct dn_invoice_facts {
+  const char *id, *number;
+  uint16_t currency;
+  dn_date issue_date, due_date, last_payment_date; /* NONE when no payment */
+  int64_t amount, balance, paid;       /* minor units, invoice currency */
+  dn_money amount_p, balance_p, paid_p;/* converted to the policy currency */
+  int32_t days_past_due;
+  bool open, disputed, promise_active;
+  bool fx_missing;                     /* no rate: the invoice is skipped */
+} dn_invoice_facts;
+
+/* An event dated D (LANGUAGE.md s.5 step 4). `id` is the ledger row id
+ * that makes the event unique (payment id, dispute id, promise id, invoice
+ * id), used in the action key so each event fires once. */
+typedef struct dn_event_fact {
+  dn_event_kind kind;
+  const char *id;
+  int32_t invoice;   /* index into invoices, or -1 when about the customer */
+} dn_event_fact;
+
+/* A row of the customer's action history (the outbox) dated <= D. */
+typedef struct dn_history_fact {
+  const char *key, *rule, *step, *kind, *tone, *status;
+  const char *invoice_ids;  /* JSON array text as stored */
+  dn_date as_of;
+} dn_history_fact;
+
+typedef struct dn_customer_facts {
+  dn_arena arena;
+  const char *id, *name, *tier, *country, *timezone, *language, *attrs_json;
+  dn_money credit_limit_p;
+  double risk_score;
+  dn_money total_open_p, total_overdue_p;
+  int32_t open_invoices, overdue_invoices, oldest_days_past_due;
+  double avg_days_late, on_time_ratio;
+  bool promise_active;
+  dn_date last_contact_date;
+  const char *last_tone;   /* tone name of the latest contact, or NULL */
+  const char *segment;     /* set by the engine after segmentation */
+  dn_invoice_facts *invoices; int32_t ninvoices;
+  dn_event_fact *events; int32_t nevents;
+  dn_history_fact *history; int32_t nhistory;
+} dn_customer_facts;
+
+#endif

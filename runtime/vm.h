@@ -1,0 +1,40 @@
+/* vm.h - the expression VM.
+ *
+ * Evaluates one chunk of a verified program against one customer's facts
+ * (and, for invoice-scope chunks, one invoice). Because the verifier has
+ * proved stack depth, operand types, jump targets and indices, the loop
+ * does no such checks; it only reports what data can still make fail at
+ * run time (a missing fx rate, overflow, division by zero).
+ *
+ * A dn_vm holds no global state: one per thread, reusable across
+ * customers. Let values are memoised per customer (and per invoice for
+ * invoice-scope lets). */
+#ifndef DN_VM_H
+#define DN_VM_H
+
+#include "lang/program.h"
+#include "runtime/facts.h"
+#include "runtime/value.h"
+#include "stdlib/calendar.h"
+#include "stdlib/status.h"
+
+typedef struct dn_vm dn_vm;
+
+typedef struct dn_vm_env {
+  const dn_program *program;
+  const dn_calendar *calendar;   /* policy calendar, for business-day builtins */
+  dn_date as_of;
+  void *const *extern_fns;       /* resolved extern functions, or NULL */
+} dn_vm_env;
+
+dn_vm *dn_vm_new(const dn_vm_env *env);
+void dn_vm_free(dn_vm *vm);
+/* Starts a new customer: forgets memoised lets. `ladder` is the index of
+ * the customer's tone ladder (for TONE values); -1 before segmentation. */
+void dn_vm_begin_customer(dn_vm *vm, const dn_customer_facts *c, int ladder);
+/* Evaluates chunk `chunk` with invoice `invoice` (-1 for customer scope).
+ * On failure returns DN_ERR_INPUT and writes a one-line reason to err. */
+dn_status dn_vm_eval(dn_vm *vm, int32_t chunk, int32_t invoice, dn_value *out,
+                     char *err, size_t errlen);
+
+#endif
