@@ -25,6 +25,13 @@ typedef struct dn_vm_env {
   const dn_calendar *calendar;   /* policy calendar, for business-day builtins */
   dn_date as_of;
   void *const *extern_fns;       /* resolved extern functions, or NULL */
+  /* Converts money into another currency at the run date's rate (the
+   * ledger's fx_rates). Used when an expression mixes a literal in one
+   * currency with ledger money, which arrives in the policy currency.
+   * NULL: mixing currencies is a run-time error. Returns false when no
+   * rate exists (the VM then reports E0501 for that invoice). */
+  bool (*convert)(void *ctx, dn_money in, uint16_t to, dn_money *out);
+  void *convert_ctx;
 } dn_vm_env;
 
 dn_vm *dn_vm_new(const dn_vm_env *env);
