@@ -47,13 +47,19 @@ typedef struct dn_diags {
   dn_diag *items;
   size_t count, cap;
   size_t errors, warnings;
+  /* Out of memory: some diagnostics were lost (the counts still include
+   * them). dn_diag_add then returns &scratch, which belongs to this list
+   * alone, so callers may still attach a hint or note without a check. */
+  bool failed;
+  dn_diag scratch;
 } dn_diags;
 
 void dn_diags_init(dn_diags *d, const char *filename, const char *source, size_t len);
 void dn_diags_free(dn_diags *d);
 /* Appends a diagnostic with a printf-style message; returns it so the
  * caller can add a hint or note. Never fails visibly: on OOM it keeps the
- * count (so the run still fails) and returns a static placeholder. */
+ * count (so the run still fails), sets `failed` and returns the list's
+ * own scratch record (never NULL, never shared between lists). */
 dn_diag *dn_diag_add(dn_diags *d, dn_diag_code code, dn_span span, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A diagnostic about another file than the policy (a CSV row, a ledger,

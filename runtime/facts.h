@@ -60,6 +60,10 @@ typedef struct dn_customer_facts {
   dn_invoice_facts *invoices; int32_t ninvoices;
   dn_event_fact *events; int32_t nevents;
   dn_history_fact *history; int32_t nhistory;
+  /* No fx rate for the credit limit's currency: the engine reports E0501
+   * and skips the customer (never a silent guess). */
+  bool fx_missing;
+  const char *fx_from; /* the currency code lacking a rate, when fx_missing */
 } dn_customer_facts;
 
 #endif

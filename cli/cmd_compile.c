@@ -1,0 +1,125 @@
+/* cmd_compile.c - `dunlin compile FILE -o OUT.dbc` and `dunlin disasm`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "lang/bcfile.h"
+#include "lang/disasm.h"
+#include "runtime/verify.h"
+
+static const char compile_help[] =
+    "usage: dunlin compile FILE.dun -o OUT.dbc\n\n"
+    "Checks and compiles a policy to bytecode. The file carries the policy's name,\n"
+    "version and a hash of its source; `dunlin run` verifies it before running it.\n";
+
+static const char disasm_help[] =
+    "usage: dunlin disasm FILE.dbc|FILE.dun\n\n"
+    "Prints a compiled policy: its settings and tables, then each expression's\n"
+    "bytecode as `addr opcode operands comment`.\n";
+
+/* Writes through a temporary file and rename(), so a failed write never
+ * leaves a truncated .dbc where a good one stood. */
+static int write_atomically(const char *path, const uint8_t *buf, size_t len) {
+  size_t n = strlen(path) + 16;
+  char *tmp = malloc(n);
+  if (!tmp) return 3;
+  snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  int ok = f && fwrite(buf, 1, len, f) == len;
+  if (f && fclose(f) != 0) ok = 0;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    fprintf(stderr, "%s: error[E0505]: cannot write: %s\n", path, strerror(errno));
+    remove(tmp);
+  }
+  free(tmp);
+  return ok ? 0 : 1;
+}
+
+int dn_cmd_compile(int argc, char **argv) {
+  const char *output = NULL, *pos[1];
+  int npos;
+  bool help = false;
+  dn_opt opts[] = {{"output", &output, NULL}};
+  if (dn_args_parse("compile", argc, argv, opts, 1, pos, 1, &npos, &help) != DN_OK) return 2;
+  if (help) {
+    dn_cli_help(compile_help);
+    return 0;
+  }
+  if (npos != 1 || !output) {
+    fprintf(stderr, "dunlin compile: expected FILE.dun -o OUT.dbc (see dunlin compile --help)\n");
+    return 2;
+  }
+  dn_program *p;
+  dn_status st = dn_cli_load_policy(pos[0], &p);
+  if (st != DN_OK) return st;
+  dn_diags diags;
+  dn_diags_init(&diags, output, NULL, 0);
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  st = dn_bc_write(p, &buf, &len, &diags);
+  int rc = st == DN_OK ? write_atomically(output, buf, len) : (int)st;
+  dn_cli_print_diags(&diags);
+  dn_diags_free(&diags);
+  free(buf);
+  dn_program_free(p);
+  return rc;
+}
+
+/* A bytecode file that fails verification is still listed (after the
+ * verifier's complaints), since a listing is how people find out what is
+ * wrong with it; only a structurally unreadable file stops here. */
+static int disasm_file(const char *path) {
+  dn_diags diags;
+  dn_diags_init(&diags, path, NULL, 0);
+  char *buf;
+  size_t len;
+  if (dn_cli_read_file(path, &buf, &len, &diags) != DN_OK) {
+    dn_cli_print_diags(&diags);
+    dn_diags_free(&diags);
+    return 1;
+  }
+  if (!dn_bc_is_bytecode((const uint8_t *)buf, len)) {
+    free(buf);
+    dn_diags_free(&diags);
+    dn_program *p;
+    dn_status st = dn_cli_load_policy(path, &p);
+    if (st != DN_OK) return st;
+    dn_disasm(p, stdout);
+    dn_program_free(p);
+    return 0;
+  }
+  dn_program *p = NULL;
+  dn_status st = dn_bc_read(path, (const uint8_t *)buf, len, &p, &diags);
+  int rc = st == DN_OK ? 0 : 1;
+  if (st == DN_OK) {
+    if (dn_verify(p, path, &diags) != DN_OK) rc = 1;
+    dn_disasm(p, stdout);
+  }
+  dn_cli_print_diags(&diags);
+  dn_diags_free(&diags);
+  if (p) dn_program_free(p);
+  free(buf);
+  return rc;
+}
+
+int dn_cmd_disasm(int argc, char **argv) {
+  const char *pos[1];
+  int npos;
+  bool help = false;
+  if (dn_args_parse("disasm", argc, argv, NULL, 0, pos, 1, &npos, &help) != DN_OK) return 2;
+  if (help) {
+    dn_cli_help(disasm_help);
+    return 0;
+  }
+  if (npos != 1) {
+    fprintf(stderr, "dunlin disasm: expected one FILE.dbc (see dunlin disasm --help)\n");
+    return 2;
+  }
+  return disasm_file(pos[0]);
+}

@@ -1,0 +1,13 @@
+/* commands.h - one entry point per subcommand; argv excludes the
+ * subcommand's own name. Each returns the process exit status. */
+#ifndef DN_CLI_COMMANDS_H
+#define DN_CLI_COMMANDS_H
+
+int dn_cmd_check(int argc, char **argv);
+int dn_cmd_compile(int argc, char **argv);
+int dn_cmd_disasm(int argc, char **argv);
+int dn_cmd_ledger(int argc, char **argv);
+int dn_cmd_run(int argc, char **argv);
+int dn_cmd_explain(int argc, char **argv);
+
+#endif

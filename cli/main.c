@@ -1,0 +1,50 @@
+/* main.c - the dunlin command: dispatch to a subcommand (CLI.md).
+ *
+ * Exit status: 0 success, 1 the input is wrong, 2 usage, 3 internal. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct dn_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} dn_command;
+
+static const dn_command commands[] = {
+    {"check", dn_cmd_check, "parse and type-check policies; print diagnostics"},
+    {"compile", dn_cmd_compile, "compile a policy to bytecode (.dbc)"},
+    {"disasm", dn_cmd_disasm, "list a bytecode file"},
+    {"ledger", dn_cmd_ledger, "create a ledger, import CSV, make demo data"},
+    {"run", dn_cmd_run, "evaluate a policy against a ledger as of a date"},
+    {"explain", dn_cmd_explain, "why each action was or was not emitted"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: dunlin COMMAND [ARGS...]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n`dunlin COMMAND --help` describes a command. Exit status: 0 ok, 1 input is wrong,\n"
+               "2 usage error, 3 internal error.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("dunlin 0.1.0\n");
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+  fprintf(stderr, "dunlin: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

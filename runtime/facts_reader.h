@@ -1,0 +1,53 @@
+/* facts_reader.h - the streaming reader of runtime/facts.c.
+ *
+ * Yields the ledger's customers in id order, each as a filled
+ * dn_customer_facts as of D, by merging a handful of statements that are
+ * all ordered by customer id (a merge join), so a run reads the ledger
+ * once and memory follows the largest customer, not the ledger.
+ * The reader also owns the run's fx cache (used by the VM for literals in
+ * other currencies) and loads ledger holidays into a calendar. */
+#ifndef DN_FACTS_READER_H
+#define DN_FACTS_READER_H
+
+#include <stdbool.h>
+
+#include "lang/diag.h"
+#include "lang/program.h"
+#include "runtime/facts.h"
+#include "runtime/ledger.h"
+#include "stdlib/calendar.h"
+#include "stdlib/status.h"
+
+typedef struct dn_facts_reader dn_facts_reader;
+
+/* Prepares the statements. only_customer (may be NULL) restricts the
+ * stream to one customer. Ledger errors are E0502 naming the ledger. */
+dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
+                               const char *only_customer, dn_facts_reader **out,
+                               dn_diags *diags);
+void dn_facts_reader_close(dn_facts_reader *r);
+
+/* Fills *c with the next customer (its arena is reset first; c must have
+ * been set up with dn_customer_facts_init). *got is false at the end.
+ * The invoice, event and history arrays belong to the reader and stay
+ * valid until the next call. */
+dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,
+                               dn_diags *diags);
+
+/* Money conversion at the run date's rate (latest fx_rates row <= D, or
+ * the inverse pair), cached per run. false when no rate exists. */
+bool dn_facts_convert(dn_facts_reader *r, dn_money in, uint16_t to, dn_money *out);
+
+/* The customer owning an invoice (for `explain --invoice`); *found false
+ * when the invoice does not exist. The id is copied into buf. */
+dn_status dn_facts_invoice_customer(dn_ledger *l, const char *invoice, char *buf,
+                                    size_t buflen, bool *found, dn_diags *diags);
+
+/* Adds the ledger's holidays rows for calendar `name` to cal. */
+dn_status dn_facts_load_holidays(dn_ledger *l, const char *name, dn_calendar *cal,
+                                 dn_diags *diags);
+
+void dn_customer_facts_init(dn_customer_facts *c);
+void dn_customer_facts_free(dn_customer_facts *c);
+
+#endif

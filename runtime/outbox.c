@@ -1,0 +1,221 @@
+/* outbox.c - JSON lines, the people's table, and committing a run to the
+ * ledger's actions and runs tables (see outbox.h). */
+#include "runtime/outbox.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lang/bcfile.h"
+
+const char *dn_action_status_name(dn_action_status s);
+
+static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *invoice_array(const dn_action_rec *a) {
+  json_t *arr = json_array();
+  for (int i = 0; arr && i < a->ninvoices; i++) json_array_append_new(arr, json_string(a->invoices[i]));
+  return arr;
+}
+
+/* Builds the record in the key order of LEDGER.md. Tasks and escalations
+ * carry their text in an extra `text` field, the only way a worklist can
+ * show "review dispute" or the agency's name. */
+static json_t *action_json(const dn_action_rec *a, bool with_as_of) {
+  json_t *o = json_object();
+  if (!o) return NULL;
+  if (with_as_of) {
+    char d[11];
+    dn_date_format(a->as_of, d);
+    json_object_set_new(o, "as_of", json_string(d));
+  }
+  json_object_set_new(o, "key", json_string(a->key));
+  json_object_set_new(o, "customer", json_string(a->customer));
+  json_object_set_new(o, "invoices", invoice_array(a));
+  json_object_set_new(o, "kind", json_string(dn_action_kind_name(a->kind)));
+  json_object_set_new(o, "tone", opt_string(a->tone));
+  json_object_set_new(o, "template", opt_string(a->template_name));
+  json_object_set_new(o, "scheduled_at", json_string(a->scheduled_at));
+  json_object_set_new(o, "rule", opt_string(a->rule));
+  json_object_set_new(o, "step", opt_string(a->step));
+  json_object_set_new(o, "priority", a->has_priority ? json_real(a->priority) : json_null());
+  json_object_set_new(o, "assignee", opt_string(a->assignee));
+  json_object_set_new(o, "status", json_string(dn_action_status_name(a->status)));
+  json_object_set_new(o, "reason", opt_string(a->reason));
+  if (a->text) json_object_set_new(o, "text", json_string(a->text));
+  return o;
+}
+
+dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of) {
+  json_t *o = action_json(a, with_as_of);
+  if (!o) return DN_ERR_INTERNAL;
+  int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+  json_decref(o);
+  if (rc != 0 || fputc('\n', out) == EOF) return DN_ERR_INTERNAL;
+  return DN_OK;
+}
+
+void dn_table_begin(dn_table_writer *t, FILE *out) {
+  t->out = out;
+  t->rows = 0;
+  fprintf(out, "%-12s %-8s %-8s %-20s %-25s %-9s %-14s %s\n", "CUSTOMER", "KIND", "TONE", "TEMPLATE",
+          "SCHEDULED_AT", "STATUS", "RULE/STEP", "INVOICES");
+}
+
+dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a) {
+  char rule[64];
+  snprintf(rule, sizeof rule, "%s%s%s", a->rule ? a->rule : "", a->step ? "/" : "", a->step ? a->step : "");
+  fprintf(t->out, "%-12s %-8s %-8s %-20s %-25s %-9s %-14s ", a->customer, dn_action_kind_name(a->kind),
+          a->tone ? a->tone : "-", a->template_name ? a->template_name : (a->text ? a->text : "-"),
+          a->scheduled_at, dn_action_status_name(a->status), rule);
+  for (int i = 0; i < a->ninvoices; i++) fprintf(t->out, "%s%s", i ? "," : "", a->invoices[i]);
+  fputc('\n', t->out);
+  t->rows++;
+  return DN_OK;
+}
+
+void dn_table_end(dn_table_writer *t) { fprintf(t->out, "%ld action%s\n", t->rows, t->rows == 1 ? "" : "s"); }
+
+static dn_status db_error(dn_outbox *o, dn_diags *diags, const char *what) {
+  dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "%s: %s", what, sqlite3_errmsg(o->ledger->db));
+  return DN_ERR_INTERNAL;
+}
+
+static void utc_now(char *buf, size_t n) {
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static dn_status find_previous_run(dn_outbox *o, const char *hash, const char *date, dn_diags *diags) {
+  sqlite3_stmt *st;
+  const char *sql = "SELECT id FROM runs WHERE policy = ?1 AND policy_hash = ?2 AND as_of = ?3 LIMIT 1";
+  if (sqlite3_prepare_v2(o->ledger->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(o, diags, "runs");
+  sqlite3_bind_text(st, 1, o->program->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    o->already = true;
+    o->run_id = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? DN_OK : db_error(o, diags, "runs");
+}
+
+static dn_status insert_run(dn_outbox *o, const char *hash, const char *date, dn_diags *diags) {
+  sqlite3_stmt *st;
+  char now[32];
+  utc_now(now, sizeof now);
+  const char *sql = "INSERT INTO runs(policy, policy_hash, as_of, started_at) VALUES (?1, ?2, ?3, ?4)";
+  if (sqlite3_prepare_v2(o->ledger->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(o, diags, "runs");
+  sqlite3_bind_text(st, 1, o->program->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return db_error(o, diags, "insert run");
+  o->run_id = sqlite3_last_insert_rowid(o->ledger->db);
+  return DN_OK;
+}
+
+static const char *insert_action_sql =
+    "INSERT OR IGNORE INTO actions(key, run_id, as_of, policy, policy_version, rule, step, customer_id,"
+    " invoice_ids, kind, tone, template, scheduled_at, priority, assignee, status, reason)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+dn_status dn_outbox_begin(dn_outbox *o, dn_ledger *l, const dn_program *p, dn_date as_of, dn_diags *diags) {
+  memset(o, 0, sizeof *o);
+  o->ledger = l;
+  o->program = p;
+  o->as_of = as_of;
+  if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(o, diags, "begin");
+  char hash[17], date[11];
+  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)p->source_hash);
+  dn_date_format(as_of, date);
+  dn_status st = find_previous_run(o, hash, date, diags);
+  if (st == DN_OK && !o->already) st = insert_run(o, hash, date, diags);
+  if (st == DN_OK && sqlite3_prepare_v2(l->db, insert_action_sql, -1, (sqlite3_stmt **)&o->insert_stmt, NULL) != SQLITE_OK)
+    st = db_error(o, diags, "prepare");
+  if (st != DN_OK) sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+  return st;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s) {
+  if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, i);
+}
+
+dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
+  if (o->already) {
+    o->ignored++;
+    return DN_OK;
+  }
+  sqlite3_stmt *st = o->insert_stmt;
+  json_t *inv = invoice_array(a);
+  char *inv_text = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
+  json_decref(inv);
+  if (!inv_text) return DN_ERR_INTERNAL;
+  char date[11];
+  dn_date_format(o->as_of, date);
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, o->run_id);
+  sqlite3_bind_text(st, 3, date, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, o->program->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, o->program->version);
+  bind_opt(st, 6, a->rule);
+  bind_opt(st, 7, a->step);
+  sqlite3_bind_text(st, 8, a->customer, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 9, inv_text, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 10, dn_action_kind_name(a->kind), -1, SQLITE_STATIC);
+  bind_opt(st, 11, a->tone);
+  bind_opt(st, 12, a->template_name ? a->template_name : a->text);
+  sqlite3_bind_text(st, 13, a->scheduled_at, -1, SQLITE_STATIC);
+  if (a->has_priority) sqlite3_bind_double(st, 14, a->priority);
+  else sqlite3_bind_null(st, 14);
+  bind_opt(st, 15, a->assignee);
+  sqlite3_bind_text(st, 16, dn_action_status_name(a->status), -1, SQLITE_STATIC);
+  bind_opt(st, 17, a->reason);
+  int rc = sqlite3_step(st);
+  free(inv_text);
+  if (rc != SQLITE_DONE) return db_error(o, diags, "insert action");
+  if (sqlite3_changes(o->ledger->db) > 0) o->inserted++;
+  else o->ignored++;
+  return DN_OK;
+}
+
+static dn_status finish_run(dn_outbox *o, long errors, dn_diags *diags) {
+  sqlite3_stmt *st;
+  char now[32];
+  utc_now(now, sizeof now);
+  const char *sql = "UPDATE runs SET finished_at = ?1, emitted = ?2, errors = ?3 WHERE id = ?4";
+  if (sqlite3_prepare_v2(o->ledger->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(o, diags, "runs");
+  sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, o->inserted);
+  sqlite3_bind_int64(st, 3, errors);
+  sqlite3_bind_int64(st, 4, o->run_id);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? DN_OK : db_error(o, diags, "update run");
+}
+
+dn_status dn_outbox_end(dn_outbox *o, bool ok, long errors, dn_diags *diags) {
+  sqlite3_finalize(o->insert_stmt);
+  o->insert_stmt = NULL;
+  dn_status st = DN_OK;
+  if (ok && !o->already) st = finish_run(o, errors, diags);
+  if (ok && st == DN_OK) {
+    if (sqlite3_exec(o->ledger->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+      st = db_error(o, diags, "commit");
+      sqlite3_exec(o->ledger->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  } else {
+    sqlite3_exec(o->ledger->db, "ROLLBACK", NULL, NULL, NULL);
+  }
+  return st;
+}

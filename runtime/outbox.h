@@ -1,0 +1,49 @@
+/* outbox.h - where actions go: JSON lines, a table for people, or the
+ * ledger's actions table (the outbox) in one transaction per run.
+ *
+ * JSON lines are written through jansson with a fixed key order and
+ * compact separators, so output is byte-identical across runs. */
+#ifndef DN_OUTBOX_H
+#define DN_OUTBOX_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lang/program.h"
+#include "runtime/engine.h"
+#include "runtime/ledger.h"
+
+/* One action as one JSON line (LEDGER.md "The action record"); with_as_of
+ * adds the simulate field `as_of`. */
+dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of);
+
+/* A table for people: header, one row per action, a closing count. */
+typedef struct dn_table_writer {
+  FILE *out;
+  long rows;
+} dn_table_writer;
+void dn_table_begin(dn_table_writer *t, FILE *out);
+dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a);
+void dn_table_end(dn_table_writer *t);
+
+/* A committed run. dn_outbox_begin opens an IMMEDIATE transaction (so two
+ * commits of the same date serialise), refuses nothing, and tells through
+ * *already whether this policy revision already committed this date: then
+ * the caller still runs (to print) but nothing is written. */
+typedef struct dn_outbox {
+  dn_ledger *ledger;
+  const dn_program *program;
+  dn_date as_of;
+  long long run_id;
+  bool already;
+  long inserted, ignored;
+  void *insert_stmt; /* sqlite3_stmt */
+} dn_outbox;
+
+dn_status dn_outbox_begin(dn_outbox *o, dn_ledger *l, const dn_program *p, dn_date as_of,
+                          dn_diags *diags);
+dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags);
+/* Commits (ok == true) or rolls back everything of this run. */
+dn_status dn_outbox_end(dn_outbox *o, bool ok, long errors, dn_diags *diags);
+
+#endif
