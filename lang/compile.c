@@ -423,6 +423,7 @@ static void build_ladders(cc *c) {
   for (int i = 0; i < a->ndecls; i++)
     if (a->decls[i].kind == DN_D_TONES && &a->decls[i] != standard)
       add_decl_ladder(c, &a->decls[i]);
+  if (c->status != DN_OK) return;
   c->ladder_names = calloc(c->p->nladders + 1, sizeof *c->ladder_names);
   if (!c->ladder_names) { fail_oom(c); return; }
   for (uint32_t i = 0; i < c->p->nladders; i++)
