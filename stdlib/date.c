@@ -72,14 +72,14 @@ bool dn_date_parse(const char *s, size_t len, dn_date *out) {
 
 void dn_date_format(dn_date d, char *buf) {
   int y, m, day;
+  /* A missing date prints as nothing: callers show it as an empty cell. */
   if (d == DN_DATE_NONE) {
     buf[0] = '\0';
     return;
   }
   dn_date_to_ymd(d, &y, &m, &day);
-  /* Years outside 0..9999 cannot be written as YYYY; print them in full
-   * rather than truncate (the caller's buffer contract is 11 bytes, so
-   * clamp to what fits). */
+  /* A year outside 0..9999 has no YYYY form and a full date would not fit
+   * the 11-byte contract; the bare year is enough to spot the bad value. */
   if (y < 0 || y > 9999) {
     snprintf(buf, 11, "%d", y);
     return;
