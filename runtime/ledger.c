@@ -223,11 +223,15 @@ static dn_status open_checked(dn_ledger *l, dn_ledger_mode mode, dn_diags *diags
     st = configure_writer(l, diags);
     return st == DN_OK ? migrate(l, 0, diags) : st;
   }
+  /* Check before configuring, so a foreign file is not switched to WAL. */
   int64_t version = 0;
   st = check_version(l, mode, &version, diags);
+  if (st == DN_OK && version == DN_LEDGER_SCHEMA_VERSION) st = check_tables(l, diags);
   if (st == DN_OK && mode != DN_LEDGER_READ) st = configure_writer(l, diags);
-  if (st == DN_OK && version < DN_LEDGER_SCHEMA_VERSION) st = migrate(l, version, diags);
-  if (st == DN_OK) st = check_tables(l, diags);
+  if (st == DN_OK && version < DN_LEDGER_SCHEMA_VERSION) {
+    st = migrate(l, version, diags);
+    if (st == DN_OK) st = check_tables(l, diags);
+  }
   if (st == DN_OK && mode == DN_LEDGER_READ) exec(l->db, "PRAGMA query_only = ON");
   return st;
 }
