@@ -54,6 +54,9 @@ typedef struct dn_run_options {
   const char *only_customer;  /* explain / decide one customer, or NULL */
   const char *only_invoice;   /* explain one invoice, or NULL */
   dn_explain_sink explain; void *explain_ctx;
+  /* Resolved `extern fn` pointers, one per program->externs entry (the
+   * caller loads the allowed libraries), or NULL when there are none. */
+  void *const *extern_fns;
 } dn_run_options;
 
 typedef struct dn_run_stats {

@@ -38,7 +38,8 @@ typedef struct dn_event_fact {
   int32_t invoice;   /* index into invoices, or -1 when about the customer */
 } dn_event_fact;
 
-/* A row of the customer's action history (the outbox) dated <= D. */
+/* A row of the customer's action history (the outbox) of this policy dated
+ * before D (facts.c: re-running a date must reproduce its actions). */
 typedef struct dn_history_fact {
   const char *key, *rule, *step, *kind, *tone, *status;
   const char *invoice_ids;  /* JSON array text as stored */

@@ -1,0 +1,1165 @@
+/* engine.c - the run semantics of LANGUAGE.md s.5, one customer at a time.
+ *
+ * Owns segmentation, escalation steps with catch-up, event and condition
+ * rules, tones, consolidation, contact caps, scheduling, action keys and
+ * explain. Facts come from runtime/facts.c, expressions are evaluated by
+ * runtime/vm.c; the engine never writes the ledger.
+ *
+ * Choices where the spec leaves room (also in the project docs):
+ * - A step is "emitted" for an invoice when the history holds a row of that
+ *   escalation and step label listing the invoice with status scheduled,
+ *   skipped or sent; a deferred row does not count, so a deferred step is
+ *   reconsidered on the next run.
+ * - Caught-up steps give one `skipped` record per step and invoice, of the
+ *   step's first action, and only when the current step is emitted.
+ * - Consolidated records list their parts' rules and steps comma-separated,
+ *   in invoice order, when they differ ("15d,7d"); history is read back the
+ *   same way.
+ * - Caps admit contacts in order of priority (highest first; none lowest),
+ *   then firmer tone, then channel weight letter, call, email, sms, then
+ *   key: so the lowest priority is deferred first, and on a tie the least
+ *   formal channel. History contacts with status scheduled or sent count.
+ * - Keys hash policy | rule | step (or event id, or D for rules) | customer
+ *   | invoices | kind | text | status tag, where the tag is "skipped" or
+ *   "deferred" for those statuses and empty otherwise: a deferred row thus
+ *   never blocks the later scheduled one (the outbox inserts or ignores). */
+#include "runtime/engine.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/facts_reader.h"
+#include "runtime/vm.h"
+#include "stdlib/calendar.h"
+#include "stdlib/tz.h"
+
+#define VEC(T) struct { T *items; int32_t n, cap; }
+
+static bool vec_grow(void **items, int32_t *cap, int32_t need, size_t elem) {
+  if (need <= *cap) return true;
+  int32_t nc = *cap ? *cap : 16;
+  while (nc < need) nc *= 2;
+  void *p = realloc(*items, (size_t)nc * elem);
+  if (!p) return false;
+  *items = p;
+  *cap = nc;
+  return true;
+}
+
+#define VEC_PUSH(v) \
+  (vec_grow((void **)&(v).items, &(v).cap, (v).n + 1, sizeof *(v).items) \
+       ? memset(&(v).items[(v).n++], 0, sizeof *(v).items) : NULL)
+
+/* One action as a rule, step or event produced it, before consolidation. */
+typedef struct raw_act {
+  dn_action_kind kind;
+  int32_t tone;              /* rank on the customer's ladder; -1 non-contact */
+  const char *template_name; /* as written, or NULL */
+  const char *text;
+  bool has_priority;
+  double priority;
+  const char *assignee;
+  const char *rule, *step;   /* step NULL for condition rules */
+  const char *key_step;      /* step, or D for condition rules */
+  int32_t inv;               /* invoice index, -1 for the customer */
+  const char *reason;        /* "dunning step 15 days", "rule over_limit" */
+  const char *detail;        /* "I1 16 days past due", or NULL */
+  bool skipped, escalation;
+} raw_act;
+
+/* A history row's contribution: one (rule, step, invoice) triple. */
+typedef struct hist_part {
+  int32_t row;
+  const char *rule, *step;
+  const char *inv;           /* NULL: any invoice of invs */
+  const char **invs;
+  int32_t ninvs;
+} hist_part;
+
+typedef struct zone_ent {
+  char *name;
+  dn_zone *zone;             /* NULL when the name did not load */
+} zone_ent;
+
+typedef struct out_act {
+  dn_action_rec rec;
+  int32_t tone_rank;
+  bool contact;
+  const char *key_rule, *key_step, *inv_list;
+} out_act;
+
+typedef struct run_ctx {
+  const dn_program *p;
+  const dn_run_options *o;
+  dn_date as_of;
+  char as_of_text[11];
+  const char *ledger_name;
+  dn_vm *vm;
+  dn_calendar *cal;
+  dn_facts_reader *reader;
+  dn_diags *diags;
+  dn_run_stats *stats;
+  dn_action_sink sink;
+  void *sink_ctx;
+  dn_arena scratch;          /* reset per customer */
+  VEC(zone_ent) zones;
+  VEC(raw_act) raws;
+  VEC(hist_part) hparts;
+  VEC(out_act) outs;
+  VEC(const raw_act *) idx;
+  VEC(bool) inv_err;
+  VEC(char) sb;
+  /* per customer */
+  dn_customer_facts *c;
+  int32_t seg, ladder, shift;
+  bool cust_err;
+} run_ctx;
+
+static const char *str(const run_ctx *x, int32_t i) {
+  return i == DN_NONE ? NULL : x->p->strings[i];
+}
+
+/* A declaration's name: never absent in a verified program. */
+static const char *name_of(const run_ctx *x, int32_t i) {
+  return i == DN_NONE ? "?" : x->p->strings[i];
+}
+
+/* ---- small text helpers (scratch arena) ---------------------------------- */
+
+static const char *afmt(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *afmt(run_ctx *x, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return "";
+  char *s = dn_arena_alloc(&x->scratch, (size_t)n + 1);
+  if (!s) return "";
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+static void sb_reset(run_ctx *x) { x->sb.n = 0; }
+
+static void sb_add(run_ctx *x, const char *s) {
+  int32_t len = (int32_t)strlen(s);
+  if (!vec_grow((void **)&x->sb.items, &x->sb.cap, x->sb.n + len + 1, 1)) return;
+  memcpy(x->sb.items + x->sb.n, s, (size_t)len);
+  x->sb.n += len;
+  x->sb.items[x->sb.n] = '\0';
+}
+
+static const char *sb_dup(run_ctx *x) {
+  if (x->sb.n == 0) return "";
+  const char *s = dn_arena_strndup(&x->scratch, x->sb.items, (size_t)x->sb.n);
+  return s ? s : "";
+}
+
+static bool selected(const run_ctx *x, int32_t inv) {
+  if (!x->o->explain) return false;
+  if (x->o->only_invoice && inv >= 0 && strcmp(x->c->invoices[inv].id, x->o->only_invoice))
+    return false;
+  return true;
+}
+
+static void explain(run_ctx *x, int32_t inv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void explain(run_ctx *x, int32_t inv, const char *fmt, ...) {
+  if (!selected(x, inv)) return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  x->o->explain(x->o->explain_ctx, x->c->id, inv >= 0 ? x->c->invoices[inv].id : NULL, line);
+}
+
+/* ---- the key ------------------------------------------------------------- */
+
+static uint64_t fnv1a(const char *s, size_t n, uint64_t h) {
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ULL;
+  }
+  /* A final avalanche so the two halves do not share FNV's weak low bits. */
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+static void make_key(const char *canon, char out[33]) {
+  size_t n = strlen(canon);
+  uint64_t a = fnv1a(canon, n, 0xcbf29ce484222325ULL);
+  uint64_t b = fnv1a(canon, n, 0x84222325cbf29ce4ULL ^ 0x9e3779b97f4a7c15ULL);
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+static void invoice_error(run_ctx *x, int32_t inv, const char *why) {
+  if (x->inv_err.items[inv]) return;
+  x->inv_err.items[inv] = true;
+  dn_diag_add_at(x->diags, DN_E0507, x->ledger_name, 0, "customer %s invoice %s: %s; invoice skipped",
+                 x->c->id, x->c->invoices[inv].id, why);
+  if (x->stats) x->stats->errors++;
+  explain(x, inv, "error: %s; invoice skipped", why);
+}
+
+static void customer_error(run_ctx *x, const char *why) {
+  if (x->cust_err) return;
+  x->cust_err = true;
+  dn_diag_add_at(x->diags, DN_E0507, x->ledger_name, 0, "customer %s: %s; customer skipped",
+                 x->c->id, why);
+  if (x->stats) x->stats->errors++;
+  explain(x, -1, "error: %s; customer skipped", why);
+}
+
+/* Evaluates a bool chunk; false (and the invoice or customer marked as
+ * failed) on a runtime error. */
+static bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
+  dn_value v;
+  char err[256];
+  int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
+  if (dn_vm_eval(x->vm, chunk, scope_inv, &v, err, sizeof err) != DN_OK) {
+    if (inv >= 0) invoice_error(x, inv, err);
+    else customer_error(x, err);
+    return false;
+  }
+  *out = v.as.b;
+  return true;
+}
+
+static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
+  dn_value v;
+  char err[256];
+  int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
+  if (dn_vm_eval(x->vm, chunk, scope_inv, &v, err, sizeof err) != DN_OK) {
+    if (inv >= 0) invoice_error(x, inv, err);
+    else customer_error(x, err);
+    return false;
+  }
+  switch (v.type) {
+  case DN_T_MONEY: *out = (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur)); break;
+  case DN_T_INT: *out = (double)v.as.i; break;
+  case DN_T_NUMBER: *out = v.as.n; break;
+  default: *out = 0.0; break;
+  }
+  return true;
+}
+
+/* ---- history -------------------------------------------------------------- */
+
+/* Splits "a,b,c" into the scratch arena. */
+static const char **split_list(run_ctx *x, const char *s, int32_t *n) {
+  *n = 0;
+  if (!s) return NULL;
+  int32_t cnt = 1;
+  for (const char *q = s; *q; q++) cnt += *q == ',';
+  const char **out = dn_arena_alloc(&x->scratch, sizeof *out * (size_t)cnt);
+  if (!out) return NULL;
+  const char *start = s;
+  for (const char *q = s;; q++) {
+    if (*q == ',' || *q == '\0') {
+      out[(*n)++] = dn_arena_strndup(&x->scratch, start, (size_t)(q - start));
+      if (!*q) break;
+      start = q + 1;
+    }
+  }
+  return out;
+}
+
+/* Parses the JSON array of invoice ids as the outbox stores it. */
+static const char **parse_ids(run_ctx *x, const char *json, int32_t *n) {
+  *n = 0;
+  if (!json) return NULL;
+  int32_t cnt = 0;
+  for (const char *q = json; *q; q++) cnt += *q == '"';
+  cnt = cnt / 2 + 1;
+  const char **out = dn_arena_alloc(&x->scratch, sizeof *out * (size_t)cnt);
+  char *buf = dn_arena_alloc(&x->scratch, strlen(json) + 1);
+  if (!out || !buf) return NULL;
+  const char *q = json;
+  while (*q && *n < cnt) {
+    while (*q && *q != '"') q++;
+    if (!*q) break;
+    q++;
+    char *w = buf;
+    out[*n] = buf;
+    while (*q && *q != '"') {
+      if (*q == '\\' && q[1]) q++;
+      *w++ = *q++;
+    }
+    *w++ = '\0';
+    buf = w;
+    (*n)++;
+    if (*q) q++;
+  }
+  return out;
+}
+
+static int hpart_cmp(const void *pa, const void *pb);
+
+static bool parse_history(run_ctx *x) {
+  x->hparts.n = 0;
+  for (int32_t h = 0; h < x->c->nhistory; h++) {
+    const dn_history_fact *r = &x->c->history[h];
+    int32_t nr, ns, ni;
+    const char **rules = split_list(x, r->rule, &nr);
+    const char **steps = split_list(x, r->step, &ns);
+    const char **invs = parse_ids(x, r->invoice_ids, &ni);
+    int32_t n = nr > ns ? nr : ns;
+    if (n == 0) n = 1;
+    for (int32_t j = 0; j < n; j++) {
+      hist_part *hp = VEC_PUSH(x->hparts);
+      if (!hp) return false;
+      hp->row = h;
+      hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
+      hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
+      /* Parts align with the invoice list (see align_parts); a single
+       * part, or one past the list, applies to any invoice listed. */
+      hp->inv = n > 1 && j < ni ? invs[j] : NULL;
+      hp->invs = invs;
+      hp->ninvs = ni;
+    }
+  }
+  if (x->hparts.n > 1)
+    qsort(x->hparts.items, (size_t)x->hparts.n, sizeof *x->hparts.items, hpart_cmp);
+  return true;
+}
+
+static bool part_has_invoice(const hist_part *hp, const char *inv) {
+  if (hp->inv) return strcmp(hp->inv, inv) == 0;
+  for (int32_t i = 0; i < hp->ninvs; i++)
+    if (strcmp(hp->invs[i], inv) == 0) return true;
+  return false;
+}
+
+static bool status_counts(const char *s) {
+  return s && (!strcmp(s, "scheduled") || !strcmp(s, "skipped") || !strcmp(s, "sent"));
+}
+
+static int nstrcmp(const char *a, const char *b) {
+  return strcmp(a ? a : "", b ? b : "");
+}
+
+/* History parts sorted by (rule, step), so a lookup is a binary search
+ * however long the customer's history grows. */
+static int hpart_cmp(const void *pa, const void *pb) {
+  const hist_part *a = pa, *b = pb;
+  int c = nstrcmp(a->rule, b->rule);
+  if (c) return c;
+  if ((c = nstrcmp(a->step, b->step))) return c;
+  return a->row < b->row ? -1 : a->row > b->row;
+}
+
+static int hpart_key_cmp(const hist_part *hp, const char *rule, const char *step) {
+  int c = nstrcmp(hp->rule, rule);
+  return c || !step ? c : nstrcmp(hp->step, step);
+}
+
+/* The latest history row of `rule` (and step, and invoice, when given)
+ * with a status that counts; -1 when none. */
+static int32_t history_find(const run_ctx *x, const char *rule, const char *step,
+                            const char *inv) {
+  int32_t best = -1, lo = 0, hi = x->hparts.n;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (hpart_key_cmp(&x->hparts.items[mid], rule, step) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  for (int32_t i = lo; i < x->hparts.n; i++) {
+    const hist_part *hp = &x->hparts.items[i];
+    if (hpart_key_cmp(hp, rule, step) != 0) break;
+    const dn_history_fact *r = &x->c->history[hp->row];
+    if (!status_counts(r->status)) continue;
+    if (inv && !part_has_invoice(hp, inv)) continue;
+    if (best < 0 || r->as_of >= x->c->history[best].as_of) best = hp->row;
+  }
+  return best;
+}
+
+/* ---- tones and actions --------------------------------------------------- */
+
+static int32_t resolve_tone(const run_ctx *x, int32_t name) {
+  const dn_ladder *l = &x->p->ladders[x->ladder];
+  int32_t rank = 0;
+  if (name != DN_NONE)
+    for (int32_t t = 0; t < l->ntones; t++)
+      if (!strcmp(x->p->tone_names[l->first_tone + t], str(x, name))) rank = t;
+  rank += x->shift;
+  if (rank < 0) rank = 0;
+  if (rank > l->ntones - 1) rank = l->ntones - 1;
+  return rank;
+}
+
+static const char *tone_text(const run_ctx *x, int32_t rank) {
+  if (rank < 0) return NULL;
+  return x->p->tone_names[x->p->ladders[x->ladder].first_tone + rank];
+}
+
+/* Adds the actions [first, first+n) as raw actions; false only on out of
+ * memory. A failing priority marks the invoice (or customer) as failed,
+ * and consolidation drops its actions. */
+static bool add_actions(run_ctx *x, int32_t first, int32_t n, int32_t step_tone,
+                        const raw_act *proto, bool only_first) {
+  for (int32_t i = 0; i < n; i++) {
+    const dn_action_def *a = &x->p->actions[first + i];
+    raw_act *r = VEC_PUSH(x->raws);
+    if (!r) return false;
+    *r = *proto;
+    r->kind = a->kind;
+    r->text = str(x, a->text);
+    r->template_name = str(x, a->template_name);
+    r->tone = dn_action_is_contact(a->kind)
+                  ? resolve_tone(x, a->tone_name != DN_NONE ? a->tone_name : step_tone)
+                  : -1;
+    r->assignee = str(x, a->assign);
+    if (!r->assignee && x->seg >= 0) r->assignee = str(x, x->p->segments[x->seg].assign);
+    if (a->priority != DN_NONE && !r->skipped) {
+      if (!eval_priority(x, a->priority, proto->inv, &r->priority)) return true;
+      r->has_priority = true;
+    }
+    if (only_first) break;
+  }
+  return true;
+}
+
+/* ---- segmentation -------------------------------------------------------- */
+
+static void choose_segment(run_ctx *x) {
+  x->seg = -1;
+  for (uint32_t s = 0; s < x->p->nsegments; s++) {
+    const dn_segment_def *d = &x->p->segments[s];
+    bool holds = true;
+    if (d->cond != DN_NONE && !eval_bool(x, d->cond, -1, &holds)) return;
+    explain(x, -1, "segment %s: %s", name_of(x, d->name),
+            d->cond == DN_NONE ? "otherwise, chosen" : holds ? "condition true, chosen"
+                                                             : "condition false");
+    if (holds) {
+      x->seg = (int32_t)s;
+      return;
+    }
+  }
+  explain(x, -1, "no segment matched: no escalation applies");
+}
+
+/* ---- escalations --------------------------------------------------------- */
+
+static const char *step_label(run_ctx *x, const dn_step_def *s) {
+  return afmt(x, "%d%s", s->offset_days, s->business ? "bd" : "d");
+}
+
+static const char *step_words(run_ctx *x, const dn_step_def *s) {
+  int d = s->offset_days;
+  if (s->business) return afmt(x, "%d business day%s", d, d == 1 || d == -1 ? "" : "s");
+  return afmt(x, "%d day%s", d, d == 1 || d == -1 ? "" : "s");
+}
+
+static bool segment_listed(const run_ctx *x, const dn_escalation_def *e) {
+  for (int32_t i = 0; i < e->nsegments; i++)
+    if (x->p->segment_refs[e->first_segment + i] == x->seg) return true;
+  return false;
+}
+
+/* The latest step whose offset is reached and whose guard holds; -1 none,
+ * -2 on a runtime error. */
+static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
+  const dn_invoice_facts *f = &x->c->invoices[inv];
+  const char *ename = name_of(x, e->name);
+  int32_t bdpd = 0;
+  bool have_bdpd = false;
+  for (int32_t s = e->nsteps - 1; s >= 0; s--) {
+    const dn_step_def *st = &x->p->steps[e->first_step + s];
+    int32_t past = f->days_past_due;
+    if (st->business) {
+      if (!have_bdpd) {
+        bdpd = x->cal ? dn_calendar_business_days_between(x->cal, f->due_date, x->as_of)
+                      : f->days_past_due;
+        have_bdpd = true;
+      }
+      past = bdpd;
+    }
+    if (st->offset_days > past) {
+      if (x->o->explain) /* labels cost an allocation: only when explaining */
+        explain(x, inv, "%s step %s: not yet (%d %s past due)", ename, step_label(x, st), past,
+                st->business ? "business days" : "days");
+      continue;
+    }
+    bool ok = true;
+    if (st->guard != DN_NONE && !eval_bool(x, st->guard, inv, &ok)) return -2;
+    if (!ok) {
+      if (x->o->explain)
+        explain(x, inv, "%s step %s: due, but its `when` guard is false", ename,
+                step_label(x, st));
+      continue;
+    }
+    if (x->o->explain)
+      explain(x, inv, "%s step %s: due (offset %d <= %d)%s", ename, step_label(x, st),
+              st->offset_days, past, st->guard != DN_NONE ? ", guard true" : "");
+    return s;
+  }
+  return -1;
+}
+
+static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
+  const dn_invoice_facts *f = &x->c->invoices[inv];
+  const char *ename = name_of(x, e->name);
+  if (e->unless_guard != DN_NONE) {
+    bool paused = false;
+    if (!eval_bool(x, e->unless_guard, inv, &paused)) return true;
+    if (paused) {
+      explain(x, inv, "%s: paused (the unless guard holds)", ename);
+      return true;
+    }
+  }
+  int32_t k = current_step(x, e, inv);
+  if (k < 0) {
+    if (k == -1) explain(x, inv, "%s: no step due", ename);
+    return true;
+  }
+  const dn_step_def *cur = &x->p->steps[e->first_step + k];
+  const char *label = step_label(x, cur);
+  if (history_find(x, ename, label, f->id) >= 0) {
+    explain(x, inv, "%s step %s: already emitted", ename, label);
+    return true;
+  }
+  raw_act proto = {.rule = ename, .step = label, .key_step = label, .inv = inv,
+                   .escalation = true};
+  proto.reason = afmt(x, "%s step %s", ename, step_words(x, cur));
+  int32_t dpd = f->days_past_due;
+  proto.detail = afmt(x, "%s %d day%s past due", f->id, dpd, dpd == 1 || dpd == -1 ? "" : "s");
+  explain(x, inv, "%s step %s: emitted", ename, label);
+  if (!add_actions(x, cur->first_action, cur->nactions, cur->tone_name, &proto, false))
+    return false;
+  for (int32_t s = 0; s < k; s++) {
+    const dn_step_def *st = &x->p->steps[e->first_step + s];
+    const char *sl = step_label(x, st);
+    if (history_find(x, ename, sl, f->id) >= 0) continue;
+    raw_act sk = {.rule = ename, .step = sl, .key_step = sl, .inv = inv, .skipped = true,
+                  .escalation = true};
+    sk.reason = afmt(x, "skipped: caught up to step %s", label);
+    explain(x, inv, "%s step %s: skipped (caught up to %s)", ename, sl, label);
+    if (st->nactions > 0 && !add_actions(x, st->first_action, 1, st->tone_name, &sk, true))
+      return false;
+  }
+  return true;
+}
+
+static bool run_escalations(run_ctx *x) {
+  if (x->seg < 0) return true;
+  for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
+    const dn_escalation_def *e = &x->p->escalations[ei];
+    if (!segment_listed(x, e)) continue;
+    for (int32_t i = 0; i < x->c->ninvoices && !x->cust_err; i++) {
+      const dn_invoice_facts *f = &x->c->invoices[i];
+      if (!f->open || x->inv_err.items[i]) continue;
+      if (!run_escalation(x, e, i)) return false;
+    }
+  }
+  return true;
+}
+
+/* ---- events and rules ---------------------------------------------------- */
+
+/* Fires the `on` rules of one event. `retry`: the event's contacts were
+ * deferred on an earlier run and nothing of it went out since. */
+static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
+  const char *rule = afmt(x, "on %s", dn_event_name(ev->kind));
+  for (uint32_t di = 0; di < x->p->nevents; di++) {
+    const dn_event_def *d = &x->p->events[di];
+    if (d->event != ev->kind) continue;
+    int32_t inv = -1;
+    if (d->scope == DN_SCOPE_INVOICE) {
+      if (ev->invoice < 0 || x->inv_err.items[ev->invoice]) continue;
+      if (retry && !x->c->invoices[ev->invoice].open) continue;
+      inv = ev->invoice;
+    }
+    bool ok = true;
+    if (d->guard != DN_NONE && !eval_bool(x, d->guard, inv, &ok)) continue;
+    explain(x, inv, "%s %s: %s%s", rule, ev->id, ok ? "fires" : "guard false",
+            retry ? " (deferred before, reconsidered)" : "");
+    if (!ok) continue;
+    raw_act proto = {.rule = rule, .step = ev->id, .key_step = ev->id, .inv = inv};
+    proto.reason = afmt(x, "%s %s%s", rule, ev->id, retry ? " (deferred before)" : "");
+    if (!add_actions(x, d->first_action, d->nactions, DN_NONE, &proto, false)) return false;
+  }
+  return true;
+}
+
+static int32_t invoice_index(const run_ctx *x, const char *id) {
+  for (int32_t i = 0; id && i < x->c->ninvoices; i++)
+    if (!strcmp(x->c->invoices[i].id, id)) return i;
+  return -1;
+}
+
+/* Events whose contacts were deferred are reconsidered on the next runs
+ * (LANGUAGE.md s.5 step 8) until one of their rows goes out: the history
+ * parts of "on EVENT" with status deferred and no counting row. */
+static bool retry_deferred_events(run_ctx *x) {
+  for (int32_t i = 0; i < x->hparts.n && !x->cust_err; i++) {
+    const hist_part *hp = &x->hparts.items[i];
+    if (!hp->rule || strncmp(hp->rule, "on ", 3) || !hp->step) continue;
+    if (i > 0 && hpart_key_cmp(&x->hparts.items[i - 1], hp->rule, hp->step) == 0) continue;
+    bool deferred = false;
+    for (int32_t j = i; j < x->hparts.n && !deferred; j++) {
+      const hist_part *hq = &x->hparts.items[j];
+      if (hpart_key_cmp(hq, hp->rule, hp->step) != 0) break;
+      const char *st = x->c->history[hq->row].status;
+      deferred = st && !strcmp(st, "deferred");
+    }
+    if (!deferred || history_find(x, hp->rule, hp->step, NULL) >= 0) continue;
+    dn_event_fact ev = {.kind = DN_EV_COUNT, .id = hp->step, .invoice = -1};
+    for (int k = 0; k < DN_EV_COUNT; k++)
+      if (!strcmp(hp->rule + 3, dn_event_name((dn_event_kind)k))) ev.kind = (dn_event_kind)k;
+    if (ev.kind == DN_EV_COUNT) continue;
+    ev.invoice = invoice_index(x, hp->inv ? hp->inv : hp->ninvs == 1 ? hp->invs[0] : NULL);
+    if (!fire_event(x, &ev, true)) return false;
+  }
+  return true;
+}
+
+static bool run_events(run_ctx *x) {
+  for (int32_t ei = 0; ei < x->c->nevents && !x->cust_err; ei++)
+    if (!fire_event(x, &x->c->events[ei], false)) return false;
+  return retry_deferred_events(x);
+}
+
+static bool once_blocked(run_ctx *x, const dn_rule_def *r, int32_t inv) {
+  if (r->once_per_days <= 0) return false;
+  const char *name = name_of(x, r->name);
+  const char *inv_id = inv >= 0 ? x->c->invoices[inv].id : NULL;
+  int32_t h = history_find(x, name, NULL, inv_id);
+  if (h < 0 || x->c->history[h].as_of <= x->as_of - r->once_per_days) {
+    if (h >= 0) explain(x, inv, "rule %s: last fired more than %d days ago", name, r->once_per_days);
+    return false;
+  }
+  char d[11];
+  dn_date_format(x->c->history[h].as_of, d);
+  explain(x, inv, "rule %s: holds, but fired on %s (once per %d days)", name, d,
+          r->once_per_days);
+  return true;
+}
+
+static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
+  bool holds = false;
+  if (!eval_bool(x, r->cond, inv, &holds)) return true;
+  const char *name = name_of(x, r->name);
+  if (!holds) {
+    explain(x, inv, "rule %s: condition false", name);
+    return true;
+  }
+  if (once_blocked(x, r, inv)) return true;
+  explain(x, inv, "rule %s: fires", name);
+  raw_act proto = {.rule = name, .key_step = x->as_of_text, .inv = inv};
+  proto.reason = afmt(x, "rule %s", name);
+  proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
+  return add_actions(x, r->first_action, r->nactions, DN_NONE, &proto, false);
+}
+
+static bool run_rules(run_ctx *x) {
+  for (uint32_t ri = 0; ri < x->p->nrules && !x->cust_err; ri++) {
+    const dn_rule_def *r = &x->p->rules[ri];
+    if (r->scope == DN_SCOPE_CUSTOMER) {
+      if (!fire_rule(x, r, -1)) return false;
+      continue;
+    }
+    for (int32_t i = 0; i < x->c->ninvoices && !x->cust_err; i++) {
+      if (!x->c->invoices[i].open || x->inv_err.items[i]) continue;
+      if (!fire_rule(x, r, i)) return false;
+    }
+  }
+  return true;
+}
+
+/* ---- consolidation ------------------------------------------------------- */
+
+/* Groups: contacts by channel; other kinds by kind and text. Inside a
+ * group, parts go by invoice (customer-level first), rule, step. */
+static int raw_cmp(const void *pa, const void *pb) {
+  const raw_act *a = *(const raw_act *const *)pa, *b = *(const raw_act *const *)pb;
+  if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+  int c;
+  if (!dn_action_is_contact(a->kind) && (c = nstrcmp(a->text, b->text))) return c;
+  if (a->inv != b->inv) return a->inv < b->inv ? -1 : 1;
+  if ((c = nstrcmp(a->rule, b->rule))) return c;
+  if ((c = nstrcmp(a->step, b->step))) return c;
+  return a < b ? -1 : a > b; /* creation order: stable and deterministic */
+}
+
+static bool same_group(const raw_act *a, const raw_act *b) {
+  if (a->kind != b->kind) return false;
+  return dn_action_is_contact(a->kind) || nstrcmp(a->text, b->text) == 0;
+}
+
+/* Joins one string field of the parts [g, e): the single value when all
+ * agree, else comma-separated in part order. */
+static const char *join_field(run_ctx *x, const raw_act *const *ps, int32_t n, size_t off) {
+  const raw_act *first = ps[0];
+  const char *v0 = *(const char *const *)((const char *)first + off);
+  bool same = true;
+  for (int32_t i = 1; i < n && same; i++) {
+    const char *v = *(const char *const *)((const char *)ps[i] + off);
+    same = nstrcmp(v, v0) == 0;
+  }
+  if (same) return v0;
+  sb_reset(x);
+  for (int32_t i = 0; i < n; i++) {
+    const char *v = *(const char *const *)((const char *)ps[i] + off);
+    if (i) sb_add(x, ",");
+    sb_add(x, v ? v : "");
+  }
+  return sb_dup(x);
+}
+
+/* Orders parts so the first one of each invoice comes first, in invoice
+ * order, aligned with the record's invoice list; then the others (a
+ * customer-level part, a second escalation on the same invoice). History
+ * reading relies on this alignment. *nprefix = number of invoices. */
+static const raw_act **align_parts(run_ctx *x, const raw_act *const *ps, int32_t n,
+                                   int32_t *nprefix) {
+  const raw_act **ord = dn_arena_alloc(&x->scratch, sizeof *ord * (size_t)n);
+  if (!ord) return NULL;
+  int32_t m = 0;
+  for (int32_t i = 0; i < n; i++)
+    if (ps[i]->inv >= 0 && (i == 0 || ps[i - 1]->inv != ps[i]->inv)) ord[m++] = ps[i];
+  *nprefix = m;
+  for (int32_t i = 0; i < n; i++)
+    if (!(ps[i]->inv >= 0 && (i == 0 || ps[i - 1]->inv != ps[i]->inv))) ord[m++] = ps[i];
+  return ord;
+}
+
+static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bool skipped) {
+  int32_t ninv;
+  const raw_act *const *ps = align_parts(x, sorted, n, &ninv);
+  out_act *o = ps ? VEC_PUSH(x->outs) : NULL;
+  if (!o) return false;
+  const raw_act *r0 = ps[0];
+  dn_action_rec *a = &o->rec;
+  a->customer = x->c->id;
+  a->kind = r0->kind;
+  a->text = r0->text;
+  a->as_of = x->as_of;
+  a->status = skipped ? DN_STATUS_SKIPPED : DN_STATUS_SCHEDULED;
+  o->contact = dn_action_is_contact(r0->kind) && !skipped;
+  a->invoices = dn_arena_alloc(&x->scratch, sizeof *a->invoices * (size_t)n);
+  if (!a->invoices) return false;
+  int32_t best = -1;
+  bool any_escalation = false;
+  sb_reset(x);
+  for (int32_t i = 0; i < n; i++) {
+    const raw_act *r = ps[i];
+    if (i < ninv) a->invoices[a->ninvoices++] = x->c->invoices[r->inv].id;
+    if (best < 0 || r->tone > ps[best]->tone) best = i;
+    if (r->has_priority && (!a->has_priority || r->priority > a->priority)) {
+      a->has_priority = true;
+      a->priority = r->priority;
+    }
+    if (!a->assignee) a->assignee = r->assignee;
+    any_escalation |= r->escalation && !r->skipped;
+  }
+  const raw_act *rb = ps[best];
+  o->tone_rank = rb->tone;
+  a->tone = tone_text(x, rb->tone);
+  if (rb->tone >= 0)
+    a->template_name = rb->template_name ? rb->template_name
+                                         : afmt(x, "%s-%s", dn_action_kind_name(a->kind), a->tone);
+  if (any_escalation && x->seg >= 0) {
+    sb_add(x, "segment ");
+    sb_add(x, name_of(x, x->p->segments[x->seg].name));
+  }
+  for (int32_t i = 0; i < n; i++) {
+    /* One phrase per distinct reason, followed by the invoices it covers:
+     * "dunning step 7 days; invoices I1 9 days past due, I2 8 days ..." */
+    const char *why = ps[i]->reason;
+    bool dup = false;
+    for (int32_t j = 0; j < i && !dup; j++) dup = !strcmp(why, ps[j]->reason);
+    if (dup) continue;
+    if (x->sb.n) sb_add(x, "; ");
+    sb_add(x, why);
+    int32_t ndetail = 0;
+    for (int32_t k = i; k < n; k++) ndetail += ps[k]->detail && !strcmp(why, ps[k]->reason);
+    for (int32_t k = i, w = 0; k < n && ndetail; k++) {
+      if (!ps[k]->detail || strcmp(why, ps[k]->reason)) continue;
+      sb_add(x, w++ ? ", " : ndetail == 1 ? "; invoice " : "; invoices ");
+      sb_add(x, ps[k]->detail);
+    }
+  }
+  a->reason = sb_dup(x);
+  a->rule = join_field(x, ps, n, offsetof(raw_act, rule));
+  a->step = join_field(x, ps, n, offsetof(raw_act, step));
+  o->key_step = join_field(x, ps, n, offsetof(raw_act, key_step));
+  sb_reset(x);
+  for (int32_t i = 0; i < a->ninvoices; i++) {
+    if (i) sb_add(x, ",");
+    sb_add(x, a->invoices[i]);
+  }
+  o->inv_list = sb_dup(x);
+  return true;
+}
+
+static bool consolidate(run_ctx *x) {
+  x->idx.n = 0;
+  for (int32_t i = 0; i < x->raws.n; i++) {
+    const raw_act *r = &x->raws.items[i];
+    if (r->inv >= 0 && x->inv_err.items[r->inv]) continue;
+    if (r->skipped) {
+      if (!build_record(x, &r, 1, true)) return false;
+      continue;
+    }
+    const raw_act **slot = VEC_PUSH(x->idx);
+    if (!slot) return false;
+    *slot = r;
+  }
+  if (x->idx.n > 1) qsort(x->idx.items, (size_t)x->idx.n, sizeof *x->idx.items, raw_cmp);
+  for (int32_t g = 0; g < x->idx.n;) {
+    int32_t e = g + 1;
+    while (e < x->idx.n &&
+           same_group(x->idx.items[g], x->idx.items[e]))
+      e++;
+    if (!build_record(x, x->idx.items + g, e - g, false)) return false;
+    g = e;
+  }
+  return true;
+}
+
+/* ---- caps ---------------------------------------------------------------- */
+
+static int channel_weight(dn_action_kind k) {
+  switch (k) {
+  case DN_ACT_LETTER: return 0;
+  case DN_ACT_CALL: return 1;
+  case DN_ACT_EMAIL: return 2;
+  default: return 3;
+  }
+}
+
+static void finish_key(run_ctx *x, out_act *o);
+
+static int admit_cmp(const void *pa, const void *pb) {
+  const out_act *a = *(const out_act *const *)pa, *b = *(const out_act *const *)pb;
+  double pa_ = a->rec.has_priority ? a->rec.priority : -INFINITY;
+  double pb_ = b->rec.has_priority ? b->rec.priority : -INFINITY;
+  if (pa_ != pb_) return pa_ > pb_ ? -1 : 1;
+  if (a->tone_rank != b->tone_rank) return a->tone_rank > b->tone_rank ? -1 : 1;
+  int wa = channel_weight(a->rec.kind), wb = channel_weight(b->rec.kind);
+  if (wa != wb) return wa < wb ? -1 : 1;
+  return strcmp(a->rec.key, b->rec.key);
+}
+
+static bool is_contact_name(const char *k) {
+  return k && (!strcmp(k, "email") || !strcmp(k, "sms") || !strcmp(k, "letter") ||
+               !strcmp(k, "call"));
+}
+
+static bool apply_caps(run_ctx *x) {
+  uint32_t nc = x->p->ncaps;
+  if (nc == 0) return true;
+  int32_t counts[64] = {0};
+  if (nc > 64) nc = 64;
+  for (int32_t h = 0; h < x->c->nhistory; h++) {
+    const dn_history_fact *r = &x->c->history[h];
+    if (!is_contact_name(r->kind) || !r->status ||
+        (strcmp(r->status, "scheduled") && strcmp(r->status, "sent")))
+      continue;
+    for (uint32_t k = 0; k < nc; k++)
+      if (r->as_of > x->as_of - x->p->caps[k].days && r->as_of <= x->as_of) counts[k]++;
+  }
+  int32_t ncontacts = 0;
+  for (int32_t i = 0; i < x->outs.n; i++) ncontacts += x->outs.items[i].contact;
+  if (ncontacts == 0) return true;
+  out_act **order = dn_arena_alloc(&x->scratch, sizeof *order * (size_t)ncontacts);
+  if (!order) return false;
+  int32_t m = 0;
+  for (int32_t i = 0; i < x->outs.n; i++) {
+    if (!x->outs.items[i].contact) continue;
+    finish_key(x, &x->outs.items[i]); /* a provisional key, for a total order */
+    order[m++] = &x->outs.items[i];
+  }
+  qsort(order, (size_t)m, sizeof *order, admit_cmp);
+  for (int32_t i = 0; i < m; i++) {
+    int32_t broken = -1;
+    for (uint32_t k = 0; k < nc && broken < 0; k++)
+      if (counts[k] + 1 > x->p->caps[k].count) broken = (int32_t)k;
+    dn_action_rec *a = &order[i]->rec;
+    if (broken < 0) {
+      for (uint32_t k = 0; k < nc; k++) counts[k]++;
+      explain(x, -1, "caps: %s admitted", dn_action_kind_name(a->kind));
+      continue;
+    }
+    const dn_cap_def *cap = &x->p->caps[broken];
+    a->status = DN_STATUS_DEFERRED;
+    a->reason = afmt(x, "deferred: limit %d per %d days reached; %s", cap->count, cap->days,
+                     a->reason);
+    explain(x, -1, "caps: %s deferred (limit %d per %d days: %d already)",
+            dn_action_kind_name(a->kind), cap->count, cap->days, counts[broken]);
+  }
+  return true;
+}
+
+/* ---- keys, schedule, output ---------------------------------------------- */
+
+static void finish_key(run_ctx *x, out_act *o) {
+  dn_action_rec *a = &o->rec;
+  const char *tag = a->status == DN_STATUS_SKIPPED    ? "skipped"
+                    : a->status == DN_STATUS_DEFERRED ? "deferred"
+                                                      : "";
+  sb_reset(x);
+  const char *parts[] = {x->p->name ? x->p->name : "", a->rule ? a->rule : "",
+                         o->key_step ? o->key_step : "", a->customer, o->inv_list,
+                         dn_action_kind_name(a->kind), a->text ? a->text : "", tag};
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+    if (i) sb_add(x, "|");
+    sb_add(x, parts[i]);
+  }
+  make_key(x->sb.n ? x->sb.items : "", a->key);
+}
+
+static zone_ent *zone_get(run_ctx *x, const char *name) {
+  for (int32_t i = 0; i < x->zones.n; i++)
+    if (!strcmp(x->zones.items[i].name, name)) return &x->zones.items[i];
+  zone_ent *z = VEC_PUSH(x->zones);
+  if (!z) return NULL;
+  z->name = strdup(name);
+  if (!z->name) {
+    x->zones.n--;
+    return NULL;
+  }
+  z->zone = dn_zone_load(name);
+  return z;
+}
+
+static void schedule(run_ctx *x, char out[32]) {
+  dn_date day = x->as_of;
+  if (x->cal && !dn_calendar_is_business_day(x->cal, day))
+    day = dn_calendar_next_business_day(x->cal, day);
+  const dn_zone *zone = NULL;
+  if (x->c->timezone && *x->c->timezone) {
+    zone_ent *z = zone_get(x, x->c->timezone);
+    zone = z ? z->zone : NULL;
+    if (!zone) {
+      dn_diag_add_at(x->diags, DN_E0506, x->ledger_name, 0,
+                     "customer %s: unknown time zone \"%s\"; using the policy's", x->c->id,
+                     x->c->timezone);
+      if (x->stats) x->stats->errors++;
+    }
+  }
+  if (!zone && x->p->timezone) {
+    zone_ent *z = zone_get(x, x->p->timezone);
+    zone = z ? z->zone : NULL;
+  }
+  if (zone) {
+    dn_zone_format_local(zone, day, x->p->window_start, out);
+    return;
+  }
+  char d[11];
+  dn_date_format(day, d);
+  int ws = x->p->window_start;
+  snprintf(out, 32, "%sT%02d:%02d:00+00:00", d, ws / 60 % 24, ws % 60);
+}
+
+static int out_cmp(const void *pa, const void *pb) {
+  const out_act *a = pa, *b = pb;
+  int c = strcmp(a->rec.scheduled_at, b->rec.scheduled_at);
+  return c ? c : strcmp(a->rec.key, b->rec.key);
+}
+
+static dn_status emit(run_ctx *x) {
+  if (x->outs.n == 0) return DN_OK;
+  char when[32];
+  schedule(x, when);
+  for (int32_t i = 0; i < x->outs.n; i++) {
+    memcpy(x->outs.items[i].rec.scheduled_at, when, sizeof when);
+    finish_key(x, &x->outs.items[i]);
+  }
+  qsort(x->outs.items, (size_t)x->outs.n, sizeof *x->outs.items, out_cmp);
+  for (int32_t i = 0; i < x->outs.n; i++) {
+    dn_status st = x->sink(x->sink_ctx, &x->outs.items[i].rec);
+    if (st != DN_OK) return st;
+    if (x->stats) x->stats->actions++;
+  }
+  return DN_OK;
+}
+
+/* ---- one customer ---------------------------------------------------------- */
+
+static dn_status oom(run_ctx *x) {
+  dn_diag_add_at(x->diags, DN_E0505, x->ledger_name, 0, "out of memory during the run");
+  return DN_ERR_INTERNAL;
+}
+
+static void report_fx(run_ctx *x) {
+  for (int32_t i = 0; i < x->c->ninvoices; i++) {
+    const dn_invoice_facts *f = &x->c->invoices[i];
+    x->inv_err.items[i] = f->fx_missing;
+    if (!f->fx_missing || f->balance <= 0) continue;
+    dn_diag_add_at(x->diags, DN_E0501, x->ledger_name, 0,
+                   "customer %s invoice %s: no fx rate %s->%s on or before %s; invoice skipped",
+                   x->c->id, f->id, dn_currency_code(f->currency),
+                   dn_currency_code(x->p->currency), x->as_of_text);
+    if (x->stats) x->stats->errors++;
+    explain(x, i, "no fx rate %s->%s: invoice skipped", dn_currency_code(f->currency),
+            dn_currency_code(x->p->currency));
+  }
+}
+
+static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
+  dn_arena_free(&x->scratch);
+  x->c = c;
+  x->raws.n = x->outs.n = 0;
+  x->cust_err = false;
+  x->seg = -1;
+  x->ladder = 0;
+  x->shift = 0;
+  c->segment = NULL;
+  if (c->fx_missing) {
+    dn_diag_add_at(x->diags, DN_E0501, x->ledger_name, 0,
+                   "customer %s: no fx rate %s->%s on or before %s for the credit limit;"
+                   " customer skipped",
+                   c->id, c->fx_from ? c->fx_from : "?", dn_currency_code(x->p->currency),
+                   x->as_of_text);
+    if (x->stats) x->stats->errors++;
+    return DN_OK;
+  }
+  if (!vec_grow((void **)&x->inv_err.items, &x->inv_err.cap, c->ninvoices + 1,
+                sizeof *x->inv_err.items) ||
+      !parse_history(x))
+    return oom(x);
+  report_fx(x);
+  dn_vm_begin_customer(x->vm, c, -1);
+  choose_segment(x);
+  if (x->cust_err) return DN_OK;
+  if (x->seg >= 0) {
+    const dn_segment_def *s = &x->p->segments[x->seg];
+    c->segment = name_of(x, s->name);
+    x->ladder = s->ladder;
+    x->shift = s->tone_shift;
+  }
+  dn_vm_begin_customer(x->vm, c, x->ladder);
+  if (!run_escalations(x) || !run_events(x) || !run_rules(x)) return oom(x);
+  if (x->cust_err) return DN_OK;
+  if (!consolidate(x) || !apply_caps(x)) return oom(x);
+  return emit(x);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static bool vm_convert(void *ctx, dn_money in, uint16_t to, dn_money *out) {
+  return dn_facts_convert(ctx, in, to, out);
+}
+
+static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options *o,
+                          dn_ledger *l, dn_action_sink sink, void *sink_ctx,
+                          dn_run_stats *stats, dn_diags *diags) {
+  memset(x, 0, sizeof *x);
+  x->p = p;
+  x->o = o;
+  x->as_of = o->as_of;
+  dn_date_format(o->as_of, x->as_of_text);
+  x->ledger_name = l && l->path ? l->path : "ledger";
+  x->diags = diags;
+  x->stats = stats;
+  x->sink = sink;
+  x->sink_ctx = sink_ctx;
+  dn_arena_init(&x->scratch);
+  x->cal = dn_calendar_new(p->calendar ? p->calendar : "");
+  if (!x->cal) return oom(x);
+  if (l && p->calendar) {
+    dn_status st = dn_facts_load_holidays(l, p->calendar, x->cal, diags);
+    if (st != DN_OK) return st;
+  }
+  return DN_OK;
+}
+
+static dn_status ctx_start_vm(run_ctx *x) {
+  dn_vm_env env = {.program = x->p, .calendar = x->cal, .as_of = x->as_of,
+                   .extern_fns = x->o->extern_fns};
+  if (x->reader) {
+    env.convert = vm_convert;
+    env.convert_ctx = x->reader;
+  }
+  x->vm = dn_vm_new(&env);
+  return x->vm ? DN_OK : oom(x);
+}
+
+static void ctx_free(run_ctx *x) {
+  if (x->vm) dn_vm_free(x->vm);
+  if (x->cal) dn_calendar_free(x->cal);
+  if (x->reader) dn_facts_reader_close(x->reader);
+  for (int32_t i = 0; i < x->zones.n; i++) {
+    free(x->zones.items[i].name);
+    if (x->zones.items[i].zone) dn_zone_free(x->zones.items[i].zone);
+  }
+  free(x->zones.items);
+  free(x->raws.items);
+  free(x->hparts.items);
+  free(x->outs.items);
+  free(x->idx.items);
+  free(x->inv_err.items);
+  free(x->sb.items);
+  dn_arena_free(&x->scratch);
+}
+
+dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
+                        dn_action_sink sink, void *sink_ctx, dn_run_stats *stats,
+                        dn_diags *diags) {
+  dn_run_stats local;
+  if (!stats) stats = &local;
+  memset(stats, 0, sizeof *stats);
+  run_ctx x;
+  dn_status st = ctx_init(&x, p, o, l, sink, sink_ctx, stats, diags);
+  const char *only = o->only_customer;
+  char owner[256];
+  if (st == DN_OK && !only && o->only_invoice) {
+    bool found;
+    st = dn_facts_invoice_customer(l, o->only_invoice, owner, sizeof owner, &found, diags);
+    if (st == DN_OK && !found) {
+      dn_diag_add_at(diags, DN_E0506, x.ledger_name, 0, "invoice %s is not in the ledger",
+                     o->only_invoice);
+      st = DN_ERR_INPUT;
+    }
+    only = owner;
+  }
+  if (st == DN_OK) st = dn_facts_reader_open(l, p, o->as_of, only, &x.reader, diags);
+  if (st == DN_OK) st = ctx_start_vm(&x);
+  dn_customer_facts c;
+  dn_customer_facts_init(&c);
+  while (st == DN_OK) {
+    bool got;
+    st = dn_facts_reader_next(x.reader, &c, &got, diags);
+    if (st != DN_OK || !got) break;
+    stats->customers++;
+    stats->invoices += c.ninvoices;
+    st = process_customer(&x, &c);
+  }
+  dn_customer_facts_free(&c);
+  ctx_free(&x);
+  return st;
+}
+
+dn_status dn_engine_run_customer(const dn_program *p, dn_customer_facts *c,
+                                 const dn_run_options *o, dn_action_sink sink,
+                                 void *sink_ctx, dn_diags *diags) {
+  run_ctx x;
+  dn_status st = ctx_init(&x, p, o, NULL, sink, sink_ctx, NULL, diags);
+  if (st == DN_OK) st = ctx_start_vm(&x);
+  if (st == DN_OK) st = process_customer(&x, c);
+  ctx_free(&x);
+  return st;
+}
+
+const char *dn_action_status_name(dn_action_status s) {
+  switch (s) {
+  case DN_STATUS_SCHEDULED: return "scheduled";
+  case DN_STATUS_SKIPPED: return "skipped";
+  case DN_STATUS_DEFERRED: return "deferred";
+  }
+  return "?";
+}

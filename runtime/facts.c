@@ -1,0 +1,695 @@
+/* facts.c - the streaming ledger reader: ledger -> dn_customer_facts as of D.
+ *
+ * Owns the SQL that reads customers, invoices, payments, credits,
+ * disputes, promises and the action history, and the meaning of every
+ * fact of LANGUAGE.md s.4 (balances, settlement, disputes, promises,
+ * events dated D, aggregates). Every statement is ordered by customer id
+ * and the reader walks them side by side like a merge join: one pass over
+ * the ledger, memory bounded by the largest customer. Strings live in the
+ * customer's arena (reset per customer); arrays are reader-owned vectors
+ * reused from customer to customer.
+ *
+ * Choices where the spec is silent (docs: README of the runtime):
+ * - on_time_ratio is 1.0 and avg_days_late 0 for a customer with no
+ *   invoice settled by D (no evidence of lateness is not lateness);
+ * - a missing credit limit is 0 in the policy currency, as a missing
+ *   risk score is 0;
+ * - a payment in another currency than its invoice is converted at D's
+ *   rate; a promise is in its invoice's currency, else the customer's;
+ * - history rows are those of this policy with as_of < D, so re-running
+ *   a date reproduces its actions. */
+#include "runtime/facts_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { S_CUST, S_INV, S_PAY, S_CRED, S_DISP, S_PROM, S_HIST, S_COUNT };
+
+/* Every stream's column 0 is the customer id it belongs to. */
+static const char *const stream_sql[S_COUNT] = {
+    "SELECT id, name, tier, country, timezone, language, credit_limit_minor, currency,"
+    " risk_score, attrs FROM customers WHERE (?2 IS NULL OR id = ?2) ORDER BY id",
+    "SELECT customer_id, id, number, issue_date, due_date, currency, amount_minor"
+    " FROM invoices WHERE issue_date <= ?1 AND (?2 IS NULL OR customer_id = ?2)"
+    " ORDER BY customer_id, id",
+    "SELECT customer_id, id, invoice_id, date, amount_minor, currency, status"
+    " FROM payments WHERE date <= ?1 AND (?2 IS NULL OR customer_id = ?2)"
+    " ORDER BY customer_id, date, id",
+    "SELECT i.customer_id, c.invoice_id, c.date, c.amount_minor FROM credits c"
+    " JOIN invoices i ON i.id = c.invoice_id WHERE c.date <= ?1"
+    " AND (?2 IS NULL OR i.customer_id = ?2) ORDER BY i.customer_id, c.date, c.id",
+    "SELECT i.customer_id, d.id, d.invoice_id, d.opened_on, d.resolved_on FROM disputes d"
+    " JOIN invoices i ON i.id = d.invoice_id WHERE d.opened_on <= ?1"
+    " AND (?2 IS NULL OR i.customer_id = ?2) ORDER BY i.customer_id, d.id",
+    "SELECT customer_id, id, invoice_id, made_on, promised_date, amount_minor"
+    " FROM promises WHERE made_on <= ?1 AND (?2 IS NULL OR customer_id = ?2)"
+    " ORDER BY customer_id, id",
+    "SELECT customer_id, key, rule, step, kind, tone, status, invoice_ids, as_of"
+    " FROM actions WHERE as_of < ?1 AND policy = ?3 AND (?2 IS NULL OR customer_id = ?2)"
+    " ORDER BY customer_id, as_of, key",
+};
+
+typedef struct pay_row {
+  const char *id, *invoice_id; /* invoice_id NULL: on account */
+  int32_t inv;                 /* index into invoices, -1 when not among them */
+  dn_date date;
+  int64_t amount;
+  uint16_t cur;
+  bool settled;
+} pay_row;
+
+typedef struct cred_row {
+  int32_t inv;
+  dn_date date;
+  int64_t amount;
+} cred_row;
+
+typedef struct fx_entry {
+  uint16_t from, to;
+  bool found, invert;
+  dn_rate rate;
+} fx_entry;
+
+#define VEC(T) struct { T *items; int32_t n, cap; }
+
+struct dn_facts_reader {
+  sqlite3 *db;
+  const char *ledger_name;
+  const dn_program *p;
+  dn_date as_of;
+  char as_of_text[11];
+  sqlite3_stmt *st[S_COUNT];
+  bool row[S_COUNT];
+  sqlite3_stmt *fx_stmt;
+  VEC(fx_entry) fx;
+  VEC(dn_invoice_facts) inv;
+  VEC(dn_date) settled_on;
+  VEC(dn_event_fact) ev;
+  VEC(dn_history_fact) hist;
+  VEC(pay_row) pay;
+  VEC(cred_row) cred;
+};
+
+static bool vec_grow(void **items, int32_t *cap, int32_t need, size_t elem) {
+  if (need <= *cap) return true;
+  int32_t nc = *cap ? *cap : 16;
+  while (nc < need) nc *= 2;
+  void *p = realloc(*items, (size_t)nc * elem);
+  if (!p) return false;
+  *items = p;
+  *cap = nc;
+  return true;
+}
+
+/* Pushes one zeroed slot; NULL on OOM. */
+#define VEC_PUSH(v) \
+  (vec_grow((void **)&(v).items, &(v).cap, (v).n + 1, sizeof *(v).items) \
+       ? memset(&(v).items[(v).n++], 0, sizeof *(v).items) : NULL)
+
+void dn_customer_facts_init(dn_customer_facts *c) {
+  memset(c, 0, sizeof *c);
+  dn_arena_init(&c->arena);
+}
+
+void dn_customer_facts_free(dn_customer_facts *c) {
+  dn_arena_free(&c->arena);
+  memset(c, 0, sizeof *c);
+}
+
+static dn_status ledger_error(dn_facts_reader *r, dn_diags *diags, const char *what) {
+  dn_diag_add_at(diags, DN_E0502, r->ledger_name, 0, "%s: %s", what, sqlite3_errmsg(r->db));
+  return DN_ERR_INPUT;
+}
+
+static dn_status stream_step(dn_facts_reader *r, int s, dn_diags *diags) {
+  int rc = sqlite3_step(r->st[s]);
+  if (rc == SQLITE_ROW) {
+    r->row[s] = true;
+    return DN_OK;
+  }
+  r->row[s] = false;
+  if (rc == SQLITE_DONE) return DN_OK;
+  return ledger_error(r, diags, "reading the ledger");
+}
+
+dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
+                               const char *only_customer, dn_facts_reader **out,
+                               dn_diags *diags) {
+  *out = NULL;
+  dn_facts_reader *r = calloc(1, sizeof *r);
+  if (!r) return DN_ERR_INTERNAL;
+  r->db = l->db;
+  r->ledger_name = l->path ? l->path : "ledger";
+  r->p = p;
+  r->as_of = as_of;
+  dn_date_format(as_of, r->as_of_text);
+  dn_status st = DN_OK;
+  for (int s = 0; s < S_COUNT && st == DN_OK; s++) {
+    if (sqlite3_prepare_v2(r->db, stream_sql[s], -1, &r->st[s], NULL) != SQLITE_OK) {
+      st = ledger_error(r, diags, "preparing the ledger query");
+      break;
+    }
+    sqlite3_bind_text(r->st[s], 1, r->as_of_text, -1, SQLITE_STATIC);
+    if (only_customer) sqlite3_bind_text(r->st[s], 2, only_customer, -1, SQLITE_TRANSIENT);
+    if (sqlite3_bind_parameter_count(r->st[s]) >= 3)
+      sqlite3_bind_text(r->st[s], 3, p->name ? p->name : "", -1, SQLITE_STATIC);
+    st = stream_step(r, s, diags);
+  }
+  if (st == DN_OK &&
+      sqlite3_prepare_v2(r->db,
+                         "SELECT base, rate FROM fx_rates WHERE date <= ?1 AND"
+                         " ((base = ?2 AND quote = ?3) OR (base = ?3 AND quote = ?2))"
+                         " ORDER BY date DESC, base = ?2 DESC LIMIT 1",
+                         -1, &r->fx_stmt, NULL) != SQLITE_OK)
+    st = ledger_error(r, diags, "preparing the fx query");
+  if (st != DN_OK) {
+    dn_facts_reader_close(r);
+    return st;
+  }
+  *out = r;
+  return DN_OK;
+}
+
+void dn_facts_reader_close(dn_facts_reader *r) {
+  if (!r) return;
+  for (int s = 0; s < S_COUNT; s++) sqlite3_finalize(r->st[s]);
+  sqlite3_finalize(r->fx_stmt);
+  free(r->fx.items);
+  free(r->inv.items);
+  free(r->settled_on.items);
+  free(r->ev.items);
+  free(r->hist.items);
+  free(r->pay.items);
+  free(r->cred.items);
+  free(r);
+}
+
+/* ---- fx ---------------------------------------------------------------- */
+
+static fx_entry *fx_lookup(dn_facts_reader *r, uint16_t from, uint16_t to) {
+  for (int32_t i = 0; i < r->fx.n; i++)
+    if (r->fx.items[i].from == from && r->fx.items[i].to == to) return &r->fx.items[i];
+  fx_entry *e = VEC_PUSH(r->fx);
+  if (!e) return NULL;
+  e->from = from;
+  e->to = to;
+  sqlite3_stmt *q = r->fx_stmt;
+  sqlite3_reset(q);
+  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    const char *base = (const char *)sqlite3_column_text(q, 0);
+    const char *rate = (const char *)sqlite3_column_text(q, 1);
+    if (base && rate && dn_rate_parse(rate, strlen(rate), &e->rate) && e->rate.num > 0) {
+      e->found = true;
+      e->invert = strcmp(base, dn_currency_code(from)) != 0;
+    }
+  }
+  sqlite3_reset(q);
+  return e;
+}
+
+static bool convert_minor(dn_facts_reader *r, int64_t minor, uint16_t from, uint16_t to,
+                          int64_t *out) {
+  if (from == to) {
+    *out = minor;
+    return true;
+  }
+  if (from == DN_CUR_NONE || to == DN_CUR_NONE) return false;
+  fx_entry *e = fx_lookup(r, from, to);
+  if (!e || !e->found) return false;
+  return dn_money_convert(minor, from, to, e->rate, e->invert, out);
+}
+
+bool dn_facts_convert(dn_facts_reader *r, dn_money in, uint16_t to, dn_money *out) {
+  int64_t m;
+  if (!convert_minor(r, in.minor, in.cur, to, &m)) return false;
+  out->minor = m;
+  out->cur = to;
+  return true;
+}
+
+/* ---- column helpers ------------------------------------------------------ */
+
+static const char *col_str(dn_customer_facts *c, sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  if (!t) return NULL;
+  return dn_arena_strndup(&c->arena, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+static dn_date col_date(sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  dn_date d;
+  if (!t || !dn_date_parse((const char *)t, (size_t)sqlite3_column_bytes(st, i), &d))
+    return DN_DATE_NONE;
+  return d;
+}
+
+static uint16_t col_cur(sqlite3_stmt *st, int i, uint16_t dflt) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  if (!t) return dflt;
+  return dn_currency_lookup((const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Compares the stream's current customer id with id: <0 the stream is
+ * behind (an orphan row to skip), 0 it belongs to this customer. */
+static int stream_cmp(dn_facts_reader *r, int s, const char *id) {
+  const unsigned char *t = sqlite3_column_text(r->st[s], 0);
+  return strcmp(t ? (const char *)t : "", id);
+}
+
+/* Advances stream s to the first row of customer id; true while it is
+ * on a row of that customer. */
+static dn_status stream_seek(dn_facts_reader *r, int s, const char *id, bool *on,
+                             dn_diags *diags) {
+  while (r->row[s] && stream_cmp(r, s, id) < 0) {
+    dn_status st = stream_step(r, s, diags);
+    if (st != DN_OK) return st;
+  }
+  *on = r->row[s] && stream_cmp(r, s, id) == 0;
+  return DN_OK;
+}
+
+static int32_t find_invoice(dn_facts_reader *r, const char *id) {
+  if (!id) return -1;
+  int32_t lo = 0, hi = r->inv.n - 1;
+  while (lo <= hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(r->inv.items[mid].id, id);
+    if (c == 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+static dn_status oom(dn_diags *diags) {
+  dn_diag_add_at(diags, DN_E0505, "ledger", 0, "out of memory reading the ledger");
+  return DN_ERR_INTERNAL;
+}
+
+static bool add_event(dn_facts_reader *r, dn_event_kind k, const char *id, int32_t inv) {
+  dn_event_fact *e = VEC_PUSH(r->ev);
+  if (!e) return false;
+  e->kind = k;
+  e->id = id;
+  e->invoice = inv;
+  return true;
+}
+
+/* ---- reading one customer ------------------------------------------------ */
+
+static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
+  sqlite3_stmt *q = r->st[S_CUST];
+  c->id = col_str(c, q, 0);
+  if (!c->id) c->id = "";
+  c->name = col_str(c, q, 1);
+  c->tier = col_str(c, q, 2);
+  c->country = col_str(c, q, 3);
+  c->timezone = col_str(c, q, 4);
+  c->language = col_str(c, q, 5);
+  c->attrs_json = col_str(c, q, 9);
+  c->risk_score = sqlite3_column_type(q, 8) == SQLITE_NULL ? 0.0 : sqlite3_column_double(q, 8);
+  uint16_t cur = col_cur(q, 7, r->p->currency);
+  int64_t limit = sqlite3_column_int64(q, 6);
+  c->credit_limit_p.cur = r->p->currency;
+  if (limit != 0 && !convert_minor(r, limit, cur, r->p->currency, &c->credit_limit_p.minor)) {
+    c->fx_missing = true;
+    c->fx_from = cur == DN_CUR_NONE ? "?" : dn_currency_code(cur);
+    c->credit_limit_p.minor = 0;
+  }
+  return DN_OK;
+}
+
+/* The customer's currency, for promises not tied to an invoice. */
+static uint16_t customer_currency(dn_facts_reader *r) {
+  return col_cur(r->st[S_CUST], 7, r->p->currency);
+}
+
+static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_t ccur,
+                               dn_diags *diags) {
+  bool on;
+  dn_status st = stream_seek(r, S_INV, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_INV];
+    dn_invoice_facts *f = VEC_PUSH(r->inv);
+    if (!f) return oom(diags);
+    f->id = col_str(c, q, 1);
+    f->number = col_str(c, q, 2);
+    f->issue_date = col_date(q, 3);
+    f->due_date = col_date(q, 4);
+    f->currency = col_cur(q, 5, ccur);
+    f->amount = sqlite3_column_int64(q, 6);
+    f->last_payment_date = DN_DATE_NONE;
+    if (!f->id || f->due_date == DN_DATE_NONE || f->currency == DN_CUR_NONE) {
+      dn_diag_add_at(diags, DN_E0506, r->ledger_name, 0,
+                     "customer %s: invoice %s has no valid due date or currency; skipped",
+                     c->id, f->id ? f->id : "?");
+      r->inv.n--;
+    }
+    st = stream_step(r, S_INV, diags);
+    if (st == DN_OK) st = stream_seek(r, S_INV, c->id, &on, diags);
+  }
+  return st;
+}
+
+static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
+  bool on;
+  dn_status st = stream_seek(r, S_PAY, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_PAY];
+    pay_row *p = VEC_PUSH(r->pay);
+    if (!p) return oom(diags);
+    p->id = col_str(c, q, 1);
+    p->invoice_id = col_str(c, q, 2);
+    p->inv = find_invoice(r, p->invoice_id);
+    p->date = col_date(q, 3);
+    p->amount = sqlite3_column_int64(q, 4);
+    uint16_t dflt = p->inv >= 0 ? r->inv.items[p->inv].currency : customer_currency(r);
+    p->cur = col_cur(q, 5, dflt);
+    const unsigned char *status = sqlite3_column_text(q, 6);
+    p->settled = status && strcmp((const char *)status, "settled") == 0;
+    bool failed = status && strcmp((const char *)status, "failed") == 0;
+    if (p->date == DN_DATE_NONE) r->pay.n--;
+    else if (p->date == r->as_of && (p->settled || failed) &&
+             !add_event(r, p->settled ? DN_EV_PAYMENT_RECEIVED : DN_EV_PAYMENT_FAILED,
+                        p->id, p->inv))
+      return oom(diags);
+    st = stream_step(r, S_PAY, diags);
+    if (st == DN_OK) st = stream_seek(r, S_PAY, c->id, &on, diags);
+  }
+  return st;
+}
+
+static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
+  bool on;
+  dn_status st = stream_seek(r, S_CRED, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_CRED];
+    const char *inv_id = (const char *)sqlite3_column_text(q, 1);
+    int32_t inv = find_invoice(r, inv_id);
+    dn_date d = col_date(q, 2);
+    if (inv >= 0 && d != DN_DATE_NONE) {
+      cred_row *cr = VEC_PUSH(r->cred);
+      if (!cr) return oom(diags);
+      cr->inv = inv;
+      cr->date = d;
+      cr->amount = sqlite3_column_int64(q, 3);
+    }
+    st = stream_step(r, S_CRED, diags);
+    if (st == DN_OK) st = stream_seek(r, S_CRED, c->id, &on, diags);
+  }
+  return st;
+}
+
+static dn_status read_disputes(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
+  bool on;
+  dn_status st = stream_seek(r, S_DISP, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_DISP];
+    int32_t inv = find_invoice(r, (const char *)sqlite3_column_text(q, 2));
+    dn_date opened = col_date(q, 3), resolved = col_date(q, 4);
+    if (inv >= 0 && opened != DN_DATE_NONE) {
+      bool is_resolved = resolved != DN_DATE_NONE && resolved <= r->as_of;
+      if (!is_resolved) r->inv.items[inv].disputed = true;
+      const char *id = NULL;
+      if (opened == r->as_of || resolved == r->as_of) {
+        id = col_str(c, q, 1);
+        if (!id) id = "";
+      }
+      if (opened == r->as_of && !add_event(r, DN_EV_DISPUTE_OPENED, id, inv)) return oom(diags);
+      if (resolved == r->as_of && !add_event(r, DN_EV_DISPUTE_RESOLVED, id, inv))
+        return oom(diags);
+    }
+    st = stream_step(r, S_DISP, diags);
+    if (st == DN_OK) st = stream_seek(r, S_DISP, c->id, &on, diags);
+  }
+  return st;
+}
+
+/* Settled payments towards a promise dated in [from, to], in the
+ * promise's currency; payments without a rate do not count. */
+static int64_t promise_paid(dn_facts_reader *r, const char *invoice_id, uint16_t cur,
+                            dn_date from, dn_date to) {
+  int64_t sum = 0;
+  for (int32_t i = 0; i < r->pay.n; i++) {
+    const pay_row *p = &r->pay.items[i];
+    if (!p->settled || p->date < from || p->date > to) continue;
+    if (invoice_id && (!p->invoice_id || strcmp(p->invoice_id, invoice_id) != 0)) continue;
+    int64_t m;
+    if (convert_minor(r, p->amount, p->cur, cur, &m)) sum += m;
+  }
+  return sum;
+}
+
+static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_t ccur,
+                               dn_diags *diags) {
+  bool on;
+  int32_t grace = r->p->promise_grace_days;
+  dn_status st = stream_seek(r, S_PROM, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_PROM];
+    const char *inv_id = (const char *)sqlite3_column_text(q, 2);
+    int32_t inv = find_invoice(r, inv_id);
+    dn_date made = col_date(q, 3), promised = col_date(q, 4);
+    int64_t amount = sqlite3_column_int64(q, 5);
+    if (made != DN_DATE_NONE && promised != DN_DATE_NONE) {
+      uint16_t cur = inv >= 0 ? r->inv.items[inv].currency : ccur;
+      dn_date end = promised + grace;
+      dn_date upto = end < r->as_of ? end : r->as_of;
+      bool covered = promise_paid(r, inv_id, cur, made, upto) >= amount;
+      bool active = r->as_of <= end && !covered;
+      if (active) {
+        c->promise_active = true;
+        if (!inv_id)
+          for (int32_t i = 0; i < r->inv.n; i++) r->inv.items[i].promise_active = true;
+        else if (inv >= 0)
+          r->inv.items[inv].promise_active = true;
+      }
+      bool made_ev = made == r->as_of, broken_ev = r->as_of == end + 1 && !covered;
+      if (made_ev || broken_ev) {
+        const char *id = col_str(c, q, 1);
+        if (!id) id = "";
+        int32_t ev_inv = inv_id ? inv : -1;
+        if (made_ev && !add_event(r, DN_EV_PROMISE_MADE, id, ev_inv)) return oom(diags);
+        if (broken_ev && !add_event(r, DN_EV_PROMISE_BROKEN, id, ev_inv)) return oom(diags);
+      }
+    }
+    st = stream_step(r, S_PROM, diags);
+    if (st == DN_OK) st = stream_seek(r, S_PROM, c->id, &on, diags);
+  }
+  return st;
+}
+
+static bool is_contact_kind(const char *k) {
+  return k && (!strcmp(k, "email") || !strcmp(k, "sms") || !strcmp(k, "letter") ||
+               !strcmp(k, "call"));
+}
+
+static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
+  bool on;
+  c->last_contact_date = DN_DATE_NONE;
+  dn_status st = stream_seek(r, S_HIST, c->id, &on, diags);
+  while (st == DN_OK && on) {
+    sqlite3_stmt *q = r->st[S_HIST];
+    dn_history_fact *h = VEC_PUSH(r->hist);
+    if (!h) return oom(diags);
+    h->key = col_str(c, q, 1);
+    h->rule = col_str(c, q, 2);
+    h->step = col_str(c, q, 3);
+    h->kind = col_str(c, q, 4);
+    h->tone = col_str(c, q, 5);
+    h->status = col_str(c, q, 6);
+    h->invoice_ids = col_str(c, q, 7);
+    h->as_of = col_date(q, 8);
+    bool went_out = h->status && (!strcmp(h->status, "scheduled") || !strcmp(h->status, "sent"));
+    /* Rows arrive by as_of, so the last contact seen is the latest. */
+    if (went_out && is_contact_kind(h->kind) && h->as_of != DN_DATE_NONE) {
+      c->last_contact_date = h->as_of;
+      c->last_tone = h->tone;
+    }
+    st = stream_step(r, S_HIST, diags);
+    if (st == DN_OK) st = stream_seek(r, S_HIST, c->id, &on, diags);
+  }
+  return st;
+}
+
+/* Applies payments and credits in date order so the settlement date is
+ * the day of the movement that brought the balance to zero. Both vectors
+ * are already sorted by date. */
+static void apply_movements(dn_facts_reader *r) {
+  int32_t pi = 0, ci = 0;
+  for (;;) {
+    while (pi < r->pay.n && (!r->pay.items[pi].settled || r->pay.items[pi].inv < 0)) pi++;
+    bool have_p = pi < r->pay.n, have_c = ci < r->cred.n;
+    if (!have_p && !have_c) break;
+    bool take_p = have_p && (!have_c || r->pay.items[pi].date <= r->cred.items[ci].date);
+    int32_t inv;
+    int64_t amt;
+    dn_date d;
+    if (take_p) {
+      const pay_row *p = &r->pay.items[pi++];
+      inv = p->inv;
+      d = p->date;
+      dn_invoice_facts *f = &r->inv.items[inv];
+      /* The engine reports the missing rate once for the invoice. */
+      if (!convert_minor(r, p->amount, p->cur, f->currency, &amt)) {
+        f->fx_missing = true;
+        continue;
+      }
+      if (d > f->last_payment_date || f->last_payment_date == DN_DATE_NONE)
+        f->last_payment_date = d;
+    } else {
+      const cred_row *cr = &r->cred.items[ci++];
+      inv = cr->inv;
+      d = cr->date;
+      amt = cr->amount;
+    }
+    dn_invoice_facts *f = &r->inv.items[inv];
+    bool was_open = f->amount - f->paid > 0;
+    f->paid += amt;
+    if (was_open && f->amount - f->paid <= 0 && r->settled_on.items[inv] == DN_DATE_NONE)
+      r->settled_on.items[inv] = d;
+  }
+}
+
+static void convert_invoice(dn_facts_reader *r, dn_invoice_facts *f) {
+  uint16_t pc = r->p->currency;
+  f->amount_p.cur = f->balance_p.cur = f->paid_p.cur = pc;
+  if (f->fx_missing) return;
+  if (!convert_minor(r, f->amount, f->currency, pc, &f->amount_p.minor) ||
+      !convert_minor(r, f->balance, f->currency, pc, &f->balance_p.minor) ||
+      !convert_minor(r, f->paid, f->currency, pc, &f->paid_p.minor)) {
+    f->fx_missing = true;
+    f->amount_p.minor = f->balance_p.minor = f->paid_p.minor = 0;
+  }
+}
+
+static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
+  int32_t nsettled = 0, ontime = 0;
+  int64_t late_sum = 0;
+  c->total_open_p.cur = c->total_overdue_p.cur = r->p->currency;
+  for (int32_t i = 0; i < r->inv.n; i++) {
+    dn_invoice_facts *f = &r->inv.items[i];
+    f->balance = f->amount - f->paid;
+    f->open = f->balance > 0;
+    f->days_past_due = r->as_of - f->due_date;
+    convert_invoice(r, f);
+    dn_date s = r->settled_on.items[i];
+    if (s != DN_DATE_NONE) {
+      nsettled++;
+      late_sum += s > f->due_date ? s - f->due_date : 0;
+      ontime += s <= f->due_date;
+    }
+    if (!f->open || f->fx_missing) continue;
+    c->open_invoices++;
+    c->total_open_p.minor += f->balance_p.minor;
+    if (f->days_past_due > 0) {
+      c->overdue_invoices++;
+      c->total_overdue_p.minor += f->balance_p.minor;
+    }
+    if (f->days_past_due > c->oldest_days_past_due) c->oldest_days_past_due = f->days_past_due;
+  }
+  c->avg_days_late = nsettled ? (double)late_sum / nsettled : 0.0;
+  c->on_time_ratio = nsettled ? (double)ontime / nsettled : 1.0;
+}
+
+static int event_cmp(const void *a, const void *b) {
+  const dn_event_fact *x = a, *y = b;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+static dn_status collect_issued(dn_facts_reader *r, dn_diags *diags) {
+  for (int32_t i = 0; i < r->inv.n; i++)
+    if (r->inv.items[i].issue_date == r->as_of &&
+        !add_event(r, DN_EV_INVOICE_ISSUED, r->inv.items[i].id, i))
+      return oom(diags);
+  return DN_OK;
+}
+
+static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
+  dn_arena_free(&c->arena);
+  dn_arena arena = c->arena;
+  memset(c, 0, sizeof *c);
+  c->arena = arena;
+  r->inv.n = r->ev.n = r->hist.n = r->pay.n = r->cred.n = 0;
+}
+
+dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,
+                               dn_diags *diags) {
+  *got = false;
+  if (!r->row[S_CUST]) return DN_OK;
+  reset_customer(r, c);
+  dn_status st = read_customer_row(r, c);
+  uint16_t ccur = customer_currency(r);
+  if (st == DN_OK) st = read_invoices(r, c, ccur, diags);
+  if (st != DN_OK) return st;
+  if (!vec_grow((void **)&r->settled_on.items, &r->settled_on.cap, r->inv.n,
+                sizeof *r->settled_on.items))
+    return oom(diags);
+  for (int32_t i = 0; i < r->inv.n; i++) r->settled_on.items[i] = DN_DATE_NONE;
+  st = read_payments(r, c, diags);
+  if (st == DN_OK) st = read_credits(r, c, diags);
+  if (st == DN_OK) apply_movements(r);
+  if (st == DN_OK) st = read_disputes(r, c, diags);
+  if (st == DN_OK) st = read_promises(r, c, ccur, diags);
+  if (st == DN_OK) st = read_history(r, c, diags);
+  if (st == DN_OK) st = collect_issued(r, diags);
+  if (st != DN_OK) return st;
+  aggregate(r, c);
+  if (r->ev.n > 1) qsort(r->ev.items, (size_t)r->ev.n, sizeof *r->ev.items, event_cmp);
+  c->invoices = r->inv.items;
+  c->ninvoices = r->inv.n;
+  c->events = r->ev.items;
+  c->nevents = r->ev.n;
+  c->history = r->hist.items;
+  c->nhistory = r->hist.n;
+  *got = true;
+  return stream_step(r, S_CUST, diags);
+}
+
+dn_status dn_facts_invoice_customer(dn_ledger *l, const char *invoice, char *buf,
+                                    size_t buflen, bool *found, dn_diags *diags) {
+  *found = false;
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(l->db, "SELECT customer_id FROM invoices WHERE id = ?1", -1, &q,
+                         NULL) != SQLITE_OK) {
+    dn_diag_add_at(diags, DN_E0502, l->path ? l->path : "ledger", 0, "%s",
+                   sqlite3_errmsg(l->db));
+    return DN_ERR_INPUT;
+  }
+  sqlite3_bind_text(q, 1, invoice, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+    const char *id = (const char *)sqlite3_column_text(q, 0);
+    if (strlen(id) < buflen) {
+      memcpy(buf, id, strlen(id) + 1);
+      *found = true;
+    }
+  }
+  sqlite3_finalize(q);
+  return DN_OK;
+}
+
+dn_status dn_facts_load_holidays(dn_ledger *l, const char *name, dn_calendar *cal,
+                                 dn_diags *diags) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(l->db, "SELECT date FROM holidays WHERE calendar = ?1", -1, &q,
+                         NULL) != SQLITE_OK) {
+    dn_diag_add_at(diags, DN_E0502, l->path ? l->path : "ledger", 0, "%s",
+                   sqlite3_errmsg(l->db));
+    return DN_ERR_INPUT;
+  }
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  dn_status st = DN_OK;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    dn_date d = col_date(q, 0);
+    if (d != DN_DATE_NONE && !dn_calendar_add_holiday(cal, d)) {
+      st = DN_ERR_INTERNAL;
+      break;
+    }
+  }
+  sqlite3_finalize(q);
+  return st;
+}
