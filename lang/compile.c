@@ -227,7 +227,8 @@ static dn_type emit_literal(cc *c, const dn_expr *e) {
 /* A NAME is a let when a let of that name exists, otherwise a tone (the
  * checker has rejected anything else). */
 static dn_type emit_name(cc *c, const dn_expr *e) {
-  int li = find_name(c->let_names, c->nlets, e->str);
+  int li = e->let_index >= 0 && e->let_index < c->nlets
+               ? e->let_index : find_name(c->let_names, c->nlets, e->str);
   if (li >= 0) {
     emit_op(c, DN_OPC_LET, &e->span);
     emit_u16(c, (uint32_t)li);

@@ -84,7 +84,9 @@ void dn_date_format(dn_date d, char *buf) {
     snprintf(buf, 11, "%d", y);
     return;
   }
-  snprintf(buf, 11, "%04d-%02d-%02d", y, m, day);
+  /* The range checks above bound every field; the casts tell the compiler
+   * so, which it cannot see through the conversion. */
+  snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)day % 100u);
 }
 
 int dn_date_weekday(dn_date d) {
