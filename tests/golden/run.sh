@@ -4,7 +4,8 @@
 # setup.sql (prior actions, fx rates) run with sqlite3 after the import,
 # the date in as_of, and expected.jsonl: the exact output of `dunlin run`
 # worked out by hand from the spec, with the "key" field left out (a hash
-# nobody can compute by hand; its stability is tested by the CLI tests).
+# nobody can compute by hand; its stability is tested by the CLI tests),
+# compared as sorted sets of lines.
 # Optional expected.stderr lines must each appear in stderr, and
 # expected.status holds the exit status when it is not 0.
 set -u
@@ -29,9 +30,13 @@ for dir in "$here"/cases/*/; do
   status=$?
   want_status=0
   [ -f "$dir/expected.status" ] && want_status=$(cat "$dir/expected.status")
-  sed -E 's/"key":"[0-9a-f]+",//' "$work/out" >"$work/got"
+  # Within one customer and one scheduled_at the spec orders by key, which
+  # is a hash: both sides are sorted so that order is not compared here
+  # (the CLI and engine tests check the ordering itself).
+  sed -E 's/"key":"[0-9a-f]+",//' "$work/out" | LC_ALL=C sort >"$work/got"
+  LC_ALL=C sort "$dir/expected.jsonl" >"$work/want"
   ok=1
-  if ! diff -u "$dir/expected.jsonl" "$work/got" >"$work/diff"; then ok=0; fi
+  if ! diff -u "$work/want" "$work/got" >"$work/diff"; then ok=0; fi
   [ "$status" -eq "$want_status" ] || { ok=0; echo "  exit $status, expected $want_status" >>"$work/diff"; }
   if [ -f "$dir/expected.stderr" ]; then
     while IFS= read -r line; do
