@@ -1101,12 +1101,24 @@ static void check_rule_names(ck *c) {
 
 /* ---- actions and tones ------------------------------------------------- */
 
-static void tone_on_ladders(ck *c, const dn_ident *tone, const ladder_use *uses, int nuses) {
+/* An escalation lists its segments, so its tones must be on each of their
+ * ladders (strict: a miss is almost surely a typo). `on` and `rule` apply
+ * to every segment: there a tone only needs to be on one of the ladders,
+ * and the engine maps it to the customer's ladder by relative position
+ * (docs/semantics.md), so a policy with two ladders can still use events. */
+static void tone_on_ladders(ck *c, const dn_ident *tone, const ladder_use *uses, int nuses, bool any) {
+  if (any) {
+    for (int u = 0; u < nuses; u++)
+      if (tone_rank(&c->ladders[uses[u].ladder], tone->name) >= 0) return;
+    for (int l = 0; l < c->nladders; l++)
+      if (tone_rank(&c->ladders[l], tone->name) >= 0) return;
+    nuses = nuses > 0 ? 1 : 0; /* report against the first ladder only */
+  }
   for (int u = 0; u < nuses; u++) {
     const ladder *l = &c->ladders[uses[u].ladder];
     if (tone_rank(l, tone->name) >= 0) continue;
     dn_diag *g;
-    if (uses[u].segment)
+    if (uses[u].segment && !any)
       g = dn_diag_add(c->diags, DN_E0302, tone->span, "tone `%s` is not on ladder `%s` of segment `%s`",
                       tone->name, l->name, uses[u].segment->name.name);
     else
@@ -1116,7 +1128,8 @@ static void tone_on_ladders(ck *c, const dn_ident *tone, const ladder_use *uses,
   }
 }
 
-static void check_action(ck *c, dn_action *act, const ladder_use *uses, int nuses, const char *customer_only) {
+static void check_action(ck *c, dn_action *act, const ladder_use *uses, int nuses, bool any_ladder,
+                         const char *customer_only) {
   const char *kind = dn_action_kind_name(act->kind);
   if (!dn_action_is_contact(act->kind)) {
     if (act->tone.name)
@@ -1128,7 +1141,7 @@ static void check_action(ck *c, dn_action *act, const ladder_use *uses, int nuse
       dn_diag_add(c->diags, DN_E0314, act->priority->span,
                   "`%s` takes no priority; only email, sms, letter and call do", kind);
   } else if (act->tone.name) {
-    tone_on_ladders(c, &act->tone, uses, nuses);
+    tone_on_ladders(c, &act->tone, uses, nuses, any_ladder);
   }
   if ((act->kind == DN_ACT_TASK || act->kind == DN_ACT_ESCALATE) && (!act->text || !act->text[0]))
     dn_diag_add(c->diags, DN_E0314, act->span, "`%s` needs a text, e.g. `%s \"%s\"`", kind, kind,
@@ -1248,7 +1261,7 @@ static void check_escalation(ck *c, dn_decl *d) {
   check_step_order(c, d);
   for (int i = 0; i < d->nsteps; i++) {
     dn_step *s = &d->steps[i];
-    for (int a = 0; a < s->nactions; a++) check_action(c, &s->actions[a], uses, nuses, NULL);
+    for (int a = 0; a < s->nactions; a++) check_action(c, &s->actions[a], uses, nuses, false, NULL);
     if (s->guard) check_cond(c, s->guard, "a step's `when` condition", NULL);
   }
   check_tone_progression(c, d, uses, nuses);
@@ -1274,7 +1287,7 @@ static void check_event_rule(ck *c, dn_decl *d) {
     return;
   }
   int nuses = all_ladder_uses(c, uses);
-  for (int a = 0; a < d->nactions; a++) check_action(c, &d->actions[a], uses, nuses, customer ? where : NULL);
+  for (int a = 0; a < d->nactions; a++) check_action(c, &d->actions[a], uses, nuses, true, customer ? where : NULL);
   free(uses);
 }
 

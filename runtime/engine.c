@@ -247,7 +247,10 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
     return false;
   }
   switch (v.type) {
-  case DN_T_MONEY: *out = (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur)); break;
+  case DN_T_MONEY:
+    /* A missing amount (no credit limit) gives no priority at all. */
+    *out = v.as.m.cur == DN_CUR_NONE ? NAN : (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur));
+    break;
   case DN_T_INT: *out = (double)v.as.i; break;
   case DN_T_NUMBER: *out = v.as.n; break;
   default: *out = 0.0; break;
@@ -388,12 +391,34 @@ static int32_t history_find(const run_ctx *x, const char *rule, const char *step
 
 /* ---- tones and actions --------------------------------------------------- */
 
+static int32_t rank_on(const run_ctx *x, const dn_ladder *l, const char *tone) {
+  for (int32_t t = 0; t < l->ntones; t++)
+    if (!strcmp(x->p->tone_names[l->first_tone + t], tone)) return t;
+  return -1;
+}
+
+/* A tone named in `on` or `rule` may live on another ladder than the
+ * customer's (the checker allows it): it keeps its relative position, so
+ * the last tone of a 3-tone ladder is the last of a 4-tone one. */
+static int32_t mapped_rank(const run_ctx *x, const dn_ladder *to, const char *tone) {
+  for (uint32_t i = 0; i < x->p->nladders; i++) {
+    const dn_ladder *from = &x->p->ladders[i];
+    int32_t r = rank_on(x, from, tone);
+    if (r < 0) continue;
+    if (from->ntones <= 1) return 0;
+    /* round(r * (to-1) / (from-1)) in integers */
+    return (2 * r * (to->ntones - 1) + (from->ntones - 1)) / (2 * (from->ntones - 1));
+  }
+  return 0;
+}
+
 static int32_t resolve_tone(const run_ctx *x, int32_t name) {
   const dn_ladder *l = &x->p->ladders[x->ladder];
   int32_t rank = 0;
-  if (name != DN_NONE)
-    for (int32_t t = 0; t < l->ntones; t++)
-      if (!strcmp(x->p->tone_names[l->first_tone + t], str(x, name))) rank = t;
+  if (name != DN_NONE) {
+    rank = rank_on(x, l, str(x, name));
+    if (rank < 0) rank = mapped_rank(x, l, str(x, name));
+  }
   rank += x->shift;
   if (rank < 0) rank = 0;
   if (rank > l->ntones - 1) rank = l->ntones - 1;
@@ -403,6 +428,15 @@ static int32_t resolve_tone(const run_ctx *x, int32_t name) {
 static const char *tone_text(const run_ctx *x, int32_t rank) {
   if (rank < 0) return NULL;
   return x->p->tone_names[x->p->ladders[x->ladder].first_tone + rank];
+}
+
+/* The tone of an `on` or `rule` line: the first one named, as a step's
+ * tone is (`do email tone neutral, sms` sends a neutral SMS); DN_NONE when
+ * none is named, which resolves to the gentlest. */
+static int32_t line_tone(const run_ctx *x, int32_t first, int32_t n) {
+  for (int32_t i = 0; i < n; i++)
+    if (x->p->actions[first + i].tone_name != DN_NONE) return x->p->actions[first + i].tone_name;
+  return DN_NONE;
 }
 
 /* Adds the actions [first, first+n) as raw actions; false only on out of
@@ -425,7 +459,7 @@ static bool add_actions(run_ctx *x, int32_t first, int32_t n, int32_t step_tone,
     if (!r->assignee && x->seg >= 0) r->assignee = str(x, x->p->segments[x->seg].assign);
     if (a->priority != DN_NONE && !r->skipped) {
       if (!eval_priority(x, a->priority, proto->inv, &r->priority)) return true;
-      r->has_priority = true;
+      r->has_priority = !isnan(r->priority);
     }
     if (only_first) break;
   }
@@ -589,7 +623,9 @@ static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
     if (!ok) continue;
     raw_act proto = {.rule = rule, .step = ev->id, .key_step = ev->id, .inv = inv};
     proto.reason = afmt(x, "%s %s%s", rule, ev->id, retry ? " (deferred before)" : "");
-    if (!add_actions(x, d->first_action, d->nactions, DN_NONE, &proto, false)) return false;
+    if (!add_actions(x, d->first_action, d->nactions, line_tone(x, d->first_action, d->nactions), &proto,
+                     false))
+      return false;
   }
   return true;
 }
@@ -661,7 +697,8 @@ static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   raw_act proto = {.rule = name, .key_step = x->as_of_text, .inv = inv};
   proto.reason = afmt(x, "rule %s", name);
   proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
-  return add_actions(x, r->first_action, r->nactions, DN_NONE, &proto, false);
+  return add_actions(x, r->first_action, r->nactions, line_tone(x, r->first_action, r->nactions), &proto,
+                     false);
 }
 
 static bool run_rules(run_ctx *x) {

@@ -64,10 +64,16 @@ typedef struct cred_row {
   int64_t amount;
 } cred_row;
 
+/* A conversion as of D: a direct (or inverse) rate, or, where the ledger
+ * quotes both currencies only against a third (EUR/USD and GBP/USD for a
+ * GBP invoice in an EUR policy), the cross rate through that pivot. */
 typedef struct fx_entry {
   uint16_t from, to;
   bool found, invert;
   dn_rate rate;
+  bool cross, invert2; /* cross: rate links from-pivot, rate2 pivot-to */
+  uint16_t pivot;
+  dn_rate rate2;
 } fx_entry;
 
 #define VEC(T) struct { T *items; int32_t n, cap; }
@@ -80,7 +86,7 @@ struct dn_facts_reader {
   char as_of_text[11];
   sqlite3_stmt *st[S_COUNT];
   bool row[S_COUNT];
-  sqlite3_stmt *fx_stmt;
+  sqlite3_stmt *fx_stmt, *pivot_stmt;
   VEC(fx_entry) fx;
   VEC(dn_invoice_facts) inv;
   VEC(dn_date) settled_on;
@@ -162,6 +168,18 @@ dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
                          " ORDER BY date DESC, base = ?2 DESC LIMIT 1",
                          -1, &r->fx_stmt, NULL) != SQLITE_OK)
     st = ledger_error(r, diags, "preparing the fx query");
+  /* Pivot candidates: currencies quoted against both sides as of D; the
+   * alphabetically first wins, so the choice is deterministic. */
+  if (st == DN_OK &&
+      sqlite3_prepare_v2(r->db,
+                         "SELECT CASE WHEN base = ?2 THEN quote ELSE base END FROM fx_rates"
+                         " WHERE date <= ?1 AND (base = ?2 OR quote = ?2)"
+                         " INTERSECT"
+                         " SELECT CASE WHEN base = ?3 THEN quote ELSE base END FROM fx_rates"
+                         " WHERE date <= ?1 AND (base = ?3 OR quote = ?3)"
+                         " ORDER BY 1 LIMIT 1",
+                         -1, &r->pivot_stmt, NULL) != SQLITE_OK)
+    st = ledger_error(r, diags, "preparing the fx pivot query");
   if (st != DN_OK) {
     dn_facts_reader_close(r);
     return st;
@@ -174,6 +192,7 @@ void dn_facts_reader_close(dn_facts_reader *r) {
   if (!r) return;
   for (int s = 0; s < S_COUNT; s++) sqlite3_finalize(r->st[s]);
   sqlite3_finalize(r->fx_stmt);
+  sqlite3_finalize(r->pivot_stmt);
   free(r->fx.items);
   free(r->inv.items);
   free(r->settled_on.items);
@@ -186,6 +205,41 @@ void dn_facts_reader_close(dn_facts_reader *r) {
 
 /* ---- fx ---------------------------------------------------------------- */
 
+/* The latest rate dated <= D between a and b, either way round. */
+static bool direct_rate(dn_facts_reader *r, uint16_t from, uint16_t to, dn_rate *rate, bool *invert) {
+  sqlite3_stmt *q = r->fx_stmt;
+  bool found = false;
+  sqlite3_reset(q);
+  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    const char *base = (const char *)sqlite3_column_text(q, 0);
+    const char *text = (const char *)sqlite3_column_text(q, 1);
+    if (base && text && dn_rate_parse(text, strlen(text), rate) && rate->num > 0) {
+      found = true;
+      *invert = strcmp(base, dn_currency_code(from)) != 0;
+    }
+  }
+  sqlite3_reset(q);
+  return found;
+}
+
+static uint16_t find_pivot(dn_facts_reader *r, uint16_t from, uint16_t to) {
+  sqlite3_stmt *q = r->pivot_stmt;
+  uint16_t pivot = DN_CUR_NONE;
+  sqlite3_reset(q);
+  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    const char *code = (const char *)sqlite3_column_text(q, 0);
+    if (code) pivot = dn_currency_lookup(code, strlen(code));
+  }
+  sqlite3_reset(q);
+  return pivot;
+}
+
 static fx_entry *fx_lookup(dn_facts_reader *r, uint16_t from, uint16_t to) {
   for (int32_t i = 0; i < r->fx.n; i++)
     if (r->fx.items[i].from == from && r->fx.items[i].to == to) return &r->fx.items[i];
@@ -193,20 +247,13 @@ static fx_entry *fx_lookup(dn_facts_reader *r, uint16_t from, uint16_t to) {
   if (!e) return NULL;
   e->from = from;
   e->to = to;
-  sqlite3_stmt *q = r->fx_stmt;
-  sqlite3_reset(q);
-  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    const char *base = (const char *)sqlite3_column_text(q, 0);
-    const char *rate = (const char *)sqlite3_column_text(q, 1);
-    if (base && rate && dn_rate_parse(rate, strlen(rate), &e->rate) && e->rate.num > 0) {
-      e->found = true;
-      e->invert = strcmp(base, dn_currency_code(from)) != 0;
-    }
+  e->found = direct_rate(r, from, to, &e->rate, &e->invert);
+  if (!e->found) {
+    e->pivot = find_pivot(r, from, to);
+    e->cross = e->pivot != DN_CUR_NONE && direct_rate(r, from, e->pivot, &e->rate, &e->invert) &&
+               direct_rate(r, e->pivot, to, &e->rate2, &e->invert2);
+    e->found = e->cross;
   }
-  sqlite3_reset(q);
   return e;
 }
 
@@ -219,6 +266,8 @@ static bool convert_minor(dn_facts_reader *r, int64_t minor, uint16_t from, uint
   if (from == DN_CUR_NONE || to == DN_CUR_NONE) return false;
   fx_entry *e = fx_lookup(r, from, to);
   if (!e || !e->found) return false;
+  if (e->cross)
+    return dn_money_convert_cross(minor, from, to, e->rate, e->invert, e->rate2, e->invert2, out);
   return dn_money_convert(minor, from, to, e->rate, e->invert, out);
 }
 
@@ -314,6 +363,14 @@ static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
   uint16_t cur = col_cur(q, 7, r->p->currency);
   int64_t limit = sqlite3_column_int64(q, 6);
   c->credit_limit_p.cur = r->p->currency;
+  /* No limit in the ledger is not a limit of zero: the amount is missing,
+   * every comparison with it is false (as with a missing date), so an
+   * over-limit rule does not put every customer without a limit on hold. */
+  if (sqlite3_column_type(q, 6) == SQLITE_NULL) {
+    c->credit_limit_p.minor = 0;
+    c->credit_limit_p.cur = DN_CUR_NONE;
+    return DN_OK;
+  }
   if (limit != 0 && !convert_minor(r, limit, cur, r->p->currency, &c->credit_limit_p.minor)) {
     c->fx_missing = true;
     c->fx_from = cur == DN_CUR_NONE ? "?" : dn_currency_code(cur);

@@ -269,6 +269,15 @@ static dn_status align(dn_vm *vm, uint32_t pc, dn_money *a, dn_money *b) {
 
 static bool dates_present(dn_date a, dn_date b) { return a != DN_DATE_NONE && b != DN_DATE_NONE; }
 
+/* A missing amount (no credit limit in the ledger) is DN_CUR_NONE. It
+ * behaves as a missing date does: comparisons are false, arithmetic is an
+ * error that points at coalesce. */
+static bool amounts_present(dn_money a, dn_money b) { return a.cur != DN_CUR_NONE && b.cur != DN_CUR_NONE; }
+
+static dn_status missing_amount(dn_vm *vm, uint32_t pc) {
+  return fail(vm, pc, "arithmetic on a missing amount (no credit limit in the ledger; use coalesce)");
+}
+
 static bool relation(int rel, int c) {
   switch (rel) {
     case DN_OP_EQ: return c == 0;
@@ -291,6 +300,7 @@ static dn_status compare(dn_vm *vm, uint32_t pc, int rel, dn_type t, dn_value a,
     case DN_T_INT: c = CMP3(a.as.i, b.as.i); break;
     case DN_T_NUMBER: c = CMP3(a.as.n, b.as.n); break;
     case DN_T_MONEY: {
+      if (!amounts_present(a.as.m, b.as.m)) { *out = false; return DN_OK; }
       dn_status st = align(vm, pc, &a.as.m, &b.as.m);
       if (st != DN_OK) return st;
       c = CMP3(a.as.m.minor, b.as.m.minor);
@@ -358,6 +368,8 @@ static dn_status money_div_number(dn_vm *vm, uint32_t pc, dn_money m, double x, 
 static dn_status arith(dn_vm *vm, uint32_t pc, uint8_t variant, dn_value a, dn_value b, dn_value *r) {
   dn_status st;
   int64_t i;
+  if ((a.type == DN_T_MONEY && a.as.m.cur == DN_CUR_NONE) || (b.type == DN_T_MONEY && b.as.m.cur == DN_CUR_NONE))
+    return missing_amount(vm, pc);
   switch ((dn_arith_id)variant) {
     case DN_AR_ADD_INT: case DN_AR_SUB_INT: case DN_AR_MUL_INT: {
       bool ovf = variant == DN_AR_ADD_INT ? __builtin_add_overflow(a.as.i, b.as.i, &i)
@@ -486,6 +498,8 @@ static dn_status min_max(dn_vm *vm, uint32_t pc, int id, dn_value a, dn_value b,
     case DN_T_INT: c = CMP3(a.as.i, b.as.i); break;
     case DN_T_NUMBER: c = CMP3(a.as.n, b.as.n); break;
     case DN_T_MONEY: {
+      if (a.as.m.cur == DN_CUR_NONE) { *r = b; return DN_OK; }
+      if (b.as.m.cur == DN_CUR_NONE) { *r = a; return DN_OK; }
       dn_status st = align(vm, pc, &a.as.m, &b.as.m);
       if (st != DN_OK) return st;
       c = CMP3(a.as.m.minor, b.as.m.minor);
@@ -508,6 +522,7 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
     case DN_B_MAX_INT: case DN_B_MAX_NUMBER: case DN_B_MAX_MONEY: case DN_B_MAX_DATE:
       return min_max(vm, pc, id, a, b, r);
     case DN_B_ABS_INT: case DN_B_ABS_MONEY: case DN_B_ABS_NUMBER:
+      if (a.type == DN_T_MONEY && a.as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
       *r = a;
       if ((a.type == DN_T_INT && a.as.i < 0) || (a.type == DN_T_MONEY && a.as.m.minor < 0) ||
           (a.type == DN_T_NUMBER && a.as.n < 0))
@@ -516,9 +531,9 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
     case DN_B_ROUND_NUMBER: return to_int(vm, pc, nearbyint(a.as.n), r);
     case DN_B_FLOOR_NUMBER: return to_int(vm, pc, floor(a.as.n), r);
     case DN_B_CEIL_NUMBER: return to_int(vm, pc, ceil(a.as.n), r);
-    case DN_B_ROUND_MONEY: return money_whole(vm, pc, a.as.m, 0, r);
-    case DN_B_FLOOR_MONEY: return money_whole(vm, pc, a.as.m, -1, r);
-    case DN_B_CEIL_MONEY: return money_whole(vm, pc, a.as.m, 1, r);
+    case DN_B_ROUND_MONEY: case DN_B_FLOOR_MONEY: case DN_B_CEIL_MONEY:
+      if (a.as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
+      return money_whole(vm, pc, a.as.m, id == DN_B_ROUND_MONEY ? 0 : id == DN_B_FLOOR_MONEY ? -1 : 1, r);
     case DN_B_DAYS_BETWEEN: case DN_B_BUSINESS_DAYS_BETWEEN:
       if (!dates_present(a.as.d, b.as.d)) return fail(vm, pc, "%s of a missing date (use coalesce)", builtin_names[id]);
       r->type = DN_T_INT;
@@ -541,6 +556,7 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
       return DN_OK;
     case DN_B_COALESCE_DATE: *r = a.as.d != DN_DATE_NONE ? a : b; return DN_OK;
     case DN_B_COALESCE_STRING: *r = a.as.s[0] ? a : b; return DN_OK;
+    case DN_B_COALESCE_MONEY: *r = a.as.m.cur != DN_CUR_NONE ? a : b; return DN_OK;
     default: return fail(vm, pc, "unknown builtin");
   }
 }
@@ -580,6 +596,7 @@ static dn_status call_extern(dn_vm *vm, uint32_t pc, uint32_t idx, dn_value *arg
   ffi_slot slots[8];
   void *ptrs[8];
   for (int i = 0; i < x->nparams; i++) {
+    if (args[i].type == DN_T_MONEY && args[i].as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
     types[i] = ffi_of(x->params[i]);
     to_slot(&args[i], &slots[i]);
     ptrs[i] = &slots[i];

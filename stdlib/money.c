@@ -267,3 +267,26 @@ bool dn_money_convert(int64_t minor, uint16_t from, uint16_t to, dn_rate rate,
   *out = (int64_t)q;
   return true;
 }
+
+static bool mul_i128(i128 a, i128 b, i128 *out) { return !__builtin_mul_overflow(a, b, out); }
+
+/* from -> pivot -> to in one exact fraction, rounded once: two roundings
+ * (one per leg) could move the result by a minor unit of the pivot. */
+bool dn_money_convert_cross(int64_t minor, uint16_t from, uint16_t to, dn_rate r1, bool inv1,
+                            dn_rate r2, bool inv2, int64_t *out) {
+  int df = dn_currency_digits(from), dt = dn_currency_digits(to);
+  if (df < 0 || dt < 0 || r1.num <= 0 || r2.num <= 0 || r1.scale < 0 || r1.scale > 18 ||
+      r2.scale < 0 || r2.scale > 18)
+    return false;
+  i128 p1 = pow10_i128(r1.scale), p2 = pow10_i128(r2.scale);
+  i128 n = minor, d = 1;
+  if (!mul_i128(n, inv1 ? p1 : r1.num, &n) || !mul_i128(n, inv2 ? p2 : r2.num, &n)) return false;
+  if (!mul_i128(d, inv1 ? r1.num : p1, &d) || !mul_i128(d, inv2 ? r2.num : p2, &d)) return false;
+  int e = dt - df;
+  if (e > 0 && !mul_i128(n, pow10_i128(e), &n)) return false;
+  if (e < 0 && !mul_i128(d, pow10_i128(-e), &d)) return false;
+  i128 q = div_half_even(n, d);
+  if (!fits_i64(q)) return false;
+  *out = (int64_t)q;
+  return true;
+}

@@ -51,4 +51,10 @@ bool dn_rate_parse(const char *text, size_t len, dn_rate *out);
 bool dn_money_convert(int64_t minor, uint16_t from, uint16_t to, dn_rate rate,
                       bool invert, int64_t *out);
 
+/* Converts through a pivot currency (a cross rate): r1 links from and the
+ * pivot, r2 the pivot and to, each possibly inverted as above. Exact, with
+ * one half-even rounding at the end. */
+bool dn_money_convert_cross(int64_t minor, uint16_t from, uint16_t to, dn_rate r1, bool inv1,
+                            dn_rate r2, bool inv2, int64_t *out);
+
 #endif

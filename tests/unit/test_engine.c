@@ -787,8 +787,52 @@ static void test_deferred_event_retried(void **state) {
   assert_int_equal(f->n, 0);
 }
 
+
+/* No credit limit in the ledger is a missing amount, not zero: the
+ * over-limit comparison is false (no hold for everyone without a limit),
+ * coalesce supplies a default, and arithmetic on it is a per-customer
+ * error that names coalesce. C1 has a limit of 100.00 and 150.00 open;
+ * C2 has none and 150.00 open. */
+static void test_missing_credit_limit(void **state) {
+  fixture *f = *state;
+  compile(f,
+          "policy \"p\" version 1\ncurrency USD\n"
+          "segment all otherwise\n"
+          "rule over for customer when customer.total_open > customer.credit_limit do hold credit\n"
+          "rule near for customer when customer.total_open > coalesce(customer.credit_limit, 100 USD)\n"
+          "  do task \"near limit\"\n");
+  exec_sql(f,
+           "INSERT INTO customers(id, name, credit_limit_minor, currency) VALUES"
+           " ('C1', 'one', 10000, 'USD'), ('C2', 'two', NULL, 'USD');"
+           "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
+           " ('I1', 'C1', 'n1', '2026-01-01', '2026-01-31', 'USD', 15000),"
+           " ('I2', 'C2', 'n2', '2026-01-01', '2026-01-31', 'USD', 15000);");
+  assert_int_equal(run(f, "2026-02-10"), DN_OK);
+  assert_non_null(find(f, "C1", "hold", "scheduled", NULL));
+  assert_null(find(f, "C2", "hold", "scheduled", NULL));
+  /* coalesce: C2 counts as a 100.00 limit, 150.00 > 100.00 */
+  assert_non_null(find(f, "C1", "task", "scheduled", NULL));
+  assert_non_null(find(f, "C2", "task", "scheduled", NULL));
+  assert_int_equal(f->stats.errors, 0);
+
+  /* Arithmetic on the missing amount: C1 (50.00 < 150.00) fires, C2 is
+   * an error and, like any customer whose evaluation failed, gets nothing. */
+  dn_program_free(f->p);
+  f->p = NULL;
+  compile(f,
+          "policy \"p\" version 1\ncurrency USD\n"
+          "segment all otherwise\n"
+          "rule half for customer when customer.credit_limit * 0.5 < customer.total_open\n"
+          "  do task \"half\"\n");
+  assert_int_equal(run(f, "2026-02-10"), DN_OK);
+  assert_non_null(find(f, "C1", "task", "scheduled", NULL));
+  assert_null(find(f, "C2", "task", "scheduled", NULL));
+  assert_int_equal(f->stats.errors, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_missing_credit_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_catch_up, setup, teardown),
       cmocka_unit_test_setup_teardown(test_emitted_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_other_policy_history, setup, teardown),

@@ -179,6 +179,28 @@ static int64_t conv(int64_t minor, const char *from, const char *to, const char 
   return out;
 }
 
+/* Cross rates through a pivot, rounded once at the end. */
+static void test_convert_cross(void **state) {
+  (void)state;
+  int64_t out = 0;
+  /* 100.00 GBP -> USD at GBP/USD 1.25 = 125 USD -> EUR with EUR/USD 1.0850
+   * inverted: 125 / 1.085 = 115.2073.. -> 115.21 EUR. */
+  assert_true(dn_money_convert_cross(10000, cur("GBP"), cur("EUR"), rate_ok("1.25"), false,
+                                     rate_ok("1.0850"), true, &out));
+  assert_int_equal(out, 11521);
+  /* One rounding, not two: 0.07 EUR x 1.5 x 1.05 = 0.11025 -> 0.11 GBP,
+   * where rounding each leg gives 0.105 -> 0.10, x 1.05 = 0.105 -> 0.10. */
+  assert_true(dn_money_convert_cross(7, cur("EUR"), cur("GBP"), rate_ok("1.5"), false, rate_ok("1.05"),
+                                     false, &out));
+  assert_int_equal(out, 11);
+  /* JPY -> USD -> KWD: 15000 JPY / 150 = 100 USD, x 0.3075 = 30.750 KWD. */
+  assert_true(dn_money_convert_cross(15000, cur("JPY"), cur("KWD"), rate_ok("150"), true,
+                                     rate_ok("0.3075"), false, &out));
+  assert_int_equal(out, 30750);
+  assert_false(dn_money_convert_cross(INT64_MAX, cur("JPY"), cur("KWD"), rate_ok("1000"), false,
+                                      rate_ok("1000"), false, &out));
+}
+
 static void test_convert(void **state) {
   (void)state;
   /* 100.00 EUR at 1.0850 USD per EUR = 108.50 USD. */
@@ -219,7 +241,7 @@ int main(void) {
       cmocka_unit_test(test_currency_table), cmocka_unit_test(test_parse),
       cmocka_unit_test(test_format),         cmocka_unit_test(test_mul_number),
       cmocka_unit_test(test_ratio),          cmocka_unit_test(test_rate_parse),
-      cmocka_unit_test(test_convert),
+      cmocka_unit_test(test_convert),        cmocka_unit_test(test_convert_cross),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
