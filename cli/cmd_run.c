@@ -28,6 +28,7 @@ static const char explain_help[] =
 
 typedef struct run_sink {
   bool table;
+  FILE *out;  /* stdout, or a buffer that explain prints after its trail */
   dn_table_writer tw;
   dn_outbox *outbox;
   dn_diags *diags;
@@ -47,7 +48,7 @@ static dn_status sink_action(void *ctx, const dn_action_rec *a) {
     dn_status st = dn_outbox_add(s->outbox, a, s->diags);
     if (st != DN_OK) return st;
   }
-  return s->table ? dn_table_row(&s->tw, a) : dn_action_write_json(stdout, a, false);
+  return s->table ? dn_table_row(&s->tw, a) : dn_action_write_json(s->out, a, false);
 }
 
 typedef struct run_args {
@@ -114,7 +115,13 @@ static int evaluate(const run_args *r, bool explain) {
     return st;
   }
   dn_outbox outbox;
-  run_sink sink = {.table = strcmp(r->format, "table") == 0, .diags = &diags, .only_invoice = r->invoice};
+  run_sink sink = {.table = strcmp(r->format, "table") == 0, .out = stdout, .diags = &diags,
+                   .only_invoice = r->invoice};
+  /* explain prints its trail as the engine decides, then the actions */
+  char *actions_buf = NULL;
+  size_t actions_len = 0;
+  if (explain) sink.out = open_memstream(&actions_buf, &actions_len);
+  if (!sink.out) st = DN_ERR_INTERNAL;
   if (r->commit) {
     st = dn_outbox_begin(&outbox, &l, p, r->date, &diags);
     sink.outbox = &outbox;
@@ -123,9 +130,14 @@ static int evaluate(const run_args *r, bool explain) {
   if (st == DN_OK) {
     dn_run_options o = {.as_of = r->date, .only_customer = r->customer, .only_invoice = r->invoice};
     if (explain) o.explain = print_explain;
-    if (sink.table) dn_table_begin(&sink.tw, stdout);
+    if (sink.table) dn_table_begin(&sink.tw, sink.out);
     st = dn_engine_run(p, &l, &o, sink_action, &sink, &stats, &diags);
     if (sink.table) dn_table_end(&sink.tw);
+    if (explain) {
+      fclose(sink.out);
+      printf("\nactions:\n%s", actions_buf ? actions_buf : "");
+      free(actions_buf);
+    }
     if (r->commit) {
       dn_status end = dn_outbox_end(&outbox, st == DN_OK, (long)stats.errors, &diags);
       if (st == DN_OK) st = end;

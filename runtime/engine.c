@@ -466,17 +466,69 @@ static bool add_actions(run_ctx *x, int32_t first, int32_t n, int32_t step_tone,
   return true;
 }
 
+
+/* The policy text of an expression, for explain: the union of the spans
+ * the line table records for the chunk's instructions, whitespace folded,
+ * cut at 80 bytes; "" when the program carries no source (a .dbc compiled
+ * without it). */
+static const char *cond_text(run_ctx *x, int32_t chunk) {
+  const dn_program *p = x->p;
+  if (chunk == DN_NONE || !p->source) return "";
+  const dn_chunk *c = &p->chunks[chunk];
+  uint32_t lo = UINT32_MAX, hi = 0;
+  for (uint32_t i = 0; i < p->nlines; i++) {
+    const dn_line *l = &p->lines[i];
+    if (l->pc < c->start || l->pc >= c->start + c->len) continue;
+    if (l->span.start < lo) lo = l->span.start;
+    if (l->span.end > hi) hi = l->span.end;
+  }
+  if (lo >= hi || hi > p->source_len) return "";
+  char buf[84];
+  size_t n = 0;
+  for (uint32_t i = lo; i < hi && n < 80; i++) {
+    char ch = p->source[i];
+    bool space = ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
+    if (space && (n == 0 || buf[n - 1] == ' ')) continue;
+    buf[n++] = space ? ' ' : ch;
+  }
+  if (hi - lo > 80) buf[n++] = '.', buf[n++] = '.', buf[n++] = '.';
+  buf[n] = '\0';
+  return afmt(x, " (%s)", buf);
+}
+
 /* ---- segmentation -------------------------------------------------------- */
+
+/* The facts explain starts from, so a reader can check each decision. */
+static void explain_facts(run_ctx *x) {
+  const dn_customer_facts *c = x->c;
+  char open[32], overdue[32], limit[32];
+  dn_money_format(c->total_open_p.minor, c->total_open_p.cur, open);
+  dn_money_format(c->total_overdue_p.minor, c->total_overdue_p.cur, overdue);
+  snprintf(limit, sizeof limit, "none");
+  const char *code = dn_currency_code(x->p->currency);
+  if (c->credit_limit_p.cur != DN_CUR_NONE) {
+    char amount[32];
+    dn_money_format(c->credit_limit_p.minor, c->credit_limit_p.cur, amount);
+    snprintf(limit, sizeof limit, "%s %s", amount, code);
+  }
+  explain(x, -1, "facts: %d open invoice%s, total open %s %s, overdue %s %s, credit limit %s, "
+          "oldest %d days past due, avg %.1f days late, on time %.0f%%%s",
+          c->open_invoices, c->open_invoices == 1 ? "" : "s", open, code, overdue, code, limit,
+          c->oldest_days_past_due, c->avg_days_late, c->on_time_ratio * 100.0,
+          c->promise_active ? ", promise active" : "");
+}
 
 static void choose_segment(run_ctx *x) {
   x->seg = -1;
+  if (x->o->explain) explain_facts(x);
   for (uint32_t s = 0; s < x->p->nsegments; s++) {
     const dn_segment_def *d = &x->p->segments[s];
     bool holds = true;
     if (d->cond != DN_NONE && !eval_bool(x, d->cond, -1, &holds)) return;
-    explain(x, -1, "segment %s: %s", name_of(x, d->name),
-            d->cond == DN_NONE ? "otherwise, chosen" : holds ? "condition true, chosen"
-                                                             : "condition false");
+    if (x->o->explain)
+      explain(x, -1, "segment %s%s: %s", name_of(x, d->name), cond_text(x, d->cond),
+              d->cond == DN_NONE ? "otherwise, chosen" : holds ? "condition true, chosen"
+                                                               : "condition false");
     if (holds) {
       x->seg = (int32_t)s;
       return;
@@ -531,8 +583,8 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
     if (st->guard != DN_NONE && !eval_bool(x, st->guard, inv, &ok)) return -2;
     if (!ok) {
       if (x->o->explain)
-        explain(x, inv, "%s step %s: due, but its `when` guard is false", ename,
-                step_label(x, st));
+        explain(x, inv, "%s step %s: due, but its `when` guard%s is false", ename,
+                step_label(x, st), cond_text(x, st->guard));
       continue;
     }
     if (x->o->explain)
@@ -550,7 +602,8 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
     bool paused = false;
     if (!eval_bool(x, e->unless_guard, inv, &paused)) return true;
     if (paused) {
-      explain(x, inv, "%s: paused (the unless guard holds)", ename);
+      if (x->o->explain)
+        explain(x, inv, "%s: paused (the unless guard%s holds)", ename, cond_text(x, e->unless_guard));
       return true;
     }
   }
@@ -689,11 +742,11 @@ static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   if (!eval_bool(x, r->cond, inv, &holds)) return true;
   const char *name = name_of(x, r->name);
   if (!holds) {
-    explain(x, inv, "rule %s: condition false", name);
+    if (x->o->explain) explain(x, inv, "rule %s%s: condition false", name, cond_text(x, r->cond));
     return true;
   }
   if (once_blocked(x, r, inv)) return true;
-  explain(x, inv, "rule %s: fires", name);
+  if (x->o->explain) explain(x, inv, "rule %s%s: fires", name, cond_text(x, r->cond));
   raw_act proto = {.rule = name, .key_step = x->as_of_text, .inv = inv};
   proto.reason = afmt(x, "rule %s", name);
   proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
