@@ -501,7 +501,7 @@ static const char *cond_text(run_ctx *x, int32_t chunk) {
 /* The facts explain starts from, so a reader can check each decision. */
 static void explain_facts(run_ctx *x) {
   const dn_customer_facts *c = x->c;
-  char open[32], overdue[32], limit[32];
+  char open[32], overdue[32], limit[48];
   dn_money_format(c->total_open_p.minor, c->total_open_p.cur, open);
   dn_money_format(c->total_overdue_p.minor, c->total_overdue_p.cur, overdue);
   snprintf(limit, sizeof limit, "none");
