@@ -58,16 +58,17 @@ dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_o
 }
 
 void dn_table_begin(dn_table_writer *t, FILE *out) {
+  memset(t, 0, sizeof *t);
   t->out = out;
-  t->rows = 0;
-  fprintf(out, "%-12s %-8s %-8s %-20s %-25s %-9s %-14s %s\n", "CUSTOMER", "KIND", "TONE", "TEMPLATE",
+  fprintf(out, "%-12s %-8s %-8s %-20s %-25s %-9s %-22s %s\n", "CUSTOMER", "KIND", "TONE", "TEMPLATE",
           "SCHEDULED_AT", "STATUS", "RULE/STEP", "INVOICES");
 }
 
 dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a) {
-  char rule[64];
+  char rule[96];
   snprintf(rule, sizeof rule, "%s%s%s", a->rule ? a->rule : "", a->step ? "/" : "", a->step ? a->step : "");
-  fprintf(t->out, "%-12s %-8s %-8s %-20s %-25s %-9s %-14s ", a->customer, dn_action_kind_name(a->kind),
+  if ((unsigned)a->status < 3) t->by_status[a->status]++;
+  fprintf(t->out, "%-12s %-8s %-8s %-20s %-25s %-9s %-22s ", a->customer, dn_action_kind_name(a->kind),
           a->tone ? a->tone : "-", a->template_name ? a->template_name : (a->text ? a->text : "-"),
           a->scheduled_at, dn_action_status_name(a->status), rule);
   for (int i = 0; i < a->ninvoices; i++) fprintf(t->out, "%s%s", i ? "," : "", a->invoices[i]);
@@ -76,7 +77,10 @@ dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a) {
   return DN_OK;
 }
 
-void dn_table_end(dn_table_writer *t) { fprintf(t->out, "%ld action%s\n", t->rows, t->rows == 1 ? "" : "s"); }
+void dn_table_end(dn_table_writer *t) {
+  fprintf(t->out, "%ld action%s: %ld scheduled, %ld deferred, %ld skipped\n", t->rows, t->rows == 1 ? "" : "s",
+          t->by_status[DN_STATUS_SCHEDULED], t->by_status[DN_STATUS_DEFERRED], t->by_status[DN_STATUS_SKIPPED]);
+}
 
 static dn_status db_error(dn_outbox *o, dn_diags *diags, const char *what) {
   dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "%s: %s", what, sqlite3_errmsg(o->ledger->db));

@@ -21,6 +21,7 @@ dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_o
 typedef struct dn_table_writer {
   FILE *out;
   long rows;
+  long by_status[3]; /* scheduled, skipped, deferred */
 } dn_table_writer;
 void dn_table_begin(dn_table_writer *t, FILE *out);
 dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a);
