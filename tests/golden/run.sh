@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Golden tests: each cases/NAME/ holds a policy (policy.dun), CSV files
+# Golden tests: each cases/NAME/ holds a policy (policy.dun, or policy.path
+# naming a shipped policy relative to the repository root), CSV files
 # named after ledger tables (customers.csv, invoices.csv, ...), optional
 # setup.sql (prior actions, fx rates) run with sqlite3 after the import,
 # the date in as_of, and expected.jsonl: the exact output of `dunlin run`
@@ -11,6 +12,7 @@
 set -u
 : "${DUNLIN:?set DUNLIN to the dunlin binary}"
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -26,7 +28,9 @@ for dir in "$here"/cases/*/; do
     echo "FAIL $name: setup failed"; cat "$work/import.log"; failn=$((failn + 1)); continue
   fi
   [ -f "$dir/setup.sql" ] && sqlite3 "$L" <"$dir/setup.sql"
-  "$DUNLIN" run "$dir/policy.dun" --ledger "$L" --as-of "$(cat "$dir/as_of")" >"$work/out" 2>"$work/err"
+  policy="$dir/policy.dun"
+  [ -f "$dir/policy.path" ] && policy="$root/$(cat "$dir/policy.path")"
+  "$DUNLIN" run "$policy" --ledger "$L" --as-of "$(cat "$dir/as_of")" >"$work/out" 2>"$work/err"
   status=$?
   want_status=0
   [ -f "$dir/expected.status" ] && want_status=$(cat "$dir/expected.status")
