@@ -9,7 +9,10 @@
  * - A step is "emitted" for an invoice when the history holds a row of that
  *   escalation and step label listing the invoice with status scheduled,
  *   skipped or sent; a deferred row does not count, so a deferred step is
- *   reconsidered on the next run.
+ *   reconsidered on the next run. When only some of a step's contacts were
+ *   deferred (the call admitted, the email capped), the step is emitted
+ *   and just those contact kinds are proposed again, until they go out;
+ *   event contacts likewise.
  * - Caught-up steps give one `skipped` record per step and invoice, of the
  *   step's first action, and only when the current step is emitted.
  * - Consolidated records list their parts' rules and steps comma-separated,
@@ -246,11 +249,13 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
     else customer_error(x, err);
     return false;
   }
+  /* A missing value (computed from no credit limit, say) is no priority. */
+  if (v.missing) {
+    *out = NAN;
+    return true;
+  }
   switch (v.type) {
-  case DN_T_MONEY:
-    /* A missing amount (no credit limit) gives no priority at all. */
-    *out = v.as.m.cur == DN_CUR_NONE ? NAN : (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur));
-    break;
+  case DN_T_MONEY: *out = (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur)); break;
   case DN_T_INT: *out = (double)v.as.i; break;
   case DN_T_NUMBER: *out = v.as.n; break;
   default: *out = 0.0; break;
@@ -368,17 +373,23 @@ static int hpart_key_cmp(const hist_part *hp, const char *rule, const char *step
   return c || !step ? c : nstrcmp(hp->step, step);
 }
 
-/* The latest history row of `rule` (and step, and invoice, when given)
- * with a status that counts; -1 when none. */
-static int32_t history_find(const run_ctx *x, const char *rule, const char *step,
-                            const char *inv) {
-  int32_t best = -1, lo = 0, hi = x->hparts.n;
+/* The first history part of (rule, step) in the sorted parts. */
+static int32_t history_lower_bound(const run_ctx *x, const char *rule, const char *step) {
+  int32_t lo = 0, hi = x->hparts.n;
   while (lo < hi) {
     int32_t mid = lo + (hi - lo) / 2;
     if (hpart_key_cmp(&x->hparts.items[mid], rule, step) < 0) lo = mid + 1;
     else hi = mid;
   }
-  for (int32_t i = lo; i < x->hparts.n; i++) {
+  return lo;
+}
+
+/* The latest history row of `rule` (and step, and invoice, when given)
+ * with a status that counts; -1 when none. */
+static int32_t history_find(const run_ctx *x, const char *rule, const char *step,
+                            const char *inv) {
+  int32_t best = -1;
+  for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
     const hist_part *hp = &x->hparts.items[i];
     if (hpart_key_cmp(hp, rule, step) != 0) break;
     const dn_history_fact *r = &x->c->history[hp->row];
@@ -387,6 +398,21 @@ static int32_t history_find(const run_ctx *x, const char *rule, const char *step
     if (best < 0 || r->as_of >= x->c->history[best].as_of) best = hp->row;
   }
   return best;
+}
+
+/* Whether the history holds a row of (rule, step, invoice; NULL: any) of
+ * this action kind that was deferred (`deferred`) or that counts. */
+static bool history_has_kind(const run_ctx *x, const char *rule, const char *step,
+                             const char *inv, const char *kind, bool deferred) {
+  for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
+    const hist_part *hp = &x->hparts.items[i];
+    if (hpart_key_cmp(hp, rule, step) != 0) break;
+    const dn_history_fact *r = &x->c->history[hp->row];
+    if (nstrcmp(r->kind, kind) != 0 || (inv && !part_has_invoice(hp, inv))) continue;
+    if (deferred ? r->status && !strcmp(r->status, "deferred") : status_counts(r->status))
+      return true;
+  }
+  return false;
 }
 
 /* ---- tones and actions --------------------------------------------------- */
@@ -595,6 +621,27 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
   return -1;
 }
 
+/* A step counts as emitted once one of its actions went out; a contact of
+ * it that a cap deferred, and that has not gone out since, is proposed
+ * again (s.5 step 8: deferred, "reconsidered on the next run"), or it
+ * would be lost for good behind its sibling (a call admitted, the email
+ * deferred). The sibling itself is not repeated. */
+static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, const raw_act *proto) {
+  const char *inv_id = x->c->invoices[proto->inv].id;
+  for (int32_t i = 0; i < st->nactions; i++) {
+    dn_action_kind k = x->p->actions[st->first_action + i].kind;
+    if (!dn_action_is_contact(k)) continue;
+    const char *kn = dn_action_kind_name(k);
+    if (!history_has_kind(x, proto->rule, proto->step, inv_id, kn, true) ||
+        history_has_kind(x, proto->rule, proto->step, inv_id, kn, false))
+      continue;
+    explain(x, proto->inv, "%s step %s: %s deferred before, reconsidered", proto->rule,
+            proto->step, kn);
+    if (!add_actions(x, st->first_action + i, 1, st->tone_name, proto, false)) return false;
+  }
+  return true;
+}
+
 static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   const dn_invoice_facts *f = &x->c->invoices[inv];
   const char *ename = name_of(x, e->name);
@@ -614,15 +661,15 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
   }
   const dn_step_def *cur = &x->p->steps[e->first_step + k];
   const char *label = step_label(x, cur);
-  if (history_find(x, ename, label, f->id) >= 0) {
-    explain(x, inv, "%s step %s: already emitted", ename, label);
-    return true;
-  }
   raw_act proto = {.rule = ename, .step = label, .key_step = label, .inv = inv,
                    .escalation = true};
   proto.reason = afmt(x, "%s step %s", ename, step_words(x, cur));
   int32_t dpd = f->days_past_due;
   proto.detail = afmt(x, "%s %d day%s past due", f->id, dpd, dpd == 1 || dpd == -1 ? "" : "s");
+  if (history_find(x, ename, label, f->id) >= 0) {
+    explain(x, inv, "%s step %s: already emitted", ename, label);
+    return retry_deferred_contacts(x, cur, &proto);
+  }
   explain(x, inv, "%s step %s: emitted", ename, label);
   if (!add_actions(x, cur->first_action, cur->nactions, cur->tone_name, &proto, false))
     return false;
@@ -676,9 +723,18 @@ static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
     if (!ok) continue;
     raw_act proto = {.rule = rule, .step = ev->id, .key_step = ev->id, .inv = inv};
     proto.reason = afmt(x, "%s %s%s", rule, ev->id, retry ? " (deferred before)" : "");
-    if (!add_actions(x, d->first_action, d->nactions, line_tone(x, d->first_action, d->nactions), &proto,
-                     false))
-      return false;
+    int32_t tone = line_tone(x, d->first_action, d->nactions);
+    for (int32_t i = 0; i < d->nactions; i++) {
+      /* A retry proposes only the contacts that were deferred and never
+       * went out since; the rule's other actions already did. */
+      dn_action_kind k = x->p->actions[d->first_action + i].kind;
+      const char *kn = dn_action_kind_name(k);
+      if (retry && (!dn_action_is_contact(k) ||
+                    !history_has_kind(x, rule, ev->id, NULL, kn, true) ||
+                    history_has_kind(x, rule, ev->id, NULL, kn, false)))
+        continue;
+      if (!add_actions(x, d->first_action + i, 1, tone, &proto, false)) return false;
+    }
   }
   return true;
 }
@@ -690,21 +746,23 @@ static int32_t invoice_index(const run_ctx *x, const char *id) {
 }
 
 /* Events whose contacts were deferred are reconsidered on the next runs
- * (LANGUAGE.md s.5 step 8) until one of their rows goes out: the history
- * parts of "on EVENT" with status deferred and no counting row. */
+ * (LANGUAGE.md s.5 step 8): each contact kind of an "on EVENT" history
+ * part with a deferred row and no counting row of that kind is proposed
+ * again, until it goes out (fire_event filters by kind). */
 static bool retry_deferred_events(run_ctx *x) {
   for (int32_t i = 0; i < x->hparts.n && !x->cust_err; i++) {
     const hist_part *hp = &x->hparts.items[i];
     if (!hp->rule || strncmp(hp->rule, "on ", 3) || !hp->step) continue;
     if (i > 0 && hpart_key_cmp(&x->hparts.items[i - 1], hp->rule, hp->step) == 0) continue;
-    bool deferred = false;
-    for (int32_t j = i; j < x->hparts.n && !deferred; j++) {
+    bool owed = false; /* a deferred contact kind that never went out since */
+    for (int32_t j = i; j < x->hparts.n && !owed; j++) {
       const hist_part *hq = &x->hparts.items[j];
       if (hpart_key_cmp(hq, hp->rule, hp->step) != 0) break;
-      const char *st = x->c->history[hq->row].status;
-      deferred = st && !strcmp(st, "deferred");
+      const dn_history_fact *r = &x->c->history[hq->row];
+      owed = r->status && !strcmp(r->status, "deferred") &&
+             !history_has_kind(x, hp->rule, hp->step, NULL, r->kind, false);
     }
-    if (!deferred || history_find(x, hp->rule, hp->step, NULL) >= 0) continue;
+    if (!owed) continue;
     dn_event_fact ev = {.kind = DN_EV_COUNT, .id = hp->step, .invoice = -1};
     for (int k = 0; k < DN_EV_COUNT; k++)
       if (!strcmp(hp->rule + 3, dn_event_name((dn_event_kind)k))) ev.kind = (dn_event_kind)k;
@@ -737,6 +795,42 @@ static bool once_blocked(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   return true;
 }
 
+/* The latest as_of of a history row of `rule` (any step; for the invoice
+ * when given) of this kind, deferred or counting; DN_DATE_NONE if none. */
+static dn_date history_last_kind(const run_ctx *x, const char *rule, const char *inv,
+                                 const char *kind, bool deferred) {
+  dn_date last = DN_DATE_NONE;
+  for (int32_t i = history_lower_bound(x, rule, NULL); i < x->hparts.n; i++) {
+    const hist_part *hp = &x->hparts.items[i];
+    if (hpart_key_cmp(hp, rule, NULL) != 0) break;
+    const dn_history_fact *r = &x->c->history[hp->row];
+    if (nstrcmp(r->kind, kind) != 0 || (inv && !part_has_invoice(hp, inv))) continue;
+    bool match = deferred ? r->status && !strcmp(r->status, "deferred") : status_counts(r->status);
+    if (match && (last == DN_DATE_NONE || r->as_of > last)) last = r->as_of;
+  }
+  return last;
+}
+
+/* While `once per` blocks a rule, its contacts that a cap deferred after
+ * the last one of their kind went out are proposed again (s.5 step 8);
+ * its other actions went out when it fired. */
+static bool retry_rule_contacts(run_ctx *x, const dn_rule_def *r, int32_t inv, raw_act *proto) {
+  const char *inv_id = inv >= 0 ? x->c->invoices[inv].id : NULL;
+  int32_t tone = line_tone(x, r->first_action, r->nactions);
+  for (int32_t i = 0; i < r->nactions; i++) {
+    dn_action_kind k = x->p->actions[r->first_action + i].kind;
+    if (!dn_action_is_contact(k)) continue;
+    const char *kn = dn_action_kind_name(k);
+    dn_date d = history_last_kind(x, proto->rule, inv_id, kn, true);
+    dn_date c = history_last_kind(x, proto->rule, inv_id, kn, false);
+    if (d == DN_DATE_NONE || (c != DN_DATE_NONE && c >= d)) continue;
+    explain(x, inv, "rule %s: %s deferred before, reconsidered", proto->rule, kn);
+    proto->reason = afmt(x, "rule %s (deferred before)", proto->rule);
+    if (!add_actions(x, r->first_action + i, 1, tone, proto, false)) return false;
+  }
+  return true;
+}
+
 static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   bool holds = false;
   if (!eval_bool(x, r->cond, inv, &holds)) return true;
@@ -745,11 +839,11 @@ static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
     if (x->o->explain) explain(x, inv, "rule %s%s: condition false", name, cond_text(x, r->cond));
     return true;
   }
-  if (once_blocked(x, r, inv)) return true;
-  if (x->o->explain) explain(x, inv, "rule %s%s: fires", name, cond_text(x, r->cond));
   raw_act proto = {.rule = name, .key_step = x->as_of_text, .inv = inv};
-  proto.reason = afmt(x, "rule %s", name);
   proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
+  if (once_blocked(x, r, inv)) return retry_rule_contacts(x, r, inv, &proto);
+  if (x->o->explain) explain(x, inv, "rule %s%s: fires", name, cond_text(x, r->cond));
+  proto.reason = afmt(x, "rule %s", name);
   return add_actions(x, r->first_action, r->nactions, line_tone(x, r->first_action, r->nactions), &proto,
                      false);
 }

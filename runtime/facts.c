@@ -161,11 +161,13 @@ dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
       sqlite3_bind_text(r->st[s], 3, p->name ? p->name : "", -1, SQLITE_STATIC);
     st = stream_step(r, s, diags);
   }
+  /* LEDGER.md: the latest rate dated <= D applies, and the inverse pair
+   * only where only it is given: a direct row wins over a later inverse. */
   if (st == DN_OK &&
       sqlite3_prepare_v2(r->db,
                          "SELECT base, rate FROM fx_rates WHERE date <= ?1 AND"
                          " ((base = ?2 AND quote = ?3) OR (base = ?3 AND quote = ?2))"
-                         " ORDER BY date DESC, base = ?2 DESC LIMIT 1",
+                         " ORDER BY base = ?2 DESC, date DESC LIMIT 1",
                          -1, &r->fx_stmt, NULL) != SQLITE_OK)
     st = ledger_error(r, diags, "preparing the fx query");
   /* Pivot candidates: currencies quoted against both sides as of D; the

@@ -2,8 +2,8 @@
  *
  * Tagged with a dn_type; strings are borrowed (constants, facts, or the
  * evaluation's scratch arena) and live as long as the customer being
- * evaluated. A DATE may be DN_DATE_NONE (no value): every comparison with
- * it is false (LANGUAGE.md s.4). */
+ * evaluated. A missing date is also DN_DATE_NONE and a missing amount has
+ * currency DN_CUR_NONE, so facts can say "none" without the flag. */
 #ifndef DN_VALUE_H
 #define DN_VALUE_H
 
@@ -16,6 +16,11 @@
 
 typedef struct dn_value {
   dn_type type;
+  /* No value: a missing date or credit limit, or anything computed from
+   * one. Comparisons with it are false, arithmetic and most built-ins
+   * carry it along, coalesce replaces it (SQL's NULL, minus the third
+   * truth value: a condition that meets it is simply false). */
+  bool missing;
   union {
     bool b;
     int64_t i;

@@ -167,6 +167,12 @@ static int32_t tone_rank_of(const dn_vm *vm, const char *tone) {
   return 0;
 }
 
+/* Facts say "none" with sentinels; values say it with the flag. */
+static bool is_none(const dn_value *v) {
+  return (v->type == DN_T_DATE && v->as.d == DN_DATE_NONE) ||
+         (v->type == DN_T_MONEY && v->as.m.cur == DN_CUR_NONE);
+}
+
 static dn_value invoice_field(const dn_vm *vm, dn_field_id f, const dn_invoice_facts *in) {
   dn_value v;
   v.type = field_rows[f].type;
@@ -186,6 +192,7 @@ static dn_value invoice_field(const dn_vm *vm, dn_field_id f, const dn_invoice_f
     case DN_F_INVOICE_last_payment_date: v.as.d = in->last_payment_date; break;
     default: (void)vm; v.as.i = 0; break;
   }
+  v.missing = is_none(&v);
   return v;
 }
 
@@ -217,6 +224,7 @@ static dn_value customer_field(const dn_vm *vm, dn_field_id f) {
     case DN_F_CUSTOMER_segment: v.as.s = str_or_empty(c->segment); break;
     default: v.as.i = 0; break;
   }
+  v.missing = is_none(&v);
   return v;
 }
 
@@ -269,15 +277,6 @@ static dn_status align(dn_vm *vm, uint32_t pc, dn_money *a, dn_money *b) {
 
 static bool dates_present(dn_date a, dn_date b) { return a != DN_DATE_NONE && b != DN_DATE_NONE; }
 
-/* A missing amount (no credit limit in the ledger) is DN_CUR_NONE. It
- * behaves as a missing date does: comparisons are false, arithmetic is an
- * error that points at coalesce. */
-static bool amounts_present(dn_money a, dn_money b) { return a.cur != DN_CUR_NONE && b.cur != DN_CUR_NONE; }
-
-static dn_status missing_amount(dn_vm *vm, uint32_t pc) {
-  return fail(vm, pc, "arithmetic on a missing amount (no credit limit in the ledger; use coalesce)");
-}
-
 static bool relation(int rel, int c) {
   switch (rel) {
     case DN_OP_EQ: return c == 0;
@@ -300,7 +299,6 @@ static dn_status compare(dn_vm *vm, uint32_t pc, int rel, dn_type t, dn_value a,
     case DN_T_INT: c = CMP3(a.as.i, b.as.i); break;
     case DN_T_NUMBER: c = CMP3(a.as.n, b.as.n); break;
     case DN_T_MONEY: {
-      if (!amounts_present(a.as.m, b.as.m)) { *out = false; return DN_OK; }
       dn_status st = align(vm, pc, &a.as.m, &b.as.m);
       if (st != DN_OK) return st;
       c = CMP3(a.as.m.minor, b.as.m.minor);
@@ -368,8 +366,6 @@ static dn_status money_div_number(dn_vm *vm, uint32_t pc, dn_money m, double x, 
 static dn_status arith(dn_vm *vm, uint32_t pc, uint8_t variant, dn_value a, dn_value b, dn_value *r) {
   dn_status st;
   int64_t i;
-  if ((a.type == DN_T_MONEY && a.as.m.cur == DN_CUR_NONE) || (b.type == DN_T_MONEY && b.as.m.cur == DN_CUR_NONE))
-    return missing_amount(vm, pc);
   switch ((dn_arith_id)variant) {
     case DN_AR_ADD_INT: case DN_AR_SUB_INT: case DN_AR_MUL_INT: {
       bool ovf = variant == DN_AR_ADD_INT ? __builtin_add_overflow(a.as.i, b.as.i, &i)
@@ -498,8 +494,6 @@ static dn_status min_max(dn_vm *vm, uint32_t pc, int id, dn_value a, dn_value b,
     case DN_T_INT: c = CMP3(a.as.i, b.as.i); break;
     case DN_T_NUMBER: c = CMP3(a.as.n, b.as.n); break;
     case DN_T_MONEY: {
-      if (a.as.m.cur == DN_CUR_NONE) { *r = b; return DN_OK; }
-      if (b.as.m.cur == DN_CUR_NONE) { *r = a; return DN_OK; }
       dn_status st = align(vm, pc, &a.as.m, &b.as.m);
       if (st != DN_OK) return st;
       c = CMP3(a.as.m.minor, b.as.m.minor);
@@ -522,7 +516,6 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
     case DN_B_MAX_INT: case DN_B_MAX_NUMBER: case DN_B_MAX_MONEY: case DN_B_MAX_DATE:
       return min_max(vm, pc, id, a, b, r);
     case DN_B_ABS_INT: case DN_B_ABS_MONEY: case DN_B_ABS_NUMBER:
-      if (a.type == DN_T_MONEY && a.as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
       *r = a;
       if ((a.type == DN_T_INT && a.as.i < 0) || (a.type == DN_T_MONEY && a.as.m.minor < 0) ||
           (a.type == DN_T_NUMBER && a.as.n < 0))
@@ -532,7 +525,6 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
     case DN_B_FLOOR_NUMBER: return to_int(vm, pc, floor(a.as.n), r);
     case DN_B_CEIL_NUMBER: return to_int(vm, pc, ceil(a.as.n), r);
     case DN_B_ROUND_MONEY: case DN_B_FLOOR_MONEY: case DN_B_CEIL_MONEY:
-      if (a.as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
       return money_whole(vm, pc, a.as.m, id == DN_B_ROUND_MONEY ? 0 : id == DN_B_FLOOR_MONEY ? -1 : 1, r);
     case DN_B_DAYS_BETWEEN: case DN_B_BUSINESS_DAYS_BETWEEN:
       if (!dates_present(a.as.d, b.as.d)) return fail(vm, pc, "%s of a missing date (use coalesce)", builtin_names[id]);
@@ -556,7 +548,7 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
       return DN_OK;
     case DN_B_COALESCE_DATE: *r = a.as.d != DN_DATE_NONE ? a : b; return DN_OK;
     case DN_B_COALESCE_STRING: *r = a.as.s[0] ? a : b; return DN_OK;
-    case DN_B_COALESCE_MONEY: *r = a.as.m.cur != DN_CUR_NONE ? a : b; return DN_OK;
+    case DN_B_COALESCE_MONEY: *r = a; return DN_OK; /* a missing a never gets here */
     default: return fail(vm, pc, "unknown builtin");
   }
 }
@@ -596,7 +588,7 @@ static dn_status call_extern(dn_vm *vm, uint32_t pc, uint32_t idx, dn_value *arg
   ffi_slot slots[8];
   void *ptrs[8];
   for (int i = 0; i < x->nparams; i++) {
-    if (args[i].type == DN_T_MONEY && args[i].as.m.cur == DN_CUR_NONE) return missing_amount(vm, pc);
+    if (args[i].missing) return fail(vm, pc, "extern fn %s called with a missing value (use coalesce)", name);
     types[i] = ffi_of(x->params[i]);
     to_slot(&args[i], &slots[i]);
     ptrs[i] = &slots[i];
@@ -627,10 +619,49 @@ static dn_status call_extern(dn_vm *vm, uint32_t pc, uint32_t idx, dn_value *arg
 
 /* --- the interpreter loop --- */
 
+/* Result types of arith.def, for a missing operand's missing result. */
+static const dn_type arith_result[] = {
+#define DN_ARITH(name, op, lhs, rhs, res) DN_T_##res,
+#include "lang/arith.def"
+#undef DN_ARITH
+};
+
+static const dn_type builtin_result[] = {
+#define DN_BUILTIN(id, name, ret, nargs, a1, a2, doc) DN_T_##ret,
+#include "stdlib/builtins.def"
+#undef DN_BUILTIN
+};
+
+/* A built-in meeting a missing argument: coalesce takes the other one,
+ * min and max ignore it, is_business_day is false, and every other
+ * result is missing too. False when no argument is missing. */
+static bool call_missing(int id, const dn_value *args, int n, dn_value *r) {
+  bool any = false;
+  for (int i = 0; i < n; i++) any |= args[i].missing;
+  if (!any) return false;
+  switch ((dn_builtin_id)id) {
+    case DN_B_COALESCE_DATE: case DN_B_COALESCE_STRING: case DN_B_COALESCE_MONEY:
+    case DN_B_MIN_INT: case DN_B_MIN_NUMBER: case DN_B_MIN_MONEY: case DN_B_MIN_DATE:
+    case DN_B_MAX_INT: case DN_B_MAX_NUMBER: case DN_B_MAX_MONEY: case DN_B_MAX_DATE:
+      *r = args[0].missing ? args[1] : args[0];
+      return true;
+    case DN_B_IS_BUSINESS_DAY:
+      r->type = DN_T_BOOL;
+      r->missing = false;
+      r->as.b = false;
+      return true;
+    default:
+      r->type = builtin_result[id];
+      r->missing = true;
+      return true;
+  }
+}
+
 static dn_value const_value(const dn_program *p, uint32_t k) {
   const dn_const *c = &p->consts[k];
   dn_value v;
   v.type = c->type;
+  v.missing = false;
   switch (c->type) {
     case DN_T_BOOL: v.as.b = c->as.b; break;
     case DN_T_INT: v.as.i = c->as.i; break;
@@ -673,6 +704,7 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
       case DN_OPC_CONST: *sp++ = const_value(p, U16(ip)); ip += 3; break;
       case DN_OPC_TRUE: case DN_OPC_FALSE:
         sp->type = DN_T_BOOL;
+        sp->missing = false;
         sp->as.b = *ip == DN_OPC_TRUE;
         sp++; ip += 1;
         break;
@@ -684,6 +716,7 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         break;
       case DN_OPC_ATTR:
         sp->type = DN_T_STRING;
+        sp->missing = false;
         sp->as.s = attr_value(vm, p->strings[U16(ip)]);
         sp++; ip += 3;
         break;
@@ -691,22 +724,31 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         if ((st = eval_let(vm, U16(ip), inv, sp, sp)) != DN_OK) return st;
         sp++; ip += 3;
         break;
-      case DN_OPC_TONE: sp->type = DN_T_TONE; sp->as.tone = ip[1]; sp++; ip += 2; break;
+      case DN_OPC_TONE: sp->type = DN_T_TONE; sp->missing = false; sp->as.tone = ip[1]; sp++; ip += 2; break;
       case DN_OPC_I2N: sp[-1].type = DN_T_NUMBER; sp[-1].as.n = (double)sp[-1].as.i; ip += 1; break;
       case DN_OPC_NOT: sp[-1].as.b = !sp[-1].as.b; ip += 1; break;
       case DN_OPC_NEG:
-        if ((st = negate(vm, PC, &sp[-1])) != DN_OK) return st;
+        if (!sp[-1].missing && (st = negate(vm, PC, &sp[-1])) != DN_OK) return st;
         ip += 2;
         break;
       case DN_OPC_ARITH:
-        if ((st = arith(vm, PC, ip[1], sp[-2], sp[-1], &sp[-2])) != DN_OK) return st;
+        if (sp[-2].missing || sp[-1].missing) {
+          sp[-2].type = arith_result[ip[1]];
+          sp[-2].missing = true;
+        } else {
+          if ((st = arith(vm, PC, ip[1], sp[-2], sp[-1], &sp[-2])) != DN_OK) return st;
+          sp[-2].missing = false;
+        }
         sp--; ip += 2;
         break;
       case DN_OPC_CMP: {
-        bool r;
-        if ((st = compare(vm, PC, ip[1], (dn_type)ip[2], sp[-2], sp[-1], &r)) != DN_OK) return st;
+        bool r = false;
+        if (!sp[-2].missing && !sp[-1].missing &&
+            (st = compare(vm, PC, ip[1], (dn_type)ip[2], sp[-2], sp[-1], &r)) != DN_OK)
+          return st;
         sp -= 2;
         sp->type = DN_T_BOOL;
+        sp->missing = false;
         sp->as.b = r;
         sp++; ip += 3;
         break;
@@ -715,10 +757,13 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         int n = ip[1];
         dn_value *needle = sp - n - 1;
         bool found = false;
-        for (int i = 0; i < n && !found; i++)
-          if ((st = compare(vm, PC, DN_OP_EQ, (dn_type)ip[2], *needle, needle[1 + i], &found)) != DN_OK) return st;
+        for (int i = 0; i < n && !found && !needle->missing; i++)
+          if (!needle[1 + i].missing &&
+              (st = compare(vm, PC, DN_OP_EQ, (dn_type)ip[2], *needle, needle[1 + i], &found)) != DN_OK)
+            return st;
         sp = needle;
         sp->type = DN_T_BOOL;
+        sp->missing = false;
         sp->as.b = found;
         sp++; ip += 3;
         break;
@@ -735,7 +780,10 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         memset(args, 0, sizeof args);
         for (int i = 0; i < n; i++) args[i] = sp[i - n];
         sp -= n;
-        if ((st = call_builtin(vm, PC, ip[1], args, sp)) != DN_OK) return st;
+        if (!call_missing(ip[1], args, n, sp)) {
+          if ((st = call_builtin(vm, PC, ip[1], args, sp)) != DN_OK) return st;
+          sp->missing = false;
+        }
         sp++; ip += 2;
         break;
       }
@@ -744,6 +792,7 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         int n = p->externs[x].nparams;
         sp -= n;
         if ((st = call_extern(vm, PC, x, sp, sp)) != DN_OK) return st;
+        sp->missing = false;
         sp++; ip += 3;
         break;
       }
