@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "lang/ast.h"
 #include "lang/check.h"
+#include "lang/compile.h"
 
 static const char help[] =
     "usage: dunlin check [--werror] [--format text|json] FILE...\n"
@@ -44,15 +45,24 @@ static bool check_file(const char *path, bool werror, bool json, int *status) {
   }
   dn_diags_init(&diags, path, src, len);
   dn_ast ast;
-  if (dn_parse(path, src, len, &ast, &diags) == DN_OK) dn_check(&ast, &diags);
+  dn_status st = dn_parse(path, src, len, &ast, &diags);
+  if (st == DN_OK) st = dn_check(&ast, &diags);
+  /* Compiling too, so that a policy beyond the bytecode's limits (an
+   * expression over 64 KiB) fails here and not first at `run`. */
+  dn_program *prog = NULL;
+  if (st == DN_OK && (st = dn_compile(&ast, &prog, &diags)) == DN_OK) dn_program_free(prog);
   dn_diags_sort(&diags);
   if (json) dn_diags_render_json(&diags, stdout, werror);
   else dn_diags_render_text(&diags, stderr, werror);
-  bool clean = diags.errors == 0 && !(werror && diags.warnings > 0);
+  /* A failure without a diagnostic must not pass for a clean file. */
+  bool silent = st != DN_OK && diags.errors == 0;
+  if (silent) dn_cli_silent_failure(path, st);
+  bool clean = !silent && diags.errors == 0 && !(werror && diags.warnings > 0);
+  if (silent && st == DN_ERR_INTERNAL) *status = 3;
   dn_ast_free(&ast);
   dn_diags_free(&diags);
   free(src);
-  if (!clean) *status = 1;
+  if (!clean && *status == 0) *status = 1;
   return clean;
 }
 

@@ -84,7 +84,7 @@ static int disasm_file(const char *path) {
     dn_diags_free(&diags);
     return 1;
   }
-  if (!dn_bc_is_bytecode((const uint8_t *)buf, len)) {
+  if (!dn_cli_is_bytecode(path, buf, len)) {
     free(buf);
     dn_diags_free(&diags);
     dn_program *p;

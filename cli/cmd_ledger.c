@@ -1,7 +1,9 @@
 /* cmd_ledger.c - `dunlin ledger init|import|demo`. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -31,11 +33,15 @@ static int finish(dn_status st, dn_diags *diags) {
 static int ledger_init(const char *path) {
   dn_diags diags;
   dn_diags_init(&diags, path, NULL, 0);
+  struct stat sb;
+  bool existed = stat(path, &sb) == 0 && sb.st_size > 0;
   dn_ledger l;
   dn_status st = dn_ledger_open(path, DN_LEDGER_CREATE, &l, &diags);
   if (st == DN_OK) {
     dn_ledger_close(&l);
-    printf("created ledger %s\n", path);
+    /* opening an existing ledger only migrates it: say so, not "created" */
+    if (existed) printf("%s is already a ledger; left as it was\n", path);
+    else printf("created ledger %s\n", path);
   }
   return finish(st, &diags);
 }
@@ -108,8 +114,10 @@ static int ledger_demo(int argc, char **argv) {
     }
   }
   if (seed) {
+    errno = 0;
     o.seed = strtoull(seed, &end, 10);
-    if (*end || !*seed) {
+    /* strtoull takes "-1" as 2^64-1 and saturates on overflow */
+    if (*end || !*seed || *seed == '-' || errno == ERANGE) {
       fprintf(stderr, "dunlin ledger demo: --seed must be a whole number\n");
       return 2;
     }

@@ -98,6 +98,27 @@ static void print_explain(void *ctx, const char *customer, const char *invoice, 
   else printf("%s: %s\n", customer, line);
 }
 
+/* explain --customer/--invoice of an id the ledger lacks would print an
+ * empty trail and exit 0, as if the customer simply had nothing due. */
+static bool id_exists(dn_ledger *l, const char *table, const char *id) {
+  char sql[64];
+  snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ?1", table);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) return true; /* the run will say */
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc != SQLITE_DONE;
+}
+
+static bool explain_target_exists(const run_args *r, dn_ledger *l) {
+  const char *table = r->customer ? "customers" : "invoices", *id = r->customer ? r->customer : r->invoice;
+  if (!id || id_exists(l, table, id)) return true;
+  fprintf(stderr, "%s: error: no %s \"%s\" in the ledger\n", l->path,
+          r->customer ? "customer" : "invoice", id);
+  return false;
+}
+
 /* Runs the engine with the sink; commit wraps it in the outbox's one
  * transaction, rolled back if anything but a data error goes wrong. */
 static int evaluate(const run_args *r, bool explain) {
@@ -113,6 +134,12 @@ static int evaluate(const run_args *r, bool explain) {
     dn_diags_free(&diags);
     dn_program_free(p);
     return st;
+  }
+  if (explain && !explain_target_exists(r, &l)) {
+    dn_diags_free(&diags);
+    dn_ledger_close(&l);
+    dn_program_free(p);
+    return DN_ERR_INPUT;
   }
   dn_outbox outbox;
   run_sink sink = {.table = strcmp(r->format, "table") == 0, .out = stdout, .diags = &diags,

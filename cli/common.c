@@ -20,6 +20,7 @@ dn_status dn_cli_read_file(const char *path, char **buf, size_t *len, dn_diags *
     return DN_ERR_INPUT;
   }
   size_t cap = 1 << 16, n = 0;
+  errno = 0;
   char *b = malloc(cap + 1);
   while (b) {
     size_t got = fread(b + n, 1, cap - n, f);
@@ -30,17 +31,32 @@ dn_status dn_cli_read_file(const char *path, char **buf, size_t *len, dn_diags *
     b = nb;
     cap *= 2;
   }
+  int err = errno;
   bool failed = ferror(f) != 0;
   fclose(f);
   if (!b || failed) {
+    const char *why = b ? strerror(err) : "out of memory";
     free(b);
-    dn_diag_add_at(diags, DN_E0505, path, 0, "cannot read");
+    dn_diag_add_at(diags, DN_E0505, path, 0, "cannot read: %s", why);
     return DN_ERR_INPUT;
   }
   b[n] = '\0';
   *buf = b;
   *len = n;
   return DN_OK;
+}
+
+bool dn_cli_is_bytecode(const char *path, const char *buf, size_t len) {
+  size_t n = strlen(path);
+  return dn_bc_is_bytecode((const uint8_t *)buf, len) || (n >= 4 && strcmp(path + n - 4, ".dbc") == 0);
+}
+
+void dn_cli_silent_failure(const char *path, dn_status st) {
+  if (st == DN_ERR_INTERNAL)
+    fprintf(stderr, "%s: error: internal error: the policy could not be parsed or compiled "
+                    "(out of memory, or expressions nested deeper than the parser supports)\n", path);
+  else
+    fprintf(stderr, "%s: error: the policy could not be compiled\n", path);
 }
 
 void dn_cli_print_diags(const dn_diags *d) { dn_diags_render_text(d, stderr, false); }
@@ -71,13 +87,14 @@ dn_status dn_cli_load_policy(const char *path, dn_program **out) {
     dn_diags_free(&diags);
     return st;
   }
-  if (dn_bc_is_bytecode((const uint8_t *)buf, len)) {
+  if (dn_cli_is_bytecode(path, buf, len)) {
     st = load_bytecode(path, buf, len, out);
   } else {
     dn_diags_init(&diags, path, buf, len);
     st = dn_compile_source(path, buf, len, out, &diags);
     dn_diags_sort(&diags);
     dn_cli_print_diags(&diags);
+    if (st != DN_OK && diags.errors == 0) dn_cli_silent_failure(path, st);
     if (st != DN_OK && *out) {
       dn_program_free(*out);
       *out = NULL;

@@ -15,12 +15,20 @@
 
 /* Reads a whole file (NUL-terminated for convenience). E0505 on failure. */
 dn_status dn_cli_read_file(const char *path, char **buf, size_t *len, dn_diags *diags);
-/* Loads a policy: `.dbc` (detected by its magic) is read and verified,
+/* True when a file is to be read as bytecode: it starts with the magic,
+ * or its name ends in `.dbc` (so a .dbc whose magic is damaged gets
+ * E0504 rather than a page of syntax errors about binary text). */
+bool dn_cli_is_bytecode(const char *path, const char *buf, size_t len);
+/* Loads a policy: `.dbc` (by its magic or name) is read and verified,
  * anything else is compiled from source. Diagnostics (warnings too) are
  * printed to stderr; *out is NULL on failure. */
 dn_status dn_cli_load_policy(const char *path, dn_program **out);
 /* Parses --as-of style dates; prints a usage error naming the option. */
 dn_status dn_cli_date(const char *cmd, const char *opt, const char *text, dn_date *out);
+/* Says on stderr that checking or compiling PATH failed without a
+ * diagnostic (the parser's stack overflowed, or memory ran out), so that
+ * no failure is ever silent. */
+void dn_cli_silent_failure(const char *path, dn_status st);
 /* Prints a list of diagnostics to stderr as text. */
 void dn_cli_print_diags(const dn_diags *d);
 /* Prints a subcommand's help text to stdout. */

@@ -1,6 +1,8 @@
 /* main.c - the dunlin command: dispatch to a subcommand (CLI.md).
  *
  * Exit status: 0 success, 1 the input is wrong, 2 usage, 3 internal. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +35,20 @@ static void usage(FILE *out) {
  * user who read the spec gets a plain answer rather than "unknown". */
 static const char *const planned[] = {"fmt", "simulate", "diff", "test", "kpi"};
 
+/* Output lost to a full disk or a closed descriptor must not end in
+ * exit 0: whoever reads it would take a truncated list for the day's
+ * actions. stdout is buffered, so the error often shows only here. */
+static int finish_output(int rc) {
+  errno = 0;
+  bool failed = fflush(stdout) != 0 || ferror(stdout);
+  if (failed) {
+    fprintf(stderr, "dunlin: error[E0505]: cannot write the output: %s\n",
+            errno ? strerror(errno) : "the write failed (disk full, or output closed?)");
+    if (rc == 0) rc = 1;
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -47,7 +63,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    if (strcmp(argv[1], commands[i].name) == 0) return finish_output(commands[i].run(argc - 2, argv + 2));
   for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
     if (strcmp(argv[1], planned[i]) == 0) {
       fprintf(stderr, "dunlin %s: not available in this version yet\n", argv[1]);

@@ -158,9 +158,10 @@ const char *dn_suggest(const char *name, const char *const *candidates, int n) {
   return best;
 }
 
-static void hint_suggest(dn_diag *g, const char *name, const char *const *cands, int n) {
+static const char *hint_suggest(dn_diag *g, const char *name, const char *const *cands, int n) {
   const char *s = dn_suggest(name, cands, n);
   if (s) dn_diag_hint(g, "did you mean `%s`?", s);
+  return s;
 }
 
 /* A growable list of candidate names, freed by the caller. */
@@ -260,10 +261,15 @@ static dn_type check_money_literal(ck *c, dn_expr *e) {
       else
         g = dn_diag_add(c->diags, DN_E0307, e->span, "`%s %s` has %d decimal%s but %s has %d", text,
                         code, dec, dec == 1 ? "" : "s", code, allowed);
-      dn_diag_hint(g, "%s amounts are written with at most %d decimal%s", code, allowed,
-                   allowed == 1 ? "" : "s");
+      if (allowed == 0)
+        dn_diag_hint(g, "%s amounts are written without decimals", code);
+      else
+        dn_diag_hint(g, "%s amounts are written with at most %d decimal%s", code, allowed,
+                     allowed == 1 ? "" : "s");
     } else {
-      dn_diag_add(c->diags, DN_E0105, e->span, "the amount `%s %s` is out of range", text, code);
+      dn_diag *g = wl > 0 ? dn_diag_add(c->diags, DN_E0105, e->span, "the amount `%.*s` is out of range", wl, w)
+                          : dn_diag_add(c->diags, DN_E0105, e->span, "the amount `%s %s` is out of range", text, code);
+      dn_diag_hint(g, "amounts must fit in 64 bits as a count of the currency's minor unit");
     }
     return DN_T_ERROR;
   }
@@ -350,6 +356,12 @@ static void money_vs_number(ck *c, const dn_expr *e, const dn_expr *num, const c
     dn_diag_hint(g, "write the amount with its currency, e.g. `5000 %s`", policy_code(c));
 }
 
+/* A typo's suggested segment is what the user meant: no W0102 on top. */
+static void mark_meant_segment(ck *c, const char *name) {
+  int k = name ? find_segment(c, name) : -1;
+  if (k >= 0) c->segs[k]->used = true;
+}
+
 /* `customer.segment == "name"` counts as a use of the segment; a name that
  * is no segment is a typo that would silently never match. */
 static void segment_literal(ck *c, const dn_expr *field, const dn_expr *lit) {
@@ -364,8 +376,31 @@ static void segment_literal(ck *c, const dn_expr *field, const dn_expr *lit) {
   dn_diag *g = dn_diag_add(c->diags, DN_E0301, lit->span, "unknown segment `%s`", lit->str);
   names l = {0};
   for (int i = 0; i < c->nsegs; i++) names_add(&l, c->segs[i]->name.name);
-  hint_suggest(g, lit->str, l.v, l.n);
+  mark_meant_segment(c, hint_suggest(g, lit->str, l.v, l.n));
   free(l.v);
+}
+
+/* A hint that repeats the user's own literal in the form that fits. */
+static void compare_hint(const ck *c, dn_diag *g, const dn_expr *e, dn_type l, dn_type r) {
+  const dn_expr *lit = NULL;
+  const char *w = NULL;
+  int wl = 0;
+  if ((l == DN_T_DURATION && r == DN_T_INT) || (l == DN_T_INT && r == DN_T_DURATION)) {
+    lit = l == DN_T_INT ? e->lhs : e->rhs;
+    if (lit->kind == DN_EX_INT && (wl = span_text(c, lit->span, &w)) > 0) {
+      dn_diag_hint(g, "write the number of days as a duration, e.g. `%.*s days`", wl, w);
+      return;
+    }
+    lit = l == DN_T_DURATION ? e->lhs : e->rhs;
+    if (lit->kind == DN_EX_DURATION && !lit->duration.business) {
+      dn_diag_hint(g, "the other side counts days as an int; write `%d`", lit->duration.days);
+      return;
+    }
+    dn_diag_hint(g, "compare an int with an int (`30`) or a duration with a duration (`30 days`)");
+  } else if ((l == DN_T_TONE && r == DN_T_STRING) || (l == DN_T_STRING && r == DN_T_TONE)) {
+    lit = l == DN_T_STRING ? e->lhs : e->rhs;
+    if (lit->kind == DN_EX_STRING && lit->str) dn_diag_hint(g, "tones are written without quotes: `%s`", lit->str);
+  }
 }
 
 static dn_type check_compare(ck *c, dn_expr *e) {
@@ -389,8 +424,7 @@ static dn_type check_compare(ck *c, dn_expr *e) {
   if (l != r) {
     dn_diag *g = dn_diag_add(c->diags, DN_E0204, op_span(c, e), "cannot compare %s with %s",
                              dn_type_name(l), dn_type_name(r));
-    if ((l == DN_T_DURATION && r == DN_T_INT) || (l == DN_T_INT && r == DN_T_DURATION))
-      dn_diag_hint(g, "compare an int with an int (`30`) or a duration with a duration (`30 days`)");
+    compare_hint(c, g, e, l, r);
     return DN_T_ERROR;
   }
   bool ordering = e->op != DN_OP_EQ && e->op != DN_OP_NE;
@@ -411,14 +445,39 @@ static int find_arith(dn_op op, dn_type l, dn_type r) {
   return -1;
 }
 
+/* Whether a duration counts business days: 1 yes, 0 calendar, -1 not
+ * known before run time. The VM refuses to add the two kinds; where both
+ * are known here the mistake is reported now instead of once per customer. */
+static int dur_business(const ck *c, const dn_expr *e) {
+  if (!e || e->type != DN_T_DURATION) return -1;
+  switch (e->kind) {
+  case DN_EX_DURATION: return e->duration.business ? 1 : 0;
+  case DN_EX_UNARY: return dur_business(c, e->lhs);
+  case DN_EX_BINARY:
+    if (e->op == DN_OP_SUB && e->lhs && e->lhs->type == DN_T_DATE) return 0; /* date - date */
+    if (e->op == DN_OP_MUL) return dur_business(c, e->lhs);
+    if (e->op == DN_OP_ADD || e->op == DN_OP_SUB) {
+      int l = dur_business(c, e->lhs);
+      return l >= 0 ? l : dur_business(c, e->rhs);
+    }
+    return -1;
+  case DN_EX_NAME:
+    if (e->let_index >= 0 && e->let_index < c->ast->nlets)
+      return dur_business(c, c->ast->decls[c->ast->lets[e->let_index]].expr);
+    return -1;
+  default: return -1;
+  }
+}
+
 static dn_type check_arith(ck *c, dn_expr *e) {
   dn_type l = e->lhs->type, r = e->rhs->type;
   if (l == DN_T_ERROR || r == DN_T_ERROR) return DN_T_ERROR;
   if ((e->op == DN_OP_ADD || e->op == DN_OP_SUB) &&
       ((l == DN_T_MONEY && is_numeric(r)) || (r == DN_T_MONEY && is_numeric(l)))) {
     char msg[64];
-    snprintf(msg, sizeof msg, "cannot %s %s and %s", e->op == DN_OP_ADD ? "add" : "subtract",
-             l == DN_T_MONEY ? "money" : "number", r == DN_T_MONEY ? "money" : "number");
+    const char *lt = l == DN_T_MONEY ? "money" : "number", *rt = r == DN_T_MONEY ? "money" : "number";
+    if (e->op == DN_OP_ADD) snprintf(msg, sizeof msg, "cannot add %s and %s", lt, rt);
+    else snprintf(msg, sizeof msg, "cannot subtract %s from %s", rt, lt);
     money_vs_number(c, e, l == DN_T_MONEY ? e->rhs : e->lhs, msg);
     return DN_T_ERROR;
   }
@@ -437,6 +496,14 @@ static dn_type check_arith(ck *c, dn_expr *e) {
     else if (l == DN_T_MONEY && r == DN_T_MONEY)
       dn_diag_hint(g, "money can be multiplied by a number; money / money gives a ratio");
     return DN_T_ERROR;
+  }
+  if (l == DN_T_DURATION && r == DN_T_DURATION) {
+    int bl = dur_business(c, e->lhs), br = dur_business(c, e->rhs);
+    if (bl >= 0 && br >= 0 && bl != br) {
+      dn_diag *g = dn_diag_add(c->diags, DN_E0204, op_span(c, e), "cannot mix business days and calendar days");
+      dn_diag_hint(g, "write both durations in business days or both in calendar days");
+      return DN_T_ERROR;
+    }
   }
   e->lhs->convert_to_number |= cl;
   e->rhs->convert_to_number |= cr;
@@ -699,7 +766,9 @@ static dn_type check_name(ck *c, dn_expr *e) {
   for (int i = 0; i < c->let_limit; i++) names_add(&l, c->ast->decls[c->ast->lets[i]].name.name);
   for (int i = 0; i < c->nladders; i++)
     for (int t = 0; t < c->ladders[i].ntones; t++) names_add(&l, c->ladders[i].tones[t]);
-  hint_suggest(g, e->str, l.v, l.n);
+  const char *meant = hint_suggest(g, e->str, l.v, l.n);
+  int mk = meant ? let_by_name(c, meant) : -1;
+  if (mk >= 0) c->ast->decls[c->ast->lets[mk]].used = true; /* no W0104 on top of the typo */
   free(l.v);
   return DN_T_ERROR;
 }
@@ -820,8 +889,11 @@ static void require_customer(ck *c, const dn_expr *e, const char *where) {
     if (r->let_index >= 0)
       dn_diag_note(g, c->ast->decls[c->ast->lets[r->let_index]].name.span, "`%s` is declared here", r->str);
   }
-  dn_diag_hint(g, "use a customer field (e.g. `customer.total_overdue`), or test the invoice in an "
-                  "escalation's `unless` or a step's `when`");
+  if (strstr(where, "`for customer`"))
+    dn_diag_hint(g, "use a customer field (e.g. `customer.total_overdue`), or declare it `for invoice`");
+  else
+    dn_diag_hint(g, "use a customer field (e.g. `customer.total_overdue`), or test the invoice in an "
+                    "escalation's `unless` or a step's `when`");
 }
 
 static void check_cond(ck *c, dn_expr *e, const char *what, const char *customer_only) {
@@ -899,7 +971,13 @@ static void check_policy_header(ck *c) {
   c->cur = dn_currency_lookup(code, strlen(code));
   if (c->cur == DN_CUR_NONE) {
     dn_diag *g = dn_diag_add(c->diags, DN_E0308, cur->name.span, "unknown currency `%s`", code);
-    dn_diag_hint(g, "use an ISO 4217 code such as USD, EUR, GBP or JPY");
+    char up[4] = {0};
+    size_t n = strlen(code);
+    for (size_t i = 0; i < 3 && i < n; i++) up[i] = (char)toupper((unsigned char)code[i]);
+    if (n == 3 && dn_currency_lookup(up, 3) != DN_CUR_NONE)
+      dn_diag_hint(g, "currency codes are written in capitals: `currency %s`", up);
+    else
+      dn_diag_hint(g, "use an ISO 4217 code such as USD, EUR, GBP or JPY");
   }
 }
 
@@ -1003,7 +1081,10 @@ static void collect_lets(ck *c) {
     if (d->kind != DN_D_LET) continue;
     d->used = false;
     int prev = let_by_name(c, d->name.name);
-    if (prev >= 0) duplicate(c, d, &a->decls[a->lets[prev]], "let");
+    if (prev >= 0) {
+      duplicate(c, d, &a->decls[a->lets[prev]], "let");
+      d->used = true; /* references resolve to the first; W0104 would be noise */
+    }
     a->lets[a->nlets++] = i;
   }
 }
@@ -1018,7 +1099,10 @@ static void collect_segments(ck *c) {
     if (d->kind != DN_D_SEGMENT) continue;
     d->used = false;
     int prev = find_segment(c, d->name.name);
-    if (prev >= 0) duplicate(c, d, c->segs[prev], "segment");
+    if (prev >= 0) {
+      duplicate(c, d, c->segs[prev], "segment");
+      d->used = true; /* references resolve to the first; W0102 would be noise */
+    }
     int l = 0;
     if (d->ladder.name && (l = find_ladder(c, d->ladder.name)) < 0) {
       dn_diag *g = dn_diag_add(c->diags, DN_E0303, d->ladder.span, "unknown tone ladder `%s`", d->ladder.name);
@@ -1112,6 +1196,15 @@ static void tone_on_ladders(ck *c, const dn_ident *tone, const ladder_use *uses,
       if (tone_rank(&c->ladders[uses[u].ladder], tone->name) >= 0) return;
     for (int l = 0; l < c->nladders; l++)
       if (tone_rank(&c->ladders[l], tone->name) >= 0) return;
+    if (c->nladders > 1) { /* any ladder would do: say so, and suggest from all */
+      dn_diag *g = dn_diag_add(c->diags, DN_E0302, tone->span, "tone `%s` is not on any tone ladder", tone->name);
+      names l = {0};
+      for (int k = 0; k < c->nladders; k++)
+        for (int t = 0; t < c->ladders[k].ntones; t++) names_add(&l, c->ladders[k].tones[t]);
+      hint_suggest(g, tone->name, l.v, l.n);
+      free(l.v);
+      return;
+    }
     nuses = nuses > 0 ? 1 : 0; /* report against the first ladder only */
   }
   for (int u = 0; u < nuses; u++) {
@@ -1130,7 +1223,13 @@ static void tone_on_ladders(ck *c, const dn_ident *tone, const ladder_use *uses,
 
 static void check_action(ck *c, dn_action *act, const ladder_use *uses, int nuses, bool any_ladder,
                          const char *customer_only) {
+  /* Named as written: `hold credit`, not the bare kind. */
+  char kind_buf[32];
   const char *kind = dn_action_kind_name(act->kind);
+  if (act->kind == DN_ACT_HOLD || act->kind == DN_ACT_RELEASE) {
+    snprintf(kind_buf, sizeof kind_buf, "%s credit", kind);
+    kind = kind_buf;
+  }
   if (!dn_action_is_contact(act->kind)) {
     if (act->tone.name)
       dn_diag_add(c->diags, DN_E0314, act->tone.span, "`%s` takes no tone; only email, sms, letter and call do", kind);
@@ -1186,7 +1285,7 @@ static void check_escalation_segments(ck *c, dn_decl *d, ladder_use *uses, int *
     dn_diag *g = dn_diag_add(c->diags, DN_E0301, id->span, "unknown segment `%s`", id->name);
     names n = {0};
     for (int s = 0; s < c->nsegs; s++) names_add(&n, c->segs[s]->name.name);
-    hint_suggest(g, id->name, n.v, n.n);
+    mark_meant_segment(c, hint_suggest(g, id->name, n.v, n.n));
     free(n.v);
   }
 }
@@ -1304,9 +1403,43 @@ static void check_limit(ck *c, const dn_decl *d) {
 
 /* ---- segments ---------------------------------------------------------- */
 
+/* The node through which e reads `customer.segment` (the field itself or a
+ * let that reads it), or NULL. Lets only refer to earlier lets, so this ends. */
+static const dn_expr *segment_reader(const ck *c, const dn_expr *e) {
+  if (!e) return NULL;
+  if (e->kind == DN_EX_FIELD) return e->type == DN_T_STRING && e->field == DN_F_CUSTOMER_segment ? e : NULL;
+  if (e->kind == DN_EX_NAME) {
+    if (e->let_index < 0 || e->let_index >= c->ast->nlets) return NULL;
+    return segment_reader(c, c->ast->decls[c->ast->lets[e->let_index]].expr) ? e : NULL;
+  }
+  const dn_expr *r = segment_reader(c, e->lhs);
+  if (!r) r = segment_reader(c, e->rhs);
+  for (int i = 0; !r && i < e->nitems; i++) r = segment_reader(c, e->items[i]);
+  return r;
+}
+
+/* While segments are being chosen the customer has none yet: a test of
+ * `customer.segment` there could never hold, which is surely a mistake. */
+static void segment_in_segment(ck *c, const dn_expr *cond) {
+  const dn_expr *r = segment_reader(c, cond);
+  if (!r) return;
+  dn_diag *g;
+  if (r->kind == DN_EX_FIELD) {
+    g = dn_diag_add(c->diags, DN_E0208, r->span,
+                    "a segment condition cannot read `customer.segment`: the segment is being chosen");
+  } else {
+    g = dn_diag_add(c->diags, DN_E0208, r->span,
+                    "let `%s` reads `customer.segment`, which a segment condition cannot: the segment is "
+                    "being chosen", r->str);
+    dn_diag_note(g, c->ast->decls[c->ast->lets[r->let_index]].name.span, "`%s` is declared here", r->str);
+  }
+  dn_diag_hint(g, "test the customer fields the segments are based on instead");
+}
+
 static void check_segment(ck *c, dn_decl *d) {
   if (d->otherwise || !d->expr) return;
   check_cond(c, d->expr, "a segment condition", "a segment condition");
+  segment_in_segment(c, d->expr);
 }
 
 static void check_segment_order(ck *c) {

@@ -152,6 +152,13 @@ void dn_diag_note(dn_diag *g, dn_span span, const char *fmt, ...) {
 
 static bool dn_is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+/* A UTF-8 byte order mark opening the file is not part of the first line:
+ * it takes no column and is not quoted. */
+static size_t dn_skip_bom(const char *src, size_t len, size_t bol) {
+  if (bol == 0 && len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) return 3;
+  return bol;
+}
+
 void dn_source_position(const char *src, size_t len, uint32_t offset, int *line, int *col) {
   if (offset > len) offset = (uint32_t)len;
   int l = 1;
@@ -163,7 +170,7 @@ void dn_source_position(const char *src, size_t len, uint32_t offset, int *line,
     }
   }
   int c = 1;
-  for (size_t i = bol; i < offset; i++) {
+  for (size_t i = dn_skip_bom(src, len, bol); i < offset; i++) {
     if (!dn_is_cont((unsigned char)src[i])) c++;
   }
   *line = l;
@@ -216,7 +223,7 @@ static void dn_render_source(const dn_diags *d, const dn_diag *g, FILE *out, boo
   fprintf(out, "%s:%d:%d: %s[%s]: %s\n", d->filename ? d->filename : "<input>", line, col,
           dn_sev_word(g, werror), dn_diag_code_name(g->code), dn_msg(g));
   size_t start = g->span.start > d->source_len ? d->source_len : g->span.start;
-  size_t bol = dn_line_start(d->source, start);
+  size_t bol = dn_skip_bom(d->source, d->source_len, dn_line_start(d->source, start));
   size_t eol = dn_line_end(d->source, d->source_len, start);
   if (eol < start) eol = start; /* span on a '\r' */
   fprintf(out, "%5d | %.*s\n", line, (int)(eol - bol), d->source + bol);
@@ -249,6 +256,42 @@ void dn_diags_render_text(const dn_diags *d, FILE *out, bool werror) {
 
 /* ---- JSON -------------------------------------------------------------- */
 
+/* A JSON string even when the text is not UTF-8 (a Latin-1 file name or
+ * policy): jansson refuses such text, so each bad byte becomes U+FFFD
+ * rather than the key silently going missing. */
+static json_t *dn_json_text(const char *s) {
+  json_t *j = json_string(s);
+  if (j || !s) return j;
+  size_t n = strlen(s);
+  char *buf = malloc(3 * n + 1);
+  if (!buf) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned char b = (unsigned char)s[i];
+    size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+    bool ok = len > 0 && b <= 0xF4 && i + len <= n;
+    for (size_t t = 1; ok && t < len; t++) ok = ((unsigned char)s[i + t] & 0xC0) == 0x80;
+    if (ok && len > 1) {
+      json_t *one = json_stringn(s + i, len); /* rejects overlongs and surrogates */
+      ok = one != NULL;
+      json_decref(one);
+    }
+    if (ok) {
+      memcpy(buf + k, s + i, len);
+      k += len;
+      i += len;
+    } else {
+      memcpy(buf + k, "\xEF\xBF\xBD", 3);
+      k += 3;
+      i++;
+    }
+  }
+  buf[k] = '\0';
+  j = json_string(buf);
+  free(buf);
+  return j;
+}
+
 static json_t *dn_diag_json(const dn_diags *d, const dn_diag *g, bool werror) {
   int line = 0, col = 0, eline = 0, ecol = 0;
   const char *file = d->filename ? d->filename : "<input>";
@@ -261,7 +304,7 @@ static json_t *dn_diag_json(const dn_diags *d, const dn_diag *g, bool werror) {
   }
   json_t *o = json_object();
   if (!o) return NULL;
-  json_object_set_new(o, "file", json_string(file));
+  json_object_set_new(o, "file", dn_json_text(file));
   json_object_set_new(o, "line", json_integer(line));
   json_object_set_new(o, "column", json_integer(col));
   json_object_set_new(o, "end_line", json_integer(eline));
@@ -269,8 +312,8 @@ static json_t *dn_diag_json(const dn_diags *d, const dn_diag *g, bool werror) {
   json_object_set_new(o, "severity", json_string(dn_sev_word(g, werror)));
   json_object_set_new(o, "code", json_string(dn_diag_code_name(g->code)));
   json_object_set_new(o, "slug", json_string(dn_diag_code_slug(g->code)));
-  json_object_set_new(o, "message", json_string(dn_msg(g)));
-  json_object_set_new(o, "hint", g->hint ? json_string(g->hint) : json_null());
+  json_object_set_new(o, "message", dn_json_text(dn_msg(g)));
+  json_object_set_new(o, "hint", g->hint ? dn_json_text(g->hint) : json_null());
   return o;
 }
 

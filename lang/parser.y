@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "lang/ast.h"
+#include "lang/check.h"
 
 #ifndef DN_YYSCAN_T_DEFINED
 #define DN_YYSCAN_T_DEFINED
@@ -67,10 +68,15 @@ typedef struct dn_lexctx {
   dn_diags *diags;
   uint32_t offset;        /* bytes scanned so far: the next token's start */
   int last_tok, prev_tok; /* the last two tokens returned, for messages */
+  uint32_t last_end;      /* where the last token before end of file ends */
+  int decl_tok;           /* the keyword that opened the current declaration */
+  bool seen_do;           /* a `do` was read in the current declaration */
   int brace_depth;
   uint32_t brace_open;    /* the outermost `{` still open */
   bool eof_reported;      /* E0104 is said once */
   bool oom;
+  bool too_deep;          /* the parser stack hit its limit (reported) */
+  int operators;          /* operator nodes in the current declaration */
   jmp_buf fatal;          /* flex's fatal errors (out of memory) land here */
 } dn_lexctx;
 
@@ -99,16 +105,23 @@ typedef struct dn_lexctx {
 }
 
 %code {
+#include <ctype.h>
 #include <string.h>
 
-int dnyylex(DNYYSTYPE *yylval, DNYYLTYPE *yylloc, yyscan_t scanner);
+#include "stdlib/money.h"
 
-/* Bison calls this only when its stack cannot grow: an internal error. */
+int dnyylex(DNYYSTYPE *yylval, DNYYLTYPE *yylloc, yyscan_t scanner);
+const char *dn_lex_keyword_ci(const char *word, size_t n); /* lexer.l */
+
+/* Bison calls this only when its stack cannot grow (YYMAXDEPTH): the
+ * policy nests deeper than any real one. That is the input's fault, and it
+ * must be said, or `check` would find no error in an unparsed file. */
 static void dnyyerror(DNYYLTYPE *loc, yyscan_t scanner, dn_lexctx *ctx, const char *msg) {
-  (void)loc;
   (void)scanner;
   (void)msg;
-  ctx->oom = true;
+  ctx->too_deep = true;
+  dn_diag *g = dn_diag_add(ctx->diags, DN_E0101, *loc, "the policy is nested too deeply to parse");
+  dn_diag_hint(g, "split the expression into several `let`s");
 }
 
 #define ARENA (&ctx->ast->arena)
@@ -132,7 +145,22 @@ static dn_expr *dn_new_expr(dn_lexctx *ctx, dn_expr_kind k, dn_span sp) {
   return e; /* checker fields stay zero, as ast.h promises */
 }
 
+/* A left-leaning chain of operators (`1 + 1 + ...`) grows the tree, not
+ * the parser stack, and the checker and compiler walk trees recursively:
+ * past this many operators in one declaration the policy is refused
+ * before it can exhaust their stacks. No hand-written policy comes near. */
+enum { DN_MAX_OPERATORS = 20000 };
+
+static void dn_count_operator(dn_lexctx *ctx, dn_span sp) {
+  if (++ctx->operators != DN_MAX_OPERATORS + 1) return;
+  dn_diag *g = dn_diag_add(ctx->diags, DN_E0101, sp,
+                           "this declaration has more than %d operators, too many to check",
+                           DN_MAX_OPERATORS);
+  dn_diag_hint(g, "split the expression into several `let`s");
+}
+
 static dn_expr *dn_new_binary(dn_lexctx *ctx, dn_op op, dn_expr *l, dn_expr *r, dn_span sp) {
+  dn_count_operator(ctx, sp);
   dn_expr *e = dn_new_expr(ctx, DN_EX_BINARY, sp);
   if (!e) return NULL;
   e->op = op;
@@ -142,6 +170,7 @@ static dn_expr *dn_new_binary(dn_lexctx *ctx, dn_op op, dn_expr *l, dn_expr *r, 
 }
 
 static dn_expr *dn_new_unary(dn_lexctx *ctx, dn_op op, dn_expr *l, dn_span sp) {
+  dn_count_operator(ctx, sp);
   dn_expr *e = dn_new_expr(ctx, DN_EX_UNARY, sp);
   if (!e) return NULL;
   e->op = op;
@@ -233,8 +262,13 @@ static dn_type dn_type_from_name(dn_lexctx *ctx, const char *name, dn_span sp) {
   };
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(types[i].name, name) == 0) return types[i].t;
+  /* duration is a type but cannot cross to native code: the checker says
+   * so; it is neither offered nor suggested here. */
+  static const char *const native[] = {"bool", "int", "number", "money", "string", "date"};
   dn_diag *g = dn_diag_add(ctx->diags, DN_E0313, sp, "unknown type `%s` in extern fn", name);
-  dn_diag_hint(g, "use bool, int, number, money, date, duration or string");
+  const char *s = dn_suggest(name, native, (int)(sizeof native / sizeof native[0]));
+  if (s) dn_diag_hint(g, "did you mean `%s`?", s);
+  else dn_diag_hint(g, "extern functions take bool, int, number, money, string or date");
   return DN_T_ERROR;
 }
 
@@ -338,55 +372,55 @@ decls
   ;
 
 decl
-  : POLICY STRING VERSION INT {
+  : policy_kw STRING VERSION INT {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_POLICY, @$));
       d->name = (dn_ident){$2, @2};
       d->version = $4.i;
     }
-  | CURRENCY CURCODE {
+  | currency_kw CURCODE {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_CURRENCY, @$));
       d->name = (dn_ident){$2, @2};
     }
-  | CURRENCY IDENT {
+  | currency_kw IDENT {
       /* `currency usd`: kept as written; the checker reports E0308. */
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_CURRENCY, @$));
       d->name = (dn_ident){$2, @2};
     }
-  | TIMEZONE STRING {
+  | timezone_kw STRING {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_TIMEZONE, @$));
       d->name = (dn_ident){$2, @2};
     }
-  | CALENDAR STRING {
+  | calendar_kw STRING {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_CALENDAR, @$));
       d->name = (dn_ident){$2, @2};
     }
-  | SEND_WINDOW TIME DOTDOT TIME {
+  | send_window_kw TIME DOTDOT TIME {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_SEND_WINDOW, @$));
       d->window_start = $2;
       d->window_end = $4;
     }
-  | PROMISE_GRACE duration {
+  | promise_grace_kw duration {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_PROMISE_GRACE, @$));
       d->duration = $2;
     }
-  | TONES IDENT ':' tone_ladder {
+  | tones_kw IDENT ':' tone_ladder {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_TONES, @$));
       d->name = (dn_ident){$2, @2};
       d->tones = $4.items;
       d->ntones = $4.n;
     }
-  | LET IDENT '=' expr {
+  | let_kw IDENT '=' expr {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_LET, @$));
       d->name = (dn_ident){$2, @2};
       d->expr = $4;
     }
-  | SEGMENT IDENT WHEN expr seg_body_opt {
+  | segment_kw IDENT WHEN expr seg_body_opt {
       TRY(dn_finish_segment(ctx, @$, (dn_ident){$2, @2}, $4, &$5));
     }
-  | SEGMENT IDENT OTHERWISE seg_body_opt {
+  | segment_kw IDENT OTHERWISE seg_body_opt {
       TRY(dn_finish_segment(ctx, @$, (dn_ident){$2, @2}, NULL, &$4));
     }
-  | ESCALATION IDENT FOR INVOICE IN ident_list unless_opt '{' steps '}' {
+  | escalation_kw IDENT FOR INVOICE IN ident_list unless_opt '{' steps '}' {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_ESCALATION, @$));
       d->name = (dn_ident){$2, @2};
       d->scope = DN_SCOPE_INVOICE;
@@ -396,14 +430,18 @@ decl
       d->steps = $9.items;
       d->nsteps = $9.n;
     }
-  | ON event_name FOR scope guard_opt DO actions {
+  | on_kw event_name FOR scope guard_opt DO actions {
       dn_event_kind ev;
       if (!dn_event_lookup($2.name, &ev)) {
         /* Dropped rather than kept with a sentinel kind, so that later
          * passes never index a table with an invalid event. */
         dn_diag *g = dn_diag_add(ctx->diags, DN_E0310, $2.span, "unknown event `%s`", $2.name);
-        dn_diag_hint(g, "events are payment.failed, payment.received, promise.made, "
-                        "promise.broken, dispute.opened, dispute.resolved, invoice.issued");
+        const char *events[DN_EV_COUNT];
+        for (int e = 0; e < DN_EV_COUNT; e++) events[e] = dn_event_name((dn_event_kind)e);
+        const char *meant = dn_suggest($2.name, events, DN_EV_COUNT);
+        if (meant) dn_diag_hint(g, "did you mean `%s`?", meant);
+        else dn_diag_hint(g, "events are payment.failed, payment.received, promise.made, "
+                             "promise.broken, dispute.opened, dispute.resolved, invoice.issued");
       } else {
         dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_ON, @$));
         d->event = ev;
@@ -414,7 +452,7 @@ decl
         d->nactions = $7.n;
       }
     }
-  | RULE IDENT FOR scope WHEN expr DO actions once_opt {
+  | rule_kw IDENT FOR scope WHEN expr DO actions once_opt {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_RULE, @$));
       d->name = (dn_ident){$2, @2};
       d->scope = $4;
@@ -423,12 +461,12 @@ decl
       d->nactions = $8.n;
       d->duration = $9;
     }
-  | LIMIT CONTACTS PER CUSTOMER ':' caps {
+  | limit_kw CONTACTS PER CUSTOMER ':' caps {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_LIMIT, @$));
       d->caps = $6.items;
       d->ncaps = $6.n;
     }
-  | EXTERN FN IDENT '(' type_list_opt ')' ARROW IDENT FROM STRING {
+  | extern_kw FN IDENT '(' type_list_opt ')' ARROW IDENT FROM STRING {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_EXTERN, @$));
       d->name = (dn_ident){$3, @3};
       d->nparams = $5.n;
@@ -445,6 +483,24 @@ decl
       d->library_span = @10;
     }
   ;
+
+/* Each declaration keyword ends error recovery at once: bison otherwise
+ * stays silent until three tokens have been shifted after an error, which
+ * would hide a mistake early in the declaration right after a bad one. */
+policy_kw : POLICY { yyerrok; } ;
+currency_kw : CURRENCY { yyerrok; } ;
+timezone_kw : TIMEZONE { yyerrok; } ;
+calendar_kw : CALENDAR { yyerrok; } ;
+send_window_kw : SEND_WINDOW { yyerrok; } ;
+promise_grace_kw : PROMISE_GRACE { yyerrok; } ;
+tones_kw : TONES { yyerrok; } ;
+let_kw : LET { yyerrok; } ;
+segment_kw : SEGMENT { yyerrok; } ;
+escalation_kw : ESCALATION { yyerrok; } ;
+on_kw : ON { yyerrok; } ;
+rule_kw : RULE { yyerrok; } ;
+limit_kw : LIMIT { yyerrok; } ;
+extern_kw : EXTERN { yyerrok; } ;
 
 tone_ladder
   : IDENT                     { $$ = (dn_parse_list){0}; TRY(dn_push_ident(ctx, &$$, $1, @1)); }
@@ -614,6 +670,7 @@ expr
   | expr '>' expr             { TRY($$ = dn_new_binary(ctx, DN_OP_GT, $1, $3, @$)); }
   | expr GE expr              { TRY($$ = dn_new_binary(ctx, DN_OP_GE, $1, $3, @$)); }
   | expr IN '[' expr_list_opt ']' {
+      dn_count_operator(ctx, @$);
       TRY($$ = dn_new_expr(ctx, DN_EX_IN, @$));
       $$->lhs = $1;
       $$->items = $4.items;
@@ -706,10 +763,50 @@ static const char *dn_number_purpose(int prev) {
   }
 }
 
+/* What a missing name is for, judged by the token before it. */
+static const char *dn_name_purpose(int prev) {
+  switch (prev) {
+  case T_TONE: return "expected a tone such as `firm`";
+  case T_TONES: return "expected the name of a tone ladder";
+  case T_SEGMENT: return "expected a segment name";
+  case T_ESCALATION: return "expected an escalation name";
+  case T_RULE: return "expected a rule name";
+  case T_LET: return "expected a name for the `let`";
+  case T_FN: return "expected a function name";
+  case '.': return "expected a field name";
+  default: return NULL;
+  }
+}
+
+/* `500 usd`: a name after a number that is a currency code in capitals. */
+static bool dn_lower_currency(const char *src, dn_span sp) {
+  if (!src || sp.end - sp.start != 3) return false;
+  char up[3];
+  for (int i = 0; i < 3; i++) up[i] = (char)toupper((unsigned char)src[sp.start + (uint32_t)i]);
+  return dn_currency_lookup(up, 3) != DN_CUR_NONE;
+}
+
+/* What a missing string is for, judged by the token before it. */
+static const char *dn_string_purpose(int prev) {
+  switch (prev) {
+  case T_POLICY: return "expected the policy name in quotes, as in `policy \"acme\" version 1`";
+  case T_TIMEZONE: return "expected a time zone in quotes, such as `\"Europe/Berlin\"`";
+  case T_CALENDAR: return "expected a calendar in quotes, such as `\"US\"`";
+  case T_TEMPLATE: return "expected a template name in quotes, such as `\"payment-failed\"`";
+  case T_ASSIGN: return "expected a team name in quotes, such as `\"billing\"`";
+  case T_FROM: return "expected a library path in quotes, such as `\"libacme.so\"`";
+  default: return NULL;
+  }
+}
+
 static const char *dn_user_words(const dn_expected *x, int prev, yysymbol_kind_t la,
-                                 dn_span sp) {
-  if (la == YYSYMBOL_IDENT && sp.end - sp.start == 3 && (prev == T_INT || prev == T_DECIMAL))
+                                 dn_span sp, const char *src) {
+  if (la == YYSYMBOL_IDENT && (prev == T_INT || prev == T_DECIMAL) && dn_lower_currency(src, sp))
     return "expected a currency code in capitals, such as `500 USD`";
+  if (x->n == 1 && x->syms[0] == YYSYMBOL_IDENT && dn_name_purpose(prev))
+    return dn_name_purpose(prev);
+  if (x->n == 1 && x->syms[0] == YYSYMBOL_STRING && dn_string_purpose(prev))
+    return dn_string_purpose(prev);
   if (dn_expects(x, YYSYMBOL_EMAIL) && dn_expects(x, YYSYMBOL_HOLD))
     return "expected an action (email, sms, letter, call, task, hold credit, "
            "release credit, escalate)";
@@ -773,6 +870,13 @@ static void dn_found(const dn_lexctx *ctx, yysymbol_kind_t la, dn_span sp, char 
   snprintf(out, n, "`%.*s`", (int)len, ctx->ast->source + sp.start);
 }
 
+/* `Segment` for `segment` (a keyword after `.` is a plain name: no hint). */
+static const char *dn_miscased_keyword(const char *src, dn_span sp) {
+  size_t n = sp.end - sp.start;
+  const char *k = src ? dn_lex_keyword_ci(src + sp.start, n) : NULL;
+  return k && strncmp(k, src + sp.start, n) != 0 ? k : NULL;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, dn_lexctx *ctx) {
   (void)scanner;
   yysymbol_kind_t la = yypcontext_token(yyctx);
@@ -782,12 +886,26 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, dn
   dn_expected x;
   x.n = yypcontext_expected_tokens(yyctx, x.syms, YYNTOKENS);
   if (x.n < 0) x.n = 0;
-  const char *words = dn_user_words(&x, ctx->prev_tok, la, sp);
+  const char *words = dn_user_words(&x, ctx->prev_tok, la, sp, ctx->ast->source);
   const char *what = words ? words : dn_expected_list(ctx, &x);
   char found[64];
   dn_found(ctx, la, sp, found, sizeof found);
-  if (what) dn_diag_add(ctx->diags, DN_E0101, sp, "%s, found %s", what, found);
-  else dn_diag_add(ctx->diags, DN_E0101, sp, "unexpected %s", found);
+  /* At the end of the file the caret goes right after the last token, on
+   * the line that lacks something, not on an empty line below it. */
+  if (la == YYSYMBOL_YYEOF && ctx->last_end < sp.start) sp.start = sp.end = ctx->last_end;
+  dn_diag *g = what ? dn_diag_add(ctx->diags, DN_E0101, sp, "%s, found %s", what, found)
+                    : dn_diag_add(ctx->diags, DN_E0101, sp, "unexpected %s", found);
+  if (la == YYTRANSLATE('=') && dn_expects(&x, YYSYMBOL_EQ))
+    dn_diag_hint(g, "compare with `==`; a single `=` only names a `let`");
+  else if (la == YYSYMBOL_NOT && dn_expects(&x, YYSYMBOL_IN))
+    dn_diag_hint(g, "negate the whole test: `not (VALUE in [...])`");
+  else if (la == YYSYMBOL_IDENT && dn_miscased_keyword(ctx->ast->source, sp))
+    dn_diag_hint(g, "keywords are written in lower case: `%s`", dn_miscased_keyword(ctx->ast->source, sp));
+  else if (la == YYTRANSLATE(',') && dn_expects(&x, YYTRANSLATE('<')) && ctx->decl_tok == T_TONES)
+    dn_diag_hint(g, "separate the tones of a ladder with `<`, gentlest first: `friendly < neutral < firm`");
+  else if (la == YYSYMBOL_WHEN && ctx->seen_do && (ctx->decl_tok == T_ON || ctx->decl_tok == T_RULE))
+    dn_diag_hint(g, "in `on` and `rule` the `when` guard comes before `do`, e.g. "
+                    "`on payment.failed for invoice when invoice.open do email`");
   return 0;
 }
 
@@ -822,6 +940,6 @@ dn_status dn_parse(const char *filename, const char *source, size_t len, dn_ast 
   dnyy_scan_bytes(source ? source : "", (int)len, scanner);
   int rc = dnyyparse(scanner, &ctx);
   dnyylex_destroy(scanner);
-  if (rc == 2 || ctx.oom) return DN_ERR_INTERNAL;
+  if (ctx.oom || (rc == 2 && !ctx.too_deep)) return DN_ERR_INTERNAL;
   return rc != 0 || diags->errors > errors_before ? DN_ERR_INPUT : DN_OK;
 }

@@ -29,6 +29,10 @@
 #include "stdlib/money.h"
 
 #define DN_IMPORT_MAX_ERRORS 20
+/* 10^15 minor units (ten trillion dollars in cents) is beyond any real
+ * invoice, and keeps the runtime's sums over a customer's invoices,
+ * payments and credits far from int64 overflow. */
+#define DN_IMPORT_MAX_MINOR 1000000000000000LL
 #define MAX_COLS 16
 #define DN_ID_MAX 256 /* longer customer ids are cut, and then fail as unknown */
 
@@ -108,8 +112,13 @@ static dn_status io_error(importer *imp, const char *path, const char *what) {
 }
 
 static dn_status db_error(importer *imp, const char *doing) {
-  dn_diag_add_at(imp->diags, DN_E0505, imp->l->path, 0, "%s: %s", doing, sqlite3_errmsg(imp->l->db));
-  imp->status = DN_ERR_INTERNAL;
+  int rc = sqlite3_extended_errcode(imp->l->db) & 0xff;
+  dn_diag *g = dn_diag_add_at(imp->diags, DN_E0505, imp->l->path, 0, "%s: %s", doing, sqlite3_errmsg(imp->l->db));
+  /* locked by another writer past the busy timeout, or a full disk: the
+   * user's to fix and retry, so exit 1 rather than 3 */
+  bool busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+  if (busy) dn_diag_hint(g, "another process is writing to the ledger; try again");
+  imp->status = busy || rc == SQLITE_FULL || rc == SQLITE_IOERR ? DN_ERR_INPUT : DN_ERR_INTERNAL;
   imp->stop = true;
   return imp->status;
 }
@@ -211,8 +220,13 @@ static bool header_column(importer *imp, int f, const char *raw) {
     const char *s = suggest_column(imp->t, name);
     dn_diag *g = s ? row_error(imp, "unknown column \"%s\"%s; did you mean \"%s\"?", name, from, s)
                    : row_error(imp, "unknown column \"%s\"%s in a %s file", name, from, imp->t->name);
-    dn_diag_hint(g, "rename it in the file or with a --map line `%s = %s` (`%s = -` skips it)", raw,
-                 s ? s : "our_name", raw);
+    /* European spreadsheets export with ';', some tools with tabs */
+    const char *sep = strchr(name, ';') ? "';'" : strchr(name, '\t') ? "tabs" : NULL;
+    if (sep)
+      dn_diag_hint(g, "the file seems to be separated by %s; save it as comma-separated CSV", sep);
+    else
+      dn_diag_hint(g, "rename it in the file or with a --map line `%s = %s` (`%s = -` skips it)", raw,
+                   s ? s : "our_name", raw);
     return false;
   }
   if (imp->field_of[c] >= 0) {
@@ -267,11 +281,44 @@ static void on_header(importer *imp) {
 
 /* ---- the current row ------------------------------------------------ */
 
+/* Offset of the first byte that is not valid UTF-8, or -1. */
+static long utf8_invalid_at(const unsigned char *s) {
+  for (const unsigned char *p = s; *p;) {
+    unsigned c = *p;
+    size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    bool ok = n > 0;
+    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
+    if (ok && n == 3) ok = !(c == 0xE0 && p[1] < 0xA0) && !(c == 0xED && p[1] >= 0xA0);
+    if (ok && n == 4) ok = !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] >= 0x90);
+    if (!ok) return (long)(p - s);
+    p += n;
+  }
+  return -1;
+}
+
+/* Text goes into JSON output and must compare equal to what a policy
+ * writes, so a file in another encoding (a Latin-1 ERP export) is
+ * refused with advice instead of being stored as mojibake. */
+static bool row_is_utf8(importer *imp) {
+  for (int f = 0; f < imp->nfields; f++) {
+    const char *t = field_text(imp, f);
+    long at = t ? utf8_invalid_at((const unsigned char *)t) : -1;
+    if (at < 0) continue;
+    dn_diag *g = row_error(imp, "column %d is not valid UTF-8 (byte 0x%02X at offset %ld)", f + 1,
+                           (unsigned char)t[at], at);
+    dn_diag_hint(g, "save the file as UTF-8, or convert it, e.g. `iconv -f latin1 -t utf-8`");
+    return false;
+  }
+  return true;
+}
+
 static void on_record(int c, void *data) {
   importer *imp = data;
   (void)c;
   if (!imp->stop && !imp->oom) {
-    if (!imp->have_header) {
+    if (!row_is_utf8(imp)) {
+      if (!imp->have_header) header_error_stop(imp);
+    } else if (!imp->have_header) {
       on_header(imp);
     } else if (imp->nfields != imp->ncsv) {
       row_error(imp, "expected %d fields as in the header, found %d", imp->ncsv, imp->nfields);
@@ -338,7 +385,14 @@ static int count_decimals(const char *s) {
 
 /* min: the smallest acceptable value (0 or 1 minor unit). */
 static bool check_sign(importer *imp, const char *col, const char *text, int64_t v, int64_t min) {
-  if (v >= min) return true;
+  /* "-0" parses as zero, but a minus sign where no amount may be
+   * negative is a sign that the export means something else (a refund?) */
+  if (v > DN_IMPORT_MAX_MINOR) {
+    row_error(imp, "bad amount \"%s\" in column \"%s\": more than %lld minor units", text, col,
+              (long long)DN_IMPORT_MAX_MINOR);
+    return false;
+  }
+  if (v >= min && text[0] != '-') return true;
   row_error(imp, "bad amount \"%s\" in column \"%s\": must be %s", text, col,
             min > 0 ? "positive" : "zero or more");
   return false;
@@ -492,7 +546,16 @@ static bool insert_row(importer *imp, const char *k1, const char *k2, const char
   return false;
 }
 
-static bool need_id(importer *imp, const char **id) { return need(imp, "id", id); }
+/* Ids are kept to DN_ID_MAX - 1 bytes: a payment or promise given only
+ * its invoice copies the invoice's customer id into a DN_ID_MAX buffer,
+ * and a cut id would then fail as an "unknown customer". */
+static bool need_id(importer *imp, const char **id) {
+  if (!need(imp, "id", id)) return false;
+  size_t n = strlen(*id);
+  if (n < DN_ID_MAX) return true;
+  row_error(imp, "id \"%.32s...\" is %zu bytes long; ids may have at most %d", *id, n, DN_ID_MAX - 1);
+  return false;
+}
 
 /* ---- one function per table ----------------------------------------- */
 
@@ -796,12 +859,17 @@ static dn_status read_map(importer *imp, const char *path) {
   size_t cap = 0;
   int lineno = 0;
   bool ok = true;
+  errno = 0;
   while (ok && getline(&line, &cap, f) >= 0) {
     bool bom = ++lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0;
     ok = map_line(imp, path, lineno, bom ? line + 3 : line);
   }
+  int err = errno;
+  bool failed = ferror(f) != 0;
   free(line);
   fclose(f);
+  /* a directory opens fine and then fails to read: not an empty map */
+  if (failed) return io_error(imp, path, strerror(err ? err : EIO));
   if (!ok) imp->status = DN_ERR_INPUT;
   return imp->status;
 }

@@ -124,8 +124,36 @@ static dn_status bad_ledger(dn_ledger *l, dn_diags *diags, const char *what) {
   return DN_ERR_INPUT;
 }
 
+/* Permissions, a read-only directory or a full disk are the user's to
+ * fix, not internal errors: exit 1 with what to check. SQLite keeps a WAL
+ * ledger's -wal and -shm files next to it, so even a reader needs the
+ * directory to be writable unless they already exist. */
+static dn_status io_problem(dn_ledger *l, dn_diags *diags, int rc, const char *doing) {
+  const char *why = NULL;
+  switch (rc) {
+    case SQLITE_READONLY_CANTINIT:
+    case SQLITE_READONLY_DIRECTORY:
+    case SQLITE_CANTOPEN:
+      why = "the directory must be writable: SQLite keeps LEDGER-wal and LEDGER-shm files next to the ledger";
+      break;
+    default:
+      if ((rc & 0xff) == SQLITE_READONLY) why = "the ledger file is read-only (check its permissions)";
+      else if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_PERM) why = "check the permissions of the file and its directory";
+      else if ((rc & 0xff) == SQLITE_FULL) why = "the disk is full";
+      else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        why = "another process is writing to the ledger; try again";
+      else if ((rc & 0xff) == SQLITE_IOERR) why = "an I/O error occurred";
+  }
+  if (!why) return DN_OK;
+  dn_diag *g = dn_diag_add_at(diags, DN_E0505, l->path, 0, "%s %s: %s", doing, l->path, sqlite3_errstr(rc));
+  dn_diag_hint(g, "%s", why);
+  return DN_ERR_INPUT;
+}
+
 static dn_status db_status(dn_ledger *l, dn_diags *diags, int rc, const char *doing) {
-  if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) return bad_ledger(l, diags, sqlite3_errstr(rc));
+  if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) return bad_ledger(l, diags, sqlite3_errstr(rc));
+  dn_status st = io_problem(l, diags, rc, doing);
+  if (st != DN_OK) return st;
   dn_diag_add_at(diags, DN_E0505, l->path, 0, "%s %s: %s", doing, l->path, sqlite3_errmsg(l->db));
   return DN_ERR_INTERNAL;
 }
@@ -205,6 +233,33 @@ static dn_status check_version(dn_ledger *l, dn_ledger_mode mode, int64_t *versi
   return DN_OK;
 }
 
+/* A writer checks the whole file first: SQLite notices a corrupt page
+ * only when it reads it, so an import touching only healthy pages would
+ * otherwise succeed and add to a file that is already damaged. */
+static dn_status quick_check(dn_ledger *l, dn_diags *diags) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(l->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+  if (rc != SQLITE_OK) return db_status(l, diags, rc, "cannot check");
+  rc = sqlite3_step(st);
+  dn_status out = DN_OK;
+  if (rc == SQLITE_ROW) {
+    const char *res = (const char *)sqlite3_column_text(st, 0);
+    if (!res || strcmp(res, "ok") != 0) {
+      const char *skip = "*** in database main ***\n";
+      if (res && strncmp(res, skip, strlen(skip)) == 0) res += strlen(skip);
+      char why[200];
+      snprintf(why, sizeof why, "it is corrupt (%s)", res ? res : "quick_check failed");
+      for (char *c = why; *c; c++)
+        if (*c == '\n') *c = ' ';
+      out = bad_ledger(l, diags, why);
+    }
+  } else if (rc != SQLITE_DONE) {
+    out = db_status(l, diags, rc, "cannot check");
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
 static dn_status configure_writer(dn_ledger *l, dn_diags *diags) {
   int rc = exec(l->db, "PRAGMA journal_mode = WAL");
   if (rc != SQLITE_OK) return db_status(l, diags, rc, "cannot configure");
@@ -214,6 +269,10 @@ static dn_status configure_writer(dn_ledger *l, dn_diags *diags) {
 static dn_status open_checked(dn_ledger *l, dn_ledger_mode mode, dn_diags *diags) {
   sqlite3_busy_timeout(l->db, DN_LEDGER_BUSY_MS);
   sqlite3_extended_result_codes(l->db, 1);
+  /* SQLite silently falls back to read-only on a file it may not write;
+   * say so now rather than fail at the first INSERT. */
+  if (mode != DN_LEDGER_READ && sqlite3_db_readonly(l->db, "main") == 1)
+    return io_problem(l, diags, SQLITE_READONLY, "cannot write ledger");
   int rc = exec(l->db, "PRAGMA foreign_keys = ON");
   if (rc != SQLITE_OK) return db_status(l, diags, rc, "cannot configure");
   bool empty = false;
@@ -227,6 +286,7 @@ static dn_status open_checked(dn_ledger *l, dn_ledger_mode mode, dn_diags *diags
   int64_t version = 0;
   st = check_version(l, mode, &version, diags);
   if (st == DN_OK && version == DN_LEDGER_SCHEMA_VERSION) st = check_tables(l, diags);
+  if (st == DN_OK && mode != DN_LEDGER_READ) st = quick_check(l, diags);
   if (st == DN_OK && mode != DN_LEDGER_READ) st = configure_writer(l, diags);
   if (st == DN_OK && version < DN_LEDGER_SCHEMA_VERSION) {
     st = migrate(l, version, diags);

@@ -12,11 +12,56 @@
 
 const char *dn_action_status_name(dn_action_status s);
 
-static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid). */
+static size_t utf8_seq(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && s[1] < 0xA0) return 0;               /* overlong */
+  if (c == 0xED && s[1] >= 0xA0) return 0;              /* surrogate */
+  if (c == 0xF0 && s[1] < 0x90) return 0;               /* overlong */
+  if (c == 0xF4 && s[1] >= 0x90) return 0;              /* > U+10FFFF */
+  return n;
+}
+
+/* jansson refuses invalid UTF-8 (json_string returns NULL and the key
+ * would silently vanish from the record). Text from a policy or a ledger
+ * filled from a Latin-1 export can be invalid, so each bad byte becomes
+ * U+FFFD instead: the record keeps every key and stays valid JSON. */
+static json_t *text(const char *s) {
+  json_t *j = json_string(s);
+  if (j) return j;
+  size_t len = strlen(s);
+  char *fixed = malloc(len * 3 + 1);
+  if (!fixed) return NULL;
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    size_t n = utf8_seq(p);
+    if (n == 0) {
+      memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      p++;
+    } else {
+      memcpy(fixed + o, p, n);
+      o += n;
+      p += n;
+    }
+  }
+  fixed[o] = '\0';
+  j = json_string(fixed);
+  free(fixed);
+  return j;
+}
+
+static json_t *opt_string(const char *s) { return s ? text(s) : json_null(); }
 
 static json_t *invoice_array(const dn_action_rec *a) {
   json_t *arr = json_array();
-  for (int i = 0; arr && i < a->ninvoices; i++) json_array_append_new(arr, json_string(a->invoices[i]));
+  for (int i = 0; arr && i < a->ninvoices; i++) json_array_append_new(arr, text(a->invoices[i]));
   return arr;
 }
 
@@ -31,20 +76,20 @@ static json_t *action_json(const dn_action_rec *a, bool with_as_of) {
     dn_date_format(a->as_of, d);
     json_object_set_new(o, "as_of", json_string(d));
   }
-  json_object_set_new(o, "key", json_string(a->key));
-  json_object_set_new(o, "customer", json_string(a->customer));
+  json_object_set_new(o, "key", text(a->key));
+  json_object_set_new(o, "customer", text(a->customer));
   json_object_set_new(o, "invoices", invoice_array(a));
   json_object_set_new(o, "kind", json_string(dn_action_kind_name(a->kind)));
   json_object_set_new(o, "tone", opt_string(a->tone));
   json_object_set_new(o, "template", opt_string(a->template_name));
-  json_object_set_new(o, "scheduled_at", json_string(a->scheduled_at));
+  json_object_set_new(o, "scheduled_at", text(a->scheduled_at));
   json_object_set_new(o, "rule", opt_string(a->rule));
   json_object_set_new(o, "step", opt_string(a->step));
   json_object_set_new(o, "priority", a->has_priority ? json_real(a->priority) : json_null());
   json_object_set_new(o, "assignee", opt_string(a->assignee));
   json_object_set_new(o, "status", json_string(dn_action_status_name(a->status)));
   json_object_set_new(o, "reason", opt_string(a->reason));
-  if (a->text) json_object_set_new(o, "text", json_string(a->text));
+  if (a->text) json_object_set_new(o, "text", text(a->text));
   return o;
 }
 
@@ -82,8 +127,20 @@ void dn_table_end(dn_table_writer *t) {
           t->by_status[DN_STATUS_SCHEDULED], t->by_status[DN_STATUS_DEFERRED], t->by_status[DN_STATUS_SKIPPED]);
 }
 
+/* A ledger locked by another writer beyond the busy timeout, a full
+ * disk or a read-only file are the user's to fix: exit 1 with a hint,
+ * not 3; anything else is internal. */
 static dn_status db_error(dn_outbox *o, dn_diags *diags, const char *what) {
-  dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "%s: %s", what, sqlite3_errmsg(o->ledger->db));
+  int rc = sqlite3_extended_errcode(o->ledger->db) & 0xff;
+  dn_diag *g = dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "%s: %s", what, sqlite3_errmsg(o->ledger->db));
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    dn_diag_hint(g, "another process is writing to the ledger; nothing was committed, try again");
+    return DN_ERR_INPUT;
+  }
+  if (rc == SQLITE_FULL || rc == SQLITE_READONLY || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) {
+    dn_diag_hint(g, "nothing was committed");
+    return DN_ERR_INPUT;
+  }
   return DN_ERR_INTERNAL;
 }
 

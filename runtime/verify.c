@@ -17,8 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bounds what a (possibly hostile) file can make the VM allocate. */
-#define VERIFY_MAX_STACK 1024
+/* Bounds what a (possibly hostile) file can make the VM allocate. One
+ * chunk may use what the compiler can describe (max_stack is a u16, so a
+ * deeply nested but valid policy compiles to a file that loads); the VM's
+ * whole stack, the largest frame plus every let's frame (vm.c), is bounded
+ * separately. */
+#define VERIFY_MAX_STACK 65535
+#define VERIFY_MAX_TOTAL_STACK (1u << 20)
 
 /* --- instruction-set tables, expanded from the .def files --- */
 
@@ -378,8 +383,8 @@ static void verify_pools(vf *v) {
     const dn_chunk *c = &p->chunks[i];
     if (c->start > p->code_len || c->len > p->code_len - c->start || c->len == 0)
       vfail(v, "chunk %u (bytes %u+%u) lies outside the code (%u bytes)", i, c->start, c->len, p->code_len);
-    else if (c->max_stack == 0 || c->max_stack > VERIFY_MAX_STACK)
-      vfail(v, "chunk %u: max_stack %u out of range 1..%d", i, c->max_stack, VERIFY_MAX_STACK);
+    else if (c->max_stack == 0) /* at most VERIFY_MAX_STACK: it is a u16 */
+      vfail(v, "chunk %u: max_stack 0 (at least the result needs a slot)", i);
     else if (!value_type(c->result))
       vfail(v, "chunk %u: bad result type %d", i, (int)c->result);
     else if (c->scope != DN_SCOPE_CUSTOMER && c->scope != DN_SCOPE_INVOICE)
@@ -570,6 +575,22 @@ static void verify_let_depth(vf *v) {
   free(depth);
 }
 
+/* The VM allocates the largest frame plus every let's frame at once;
+ * a file declaring a large max_stack on each of many lets must not make
+ * it allocate gigabytes. Runs after verify_pools and verify_lets. */
+static void verify_total_stack(vf *v) {
+  const dn_program *p = v->p;
+  uint64_t most = 0, lets = 0;
+  for (uint32_t i = 0; i < p->nchunks; i++)
+    if (p->chunks[i].max_stack > most) most = p->chunks[i].max_stack;
+  for (uint32_t i = 0; i < p->nlets; i++)
+    if (p->lets[i].chunk >= 0 && (uint32_t)p->lets[i].chunk < p->nchunks)
+      lets += p->chunks[p->lets[i].chunk].max_stack;
+  if (most + lets + 1 > VERIFY_MAX_TOTAL_STACK)
+    vfail(v, "the chunks' max_stack values add up to %llu stack slots (at most %u)",
+          (unsigned long long)(most + lets + 1), VERIFY_MAX_TOTAL_STACK);
+}
+
 dn_status dn_verify(const dn_program *p, const char *filename, dn_diags *diags) {
   vf v = {p, filename ? filename : (p->filename ? p->filename : "<program>"), diags, 0, NULL, 0};
   v.chunk_let = malloc(((size_t)p->nchunks + 1) * sizeof *v.chunk_let);
@@ -579,6 +600,7 @@ dn_status dn_verify(const dn_program *p, const char *filename, dn_diags *diags) 
   verify_pools(&v);
   verify_ladders(&v);
   verify_lets(&v);
+  verify_total_stack(&v);
   verify_events_rules(&v); /* externs before code: EXTERN reads signatures */
   /* Code only once the chunk headers, lets and externs it refers to are
    * known to be sound. */

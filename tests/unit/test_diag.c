@@ -192,6 +192,27 @@ static void test_json(void **state) {
   dn_diags_free(&d);
 }
 
+/* Text that is not UTF-8 (a Latin-1 file name, an overlong form) still
+ * gives every key, with U+FFFD for each bad byte. */
+static void test_json_not_utf8(void **state) {
+  (void)state;
+  static const char src[] = "let a = 1\n";
+  dn_diags d;
+  dn_diags_init(&d, "caf\xe9.dun", src, strlen(src));
+  dn_diag_add(&d, DN_E0202, (dn_span){4, 5}, "bad \xc0\xaf byte, then \xc3\xa9");
+  char *out = render(&d, true, false);
+  json_error_t err;
+  json_t *o = json_loads(out, 0, &err);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "file")), "caf\xef\xbf\xbd.dun");
+  assert_string_equal(json_string_value(json_object_get(o, "message")),
+                      "bad \xef\xbf\xbd\xef\xbf\xbd byte, then \xc3\xa9");
+  assert_int_equal(json_object_size(o), 10);
+  json_decref(o);
+  free(out);
+  dn_diags_free(&d);
+}
+
 static void test_sort_is_stable(void **state) {
   (void)state;
   static const char src[] = "0123456789";
@@ -243,6 +264,7 @@ int main(void) {
       cmocka_unit_test(test_note_and_point_span),
       cmocka_unit_test(test_other_file),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_json_not_utf8),
       cmocka_unit_test(test_sort_is_stable),
       cmocka_unit_test(test_codes),
       cmocka_unit_test(test_many_diags),

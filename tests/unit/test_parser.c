@@ -505,7 +505,8 @@ static void test_e0101_more_words(void **state) {
   done(p);
   p = parse("policy");
   expect_diag(p, 0, DN_E0101, 1, 7);
-  assert_string_equal(p->diags.items[0].message, "expected a string, found end of file");
+  assert_string_equal(p->diags.items[0].message,
+                      "expected the policy name in quotes, as in `policy \"acme\" version 1`, found end of file");
   done(p);
   p = parse("let a = 500 usd");
   expect_diag(p, 0, DN_E0101, 1, 13);
@@ -555,6 +556,49 @@ static void test_e0103(void **state) {
   expect_diag(p, 0, DN_E0103, 1, 5);
   assert_string_equal(p->diags.items[0].message, "invalid character `\xc3\xa9`");
   done(p);
+}
+
+/* Nesting beyond the parser's stack is an input error that is reported,
+ * not an internal failure that `check` would take for a clean file. */
+static void test_too_deep(void **state) {
+  (void)state;
+  enum { DEPTH = 20000 };
+  char *src = malloc(2 * DEPTH + 16);
+  assert_non_null(src);
+  size_t n = (size_t)sprintf(src, "let x = ");
+  memset(src + n, '(', DEPTH);
+  n += DEPTH;
+  src[n++] = '1';
+  memset(src + n, ')', DEPTH);
+  n += DEPTH;
+  src[n] = '\0';
+  parsed *p = parse(src);
+  assert_int_equal(p->st, DN_ERR_INPUT);
+  assert_int_equal(p->diags.count, 1);
+  assert_int_equal(p->diags.items[0].code, DN_E0101);
+  assert_string_equal(p->diags.items[0].message, "the policy is nested too deeply to parse");
+  done(p);
+  free(src);
+}
+
+/* A long flat chain does not deepen the parser stack but does deepen the
+ * tree that the checker walks recursively: it is refused with a message. */
+static void test_too_many_operators(void **state) {
+  (void)state;
+  enum { TERMS = 30000 };
+  char *src = malloc(4 * TERMS + 32);
+  assert_non_null(src);
+  size_t n = (size_t)sprintf(src, "let x = 1");
+  for (int i = 1; i < TERMS; i++) n += (size_t)sprintf(src + n, " + 1");
+  sprintf(src + n, " > 0\n");
+  parsed *p = parse(src);
+  assert_int_equal(p->st, DN_ERR_INPUT);
+  assert_int_equal(p->diags.count, 1);
+  assert_int_equal(p->diags.items[0].code, DN_E0101);
+  assert_string_equal(p->diags.items[0].message,
+                      "this declaration has more than 20000 operators, too many to check");
+  done(p);
+  free(src);
 }
 
 static void test_e0104(void **state) {
@@ -683,6 +727,8 @@ int main(void) {
       cmocka_unit_test(test_e0105),
       cmocka_unit_test(test_e0106),
       cmocka_unit_test(test_e0310),
+      cmocka_unit_test(test_too_deep),
+      cmocka_unit_test(test_too_many_operators),
       cmocka_unit_test(test_two_threads),
       cmocka_unit_test(test_big_policy_is_fast),
   };
