@@ -403,6 +403,8 @@ static void compare_hint(const ck *c, dn_diag *g, const dn_expr *e, dn_type l, d
   }
 }
 
+static int dur_business(const ck *c, const dn_expr *e);
+
 static dn_type check_compare(ck *c, dn_expr *e) {
   dn_type l = e->lhs->type, r = e->rhs->type;
   if (l == DN_T_ERROR || r == DN_T_ERROR) return DN_T_ERROR;
@@ -434,6 +436,17 @@ static dn_type check_compare(ck *c, dn_expr *e) {
     return DN_T_ERROR;
   }
   if (l == DN_T_MONEY && !currencies_agree(c, e->lhs, e->rhs, op_span(c, e))) return DN_T_ERROR;
+  if (l == DN_T_DURATION) {
+    /* `today() - d > 3 business days` would compare 3 calendar days: the
+     * VM compares day counts, so the two kinds must not meet. */
+    int bl = dur_business(c, e->lhs), br = dur_business(c, e->rhs);
+    if (bl >= 0 && br >= 0 && bl != br) {
+      dn_diag *g = dn_diag_add(c->diags, DN_E0204, op_span(c, e), "cannot compare business days with calendar days");
+      dn_diag_hint(g, "a date minus a date counts calendar days; for business days compare "
+                      "`business_days_between(d1, d2)` with a number");
+      return DN_T_ERROR;
+    }
+  }
   segment_literal(c, e->lhs, e->rhs);
   segment_literal(c, e->rhs, e->lhs);
   return DN_T_BOOL;
@@ -985,6 +998,15 @@ static void format_hhmm(int minutes, char *buf) {
   snprintf(buf, 8, "%02d:%02d", (minutes / 60) % 100, minutes % 60);
 }
 
+/* promise_grace, `once per` and contact limits count calendar days: they
+ * are windows of history (LANGUAGE.md s.5 steps 4, 5, 8), and a business
+ * day there would silently mean a calendar day. */
+static void calendar_days_only(ck *c, const dn_duration *d, const char *what) {
+  if (!d->business) return;
+  dn_diag *g = dn_diag_add(c->diags, DN_E0317, d->span, "%s counts calendar days, not business days", what);
+  dn_diag_hint(g, "write `%d days`", d->days);
+}
+
 static void check_setting(ck *c, dn_decl *d) {
   switch (d->kind) {
   case DN_D_TIMEZONE: {
@@ -1020,6 +1042,7 @@ static void check_setting(ck *c, dn_decl *d) {
     if (d->duration.days < 0)
       dn_diag_add(c->diags, DN_E0105, d->duration.span.end > d->duration.span.start ? d->duration.span : d->span,
                   "promise_grace cannot be negative");
+    calendar_days_only(c, &d->duration, "promise_grace");
     break;
   default: break;
   }
@@ -1380,6 +1403,7 @@ static void check_event_rule(ck *c, dn_decl *d) {
   }
   if (d->expr) check_cond(c, d->expr, d->kind == DN_D_ON ? "an event's `when` condition" : "a rule's `when` condition",
                           customer ? where : NULL);
+  if (d->kind == DN_D_RULE) calendar_days_only(c, &d->duration, "`once per`");
   ladder_use *uses = calloc((size_t)c->nsegs + 1, sizeof *uses);
   if (!uses) {
     c->oom = true;
@@ -1393,6 +1417,7 @@ static void check_event_rule(ck *c, dn_decl *d) {
 static void check_limit(ck *c, const dn_decl *d) {
   for (int i = 0; i < d->ncaps; i++) {
     const dn_cap *cap = &d->caps[i];
+    calendar_days_only(c, &cap->window, "a contact limit");
     if (cap->count <= 0)
       dn_diag_add(c->diags, DN_E0315, cap->span, "a contact limit needs a positive count, not %lld",
                   (long long)cap->count);

@@ -292,6 +292,19 @@ static json_t *dn_json_text(const char *s) {
   return j;
 }
 
+/* The secondary location ("declared here") CI annotations can link to. */
+static json_t *dn_note_json(const dn_diags *d, const dn_diag *g) {
+  if (!g->note) return json_null();
+  int line = 0, col = 0;
+  if (d->source && !g->file) dn_source_position(d->source, d->source_len, g->note_span.start, &line, &col);
+  json_t *n = json_object();
+  if (!n) return json_null();
+  json_object_set_new(n, "line", json_integer(line));
+  json_object_set_new(n, "column", json_integer(col));
+  json_object_set_new(n, "message", dn_json_text(g->note));
+  return n;
+}
+
 static json_t *dn_diag_json(const dn_diags *d, const dn_diag *g, bool werror) {
   int line = 0, col = 0, eline = 0, ecol = 0;
   const char *file = d->filename ? d->filename : "<input>";
@@ -314,6 +327,7 @@ static json_t *dn_diag_json(const dn_diags *d, const dn_diag *g, bool werror) {
   json_object_set_new(o, "slug", json_string(dn_diag_code_slug(g->code)));
   json_object_set_new(o, "message", dn_json_text(dn_msg(g)));
   json_object_set_new(o, "hint", g->hint ? dn_json_text(g->hint) : json_null());
+  json_object_set_new(o, "note", dn_note_json(d, g));
   return o;
 }
 

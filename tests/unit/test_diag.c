@@ -155,7 +155,8 @@ static void test_json(void **state) {
   dn_diags_init(&d, "j \"x\".dun", src, strlen(src));
   dn_diag *g = dn_diag_add(&d, DN_E0204, (dn_span){8, 11}, "can't use \"q\"\there");
   dn_diag_hint(g, "a\\b");
-  dn_diag_add(&d, DN_W0104, (dn_span){16, 17}, "`b` is never used");
+  g = dn_diag_add(&d, DN_W0104, (dn_span){16, 17}, "`b` is never used");
+  dn_diag_note(g, (dn_span){4, 5}, "`a` is declared here");
   char *out = render(&d, true, false);
   char *save = NULL;
   char *line1 = strtok_r(out, "\n", &save);
@@ -176,7 +177,8 @@ static void test_json(void **state) {
   assert_string_equal(json_string_value(json_object_get(o, "slug")), "type-mismatch");
   assert_string_equal(json_string_value(json_object_get(o, "message")), "can't use \"q\"\there");
   assert_string_equal(json_string_value(json_object_get(o, "hint")), "a\\b");
-  assert_int_equal(json_object_size(o), 10);
+  assert_int_equal(json_object_size(o), 11);
+  assert_true(json_is_null(json_object_get(o, "note")));
   json_decref(o);
   o = json_loads(line2, 0, &err);
   assert_non_null(o);
@@ -184,6 +186,11 @@ static void test_json(void **state) {
   assert_int_equal(json_integer_value(json_object_get(o, "column")), 5);
   assert_string_equal(json_string_value(json_object_get(o, "severity")), "warning");
   assert_true(json_is_null(json_object_get(o, "hint")));
+  /* the note at byte 4 is line 1, column 5 */
+  json_t *note = json_object_get(o, "note");
+  assert_int_equal(json_integer_value(json_object_get(note, "line")), 1);
+  assert_int_equal(json_integer_value(json_object_get(note, "column")), 5);
+  assert_string_equal(json_string_value(json_object_get(note, "message")), "`a` is declared here");
   json_decref(o);
   free(out);
   out = render(&d, true, true);
@@ -207,7 +214,8 @@ static void test_json_not_utf8(void **state) {
   assert_string_equal(json_string_value(json_object_get(o, "file")), "caf\xef\xbf\xbd.dun");
   assert_string_equal(json_string_value(json_object_get(o, "message")),
                       "bad \xef\xbf\xbd\xef\xbf\xbd byte, then \xc3\xa9");
-  assert_int_equal(json_object_size(o), 10);
+  assert_int_equal(json_object_size(o), 11);
+  assert_true(json_is_null(json_object_get(o, "note")));
   json_decref(o);
   free(out);
   dn_diags_free(&d);
