@@ -45,7 +45,9 @@ static bool check_file(const char *path, bool werror, bool json, int *status) {
   }
   dn_diags_init(&diags, path, src, len);
   dn_ast ast;
-  dn_status st = dn_parse(path, src, len, &ast, &diags);
+  memset(&ast, 0, sizeof ast);
+  dn_status st = dn_cli_binary_source(path, src, len, &diags) ? DN_ERR_INPUT
+                                                             : dn_parse(path, src, len, &ast, &diags);
   if (st == DN_OK) st = dn_check(&ast, &diags);
   /* Compiling too, so that a policy beyond the bytecode's limits (an
    * expression over 64 KiB) fails here and not first at `run`. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -41,6 +42,25 @@ static int write_atomically(const char *path, const uint8_t *buf, size_t len) {
   return ok ? 0 : 1;
 }
 
+/* `-o` must not clobber the policy it compiles, nor any other file that
+ * is not bytecode (a typo such as `-o other.dun`): only a missing file,
+ * an empty one or an older .dbc may be replaced. */
+static bool may_write_output(const char *input, const char *output) {
+  struct stat in, out;
+  if (stat(output, &out) != 0 || !S_ISREG(out.st_mode) || out.st_size == 0) return true;
+  if (stat(input, &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+    fprintf(stderr, "dunlin compile: -o %s would overwrite the policy being compiled\n", output);
+    return false;
+  }
+  uint8_t head[8] = {0};
+  FILE *f = fopen(output, "rb");
+  size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+  if (f) fclose(f);
+  if (dn_bc_is_bytecode(head, n)) return true;
+  fprintf(stderr, "dunlin compile: -o %s: refusing to overwrite a file that is not bytecode\n", output);
+  return false;
+}
+
 int dn_cmd_compile(int argc, char **argv) {
   const char *output = NULL, *pos[1];
   int npos;
@@ -55,6 +75,7 @@ int dn_cmd_compile(int argc, char **argv) {
     fprintf(stderr, "dunlin compile: expected FILE.dun -o OUT.dbc (see dunlin compile --help)\n");
     return 2;
   }
+  if (!may_write_output(pos[0], output)) return 2;
   dn_program *p;
   dn_status st = dn_cli_load_policy(pos[0], &p);
   if (st != DN_OK) return st;

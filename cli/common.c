@@ -59,6 +59,20 @@ void dn_cli_silent_failure(const char *path, dn_status st) {
     fprintf(stderr, "%s: error: the policy could not be compiled\n", path);
 }
 
+bool dn_cli_binary_source(const char *path, const char *buf, size_t len, dn_diags *diags) {
+  const char *nul = memchr(buf, 0, len);
+  if (!nul) return false;
+  int line = 1;
+  for (const char *p = buf; p < nul; p++) line += *p == '\n';
+  static const char sqlite_magic[] = "SQLite format 3";
+  bool sqlite = len >= sizeof sqlite_magic && memcmp(buf, sqlite_magic, sizeof sqlite_magic) == 0;
+  dn_diag *g = dn_diag_add_at(diags, DN_E0103, path, line, "a NUL byte at offset %zu: %s", (size_t)(nul - buf),
+                              sqlite ? "this is an SQLite file (a ledger?), not a policy"
+                                     : "this is a binary file, not a policy source");
+  dn_diag_hint(g, "policies are UTF-8 text (.dun) or compiled bytecode (.dbc)");
+  return true;
+}
+
 void dn_cli_print_diags(const dn_diags *d) { dn_diags_render_text(d, stderr, false); }
 
 static dn_status load_bytecode(const char *path, const char *buf, size_t len, dn_program **out) {
@@ -91,7 +105,8 @@ dn_status dn_cli_load_policy(const char *path, dn_program **out) {
     st = load_bytecode(path, buf, len, out);
   } else {
     dn_diags_init(&diags, path, buf, len);
-    st = dn_compile_source(path, buf, len, out, &diags);
+    if (dn_cli_binary_source(path, buf, len, &diags)) st = DN_ERR_INPUT;
+    else st = dn_compile_source(path, buf, len, out, &diags);
     dn_diags_sort(&diags);
     dn_cli_print_diags(&diags);
     if (st != DN_OK && diags.errors == 0) dn_cli_silent_failure(path, st);

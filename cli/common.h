@@ -29,6 +29,10 @@ dn_status dn_cli_date(const char *cmd, const char *opt, const char *text, dn_dat
  * diagnostic (the parser's stack overflowed, or memory ran out), so that
  * no failure is ever silent. */
 void dn_cli_silent_failure(const char *path, dn_status st);
+/* True (with an E0103 diagnostic at the first NUL) when a file meant as
+ * policy source is binary: a ledger or an archive passed by mistake would
+ * otherwise make the lexer report every byte. */
+bool dn_cli_binary_source(const char *path, const char *buf, size_t len, dn_diags *diags);
 /* Prints a list of diagnostics to stderr as text. */
 void dn_cli_print_diags(const dn_diags *d);
 /* Prints a subcommand's help text to stdout. */

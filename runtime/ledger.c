@@ -142,7 +142,7 @@ static dn_status io_problem(dn_ledger *l, dn_diags *diags, int rc, const char *d
       else if ((rc & 0xff) == SQLITE_FULL) why = "the disk is full";
       else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         why = "another process is writing to the ledger; try again";
-      else if ((rc & 0xff) == SQLITE_IOERR) why = "an I/O error occurred";
+      else if ((rc & 0xff) == SQLITE_IOERR) why = "the disk may be full or failing";
   }
   if (!why) return DN_OK;
   dn_diag *g = dn_diag_add_at(diags, DN_E0505, l->path, 0, "%s %s: %s", doing, l->path, sqlite3_errstr(rc));
