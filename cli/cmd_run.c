@@ -7,16 +7,20 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/externs.h"
 #include "runtime/engine.h"
 #include "runtime/outbox.h"
 
 static const char run_help[] =
-    "usage: dunlin run POLICY --ledger LEDGER --as-of DATE [--commit] [--format jsonl|table]\n\n"
+    "usage: dunlin run POLICY --ledger LEDGER --as-of DATE [--commit] [--format jsonl|table]\n"
+    "                  [--allow-ffi LIB[:LIB...]]\n\n"
     "Evaluates the policy (source .dun, or bytecode .dbc, verified first) against the\n"
     "ledger as of DATE and prints the day's actions: one JSON object per line ordered by\n"
     "customer, scheduled_at and key (default), or a table for people.\n"
     "--commit writes the actions and a runs row to the ledger in one transaction;\n"
     "committing the same date again adds nothing.\n"
+    "--allow-ffi LIB[:LIB...] lets a policy's `extern fn`s load from those shared\n"
+    "libraries; a policy that needs any other library fails to load.\n"
     "Data errors (a missing fx rate, a bad time zone) skip only the invoice or customer\n"
     "concerned, are printed on stderr, and make the exit status 1.\n";
 
@@ -52,7 +56,7 @@ static dn_status sink_action(void *ctx, const dn_action_rec *a) {
 }
 
 typedef struct run_args {
-  const char *policy, *ledger, *as_of, *format, *customer, *invoice;
+  const char *policy, *ledger, *as_of, *format, *customer, *invoice, *allow_ffi;
   bool commit;
   dn_date date;
 } run_args;
@@ -64,12 +68,14 @@ static int parse_run_args(const char *cmd, int argc, char **argv, run_args *r, c
   bool help = false;
   memset(r, 0, sizeof *r);
   r->format = "jsonl";
-  dn_opt run_opts[] = {{"ledger", &r->ledger, NULL}, {"as-of", &r->as_of, NULL},
-                       {"format", &r->format, NULL}, {"commit", NULL, &r->commit}};
-  dn_opt explain_opts[] = {{"ledger", &r->ledger, NULL}, {"as-of", &r->as_of, NULL},
-                           {"customer", &r->customer, NULL}, {"invoice", &r->invoice, NULL}};
+  dn_opt run_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
+                       {"format", &r->format, NULL},     {"commit", NULL, &r->commit},
+                       {"allow-ffi", &r->allow_ffi, NULL}};
+  dn_opt explain_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
+                           {"customer", &r->customer, NULL}, {"invoice", &r->invoice, NULL},
+                           {"allow-ffi", &r->allow_ffi, NULL}};
   const dn_opt *opts = explain ? explain_opts : run_opts;
-  int nopts = 4;
+  int nopts = 5;
   if (dn_args_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(help_text);
@@ -121,10 +127,8 @@ static bool explain_target_exists(const run_args *r, dn_ledger *l) {
 
 /* Runs the engine with the sink; commit wraps it in the outbox's one
  * transaction, rolled back if anything but a data error goes wrong. */
-static int evaluate(const run_args *r, bool explain) {
-  dn_program *p;
-  dn_status st = dn_cli_load_policy(r->policy, &p);
-  if (st != DN_OK) return st;
+static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p, void *const *extern_fns) {
+  dn_status st = DN_OK;
   dn_diags diags;
   dn_diags_init(&diags, r->ledger, NULL, 0);
   dn_ledger l;
@@ -132,13 +136,11 @@ static int evaluate(const run_args *r, bool explain) {
   if (st != DN_OK) {
     dn_cli_print_diags(&diags);
     dn_diags_free(&diags);
-    dn_program_free(p);
     return st;
   }
   if (explain && !explain_target_exists(r, &l)) {
     dn_diags_free(&diags);
     dn_ledger_close(&l);
-    dn_program_free(p);
     return DN_ERR_INPUT;
   }
   dn_outbox outbox;
@@ -155,7 +157,8 @@ static int evaluate(const run_args *r, bool explain) {
   }
   dn_run_stats stats = {0};
   if (st == DN_OK) {
-    dn_run_options o = {.as_of = r->date, .only_customer = r->customer, .only_invoice = r->invoice};
+    dn_run_options o = {.as_of = r->date, .only_customer = r->customer, .only_invoice = r->invoice,
+                        .extern_fns = extern_fns};
     if (explain) o.explain = print_explain;
     if (sink.table) dn_table_begin(&sink.tw, sink.out);
     st = dn_engine_run(p, &l, &o, sink_action, &sink, &stats, &diags);
@@ -184,8 +187,23 @@ static int evaluate(const run_args *r, bool explain) {
   }
   dn_diags_free(&diags);
   dn_ledger_close(&l);
-  dn_program_free(p);
   return st;
+}
+
+/* Loads the policy and binds its extern fns; the run itself is above. */
+static int evaluate(const run_args *r, bool explain) {
+  dn_program *p;
+  dn_status st = dn_cli_load_policy(r->policy, &p);
+  if (st != DN_OK) return st;
+  dn_cli_externs ext;
+  if ((st = dn_cli_externs_load(r->policy, p, r->allow_ffi, &ext)) != DN_OK) {
+    dn_program_free(p);
+    return st;
+  }
+  int rc = evaluate_loaded(r, explain, p, ext.fns);
+  dn_cli_externs_free(&ext);
+  dn_program_free(p);
+  return rc;
 }
 
 int dn_cmd_run(int argc, char **argv) {
