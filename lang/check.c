@@ -11,6 +11,7 @@
  *
  * Choices the spec leaves open are documented in docs/diagnostics.md. */
 #include "lang/check.h"
+#include "lang/names.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -100,6 +101,8 @@ typedef struct ck {
   int nexterns;
   int let_limit;           /* lets [0, let_limit) are visible */
   int cur_let;             /* the let being checked, or -1 */
+  dn_names let_index;      /* let name -> index into ast->lets (first wins) */
+  dn_names seg_index;      /* segment name -> index into segs (first wins) */
 } ck;
 
 static void *ck_alloc(ck *c, size_t n) {
@@ -202,11 +205,7 @@ static int span_text(const ck *c, dn_span s, const char **text) {
   return (int)(s.end - s.start);
 }
 
-static int find_segment(const ck *c, const char *name) {
-  for (int i = 0; i < c->nsegs; i++)
-    if (streq(c->segs[i]->name.name, name)) return i;
-  return -1;
-}
+static int find_segment(const ck *c, const char *name) { return dn_names_get(&c->seg_index, name); }
 
 static int find_ladder(const ck *c, const char *name) {
   for (int i = 0; i < c->nladders; i++)
@@ -699,11 +698,7 @@ static dn_type check_call(ck *c, dn_expr *e) {
 
 /* ---- names and fields -------------------------------------------------- */
 
-static int let_by_name(const ck *c, const char *name) {
-  for (int i = 0; i < c->ast->nlets; i++)
-    if (streq(c->ast->decls[c->ast->lets[i]].name.name, name)) return i;
-  return -1;
-}
+static int let_by_name(const ck *c, const char *name) { return dn_names_get(&c->let_index, name); }
 
 /* Does the expression reach let `target` through let references? */
 static bool reaches_let(const ck *c, const dn_expr *e, int target, bool *seen) {
@@ -1107,6 +1102,8 @@ static void collect_lets(ck *c) {
     if (prev >= 0) {
       duplicate(c, d, &a->decls[a->lets[prev]], "let");
       d->used = true; /* references resolve to the first; W0104 would be noise */
+    } else if (!dn_names_put(&c->let_index, d->name.name, a->nlets)) {
+      c->oom = true;
     }
     a->lets[a->nlets++] = i;
   }
@@ -1135,6 +1132,7 @@ static void collect_segments(ck *c) {
       free(n.v);
     }
     c->seg_ladder[c->nsegs] = l;
+    if (prev < 0 && !dn_names_put(&c->seg_index, d->name.name, c->nsegs)) c->oom = true;
     c->segs[c->nsegs++] = d;
   }
 }
@@ -1193,17 +1191,16 @@ static void collect_externs(ck *c) {
  * idempotency key (LANGUAGE.md s.5). */
 static void check_rule_names(ck *c) {
   dn_ast *a = c->ast;
+  dn_names seen;
+  dn_names_init(&seen);
   for (int i = 0; i < a->ndecls; i++) {
     dn_decl *d = &a->decls[i];
     if (d->kind != DN_D_ESCALATION && d->kind != DN_D_RULE) continue;
-    for (int j = 0; j < i; j++) {
-      dn_decl *p = &a->decls[j];
-      if ((p->kind == DN_D_ESCALATION || p->kind == DN_D_RULE) && streq(p->name.name, d->name.name)) {
-        duplicate(c, d, p, d->kind == DN_D_RULE ? "rule" : "escalation");
-        break;
-      }
-    }
+    int32_t j = d->name.name ? dn_names_get(&seen, d->name.name) : -1;
+    if (j >= 0) duplicate(c, d, &a->decls[j], d->kind == DN_D_RULE ? "rule" : "escalation");
+    else if (d->name.name && !dn_names_put(&seen, d->name.name, i)) c->oom = true;
   }
+  dn_names_free(&seen);
 }
 
 /* ---- actions and tones ------------------------------------------------- */
@@ -1550,10 +1547,13 @@ dn_status dn_check(dn_ast *ast, dn_diags *diags) {
   collect_segments(&c);
   collect_externs(&c);
   check_rule_names(&c);
-  if (c.oom) return DN_ERR_INTERNAL;
-  check_decls(&c);
-  check_segment_order(&c);
-  check_unused(&c);
+  if (!c.oom) {
+    check_decls(&c);
+    check_segment_order(&c);
+    check_unused(&c);
+  }
+  dn_names_free(&c.let_index);
+  dn_names_free(&c.seg_index);
   if (c.oom) return DN_ERR_INTERNAL;
   return diags->errors > errors_before ? DN_ERR_INPUT : DN_OK;
 }

@@ -7,6 +7,7 @@
  * result type come out of emission rather than being trusted from the
  * checker. Strings and constants are deduplicated into pools. */
 #include "lang/compile.h"
+#include "lang/names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,8 @@ typedef struct cc {
   const char **let_names; dn_type *let_types; dn_scope *let_scopes; int nlets;
   const char **seg_names; int nsegs;
   const char **ladder_names; int nladders;
+  dn_names string_index, seg_index; /* pool string -> index, segment -> index */
+  uint32_t *const_slots; uint32_t const_cap; /* constant dedup: index + 1, 0 empty */
 } cc;
 
 static void fail_oom(cc *c) {
@@ -116,13 +119,14 @@ static char *dup_str(cc *c, const char *s) {
 static int32_t intern(cc *c, const char *s) {
   if (!s) return DN_NONE;
   dn_program *p = c->p;
-  for (uint32_t i = 0; i < p->nstrings; i++)
-    if (strcmp(p->strings[i], s) == 0) return (int32_t)i;
+  int32_t known = dn_names_get(&c->string_index, s);
+  if (known >= 0) return known;
   char *d = dup_str(c, s);
   if (!d) return DN_NONE;
   char **slot = PUSH(c, strings, nstrings, strings);
   if (!slot) { free(d); return DN_NONE; }
   *slot = d;
+  if (!dn_names_put(&c->string_index, d, (int32_t)(p->nstrings - 1))) fail_oom(c);
   return (int32_t)(p->nstrings - 1);
 }
 
@@ -141,14 +145,52 @@ static bool const_equal(const dn_const *a, const dn_const *b) {
   }
 }
 
+static uint64_t const_hash(const dn_const *k) {
+  uint64_t v = 0;
+  switch (k->type) {
+    case DN_T_BOOL: v = k->as.b; break;
+    case DN_T_INT: v = (uint64_t)k->as.i; break;
+    case DN_T_NUMBER: memcpy(&v, &k->as.n, sizeof v); break;
+    case DN_T_MONEY: v = (uint64_t)k->as.m.minor * 31u + k->as.m.cur; break;
+    case DN_T_DATE: v = (uint64_t)(uint32_t)k->as.d; break;
+    case DN_T_DURATION: v = (uint64_t)(uint32_t)k->as.dur.days * 2u + k->as.dur.business; break;
+    default: v = k->as.str; break;
+  }
+  return (v ^ ((uint64_t)k->type << 56)) * 0x9E3779B97F4A7C15ull;
+}
+
+/* The slot of k in the dedup table: where it is, or the empty one. */
+static uint32_t *const_slot(cc *c, const dn_const *k) {
+  uint32_t i = (uint32_t)(const_hash(k) >> 32) & (c->const_cap - 1);
+  while (c->const_slots[i] && !const_equal(&c->p->consts[c->const_slots[i] - 1], k))
+    i = (i + 1) & (c->const_cap - 1);
+  return &c->const_slots[i];
+}
+
+/* Keeps the table at most half full; a linear scan per literal made
+ * compiling a 10,000-line policy quadratic. */
+static bool const_table_room(cc *c) {
+  if ((c->p->nconsts + 1) * 2 <= c->const_cap) return true;
+  uint32_t cap = c->const_cap ? c->const_cap * 2 : 256;
+  uint32_t *old = c->const_slots;
+  c->const_slots = calloc(cap, sizeof *c->const_slots);
+  if (!c->const_slots) { c->const_slots = old; fail_oom(c); return false; }
+  free(old);
+  c->const_cap = cap;
+  for (uint32_t i = 0; i < c->p->nconsts; i++) *const_slot(c, &c->p->consts[i]) = i + 1;
+  return true;
+}
+
 static int32_t add_const(cc *c, const dn_const *k, dn_span span) {
   dn_program *p = c->p;
-  for (uint32_t i = 0; i < p->nconsts; i++)
-    if (const_equal(&p->consts[i], k)) return (int32_t)i;
+  if (!const_table_room(c)) return DN_NONE;
+  uint32_t *hit = const_slot(c, k);
+  if (*hit) return (int32_t)(*hit - 1);
   if (p->nconsts >= 65535) { fail_limit(c, span, "more than 65535 constants"); return DN_NONE; }
   dn_const *slot = PUSH(c, consts, nconsts, consts);
   if (!slot) return DN_NONE;
   *slot = *k;
+  *hit = p->nconsts;
   return (int32_t)(p->nconsts - 1);
 }
 
@@ -548,7 +590,7 @@ static void build_step(cc *c, const dn_step *st) {
 static void build_escalation(cc *c, const dn_decl *d) {
   int32_t first_ref = (int32_t)c->p->nsegment_refs;
   for (int i = 0; i < d->nsegments; i++) {
-    int s = find_name(c->seg_names, c->nsegs, d->segments[i].name);
+    int s = dn_names_get(&c->seg_index, d->segments[i].name);
     int32_t *r = PUSH(c, segment_refs, nsegment_refs, segrefs);
     if (r) *r = s;
   }
@@ -604,7 +646,10 @@ static void collect_segment_names(cc *c) {
   c->seg_names = calloc((size_t)a->ndecls + 1, sizeof *c->seg_names);
   if (!c->seg_names) { fail_oom(c); return; }
   for (int i = 0; i < a->ndecls; i++)
-    if (a->decls[i].kind == DN_D_SEGMENT) c->seg_names[c->nsegs++] = a->decls[i].name.name;
+    if (a->decls[i].kind == DN_D_SEGMENT) {
+      if (!dn_names_put(&c->seg_index, a->decls[i].name.name, c->nsegs)) fail_oom(c);
+      c->seg_names[c->nsegs++] = a->decls[i].name.name;
+    }
 }
 
 static void build_program(cc *c) {
@@ -664,6 +709,9 @@ dn_status dn_compile(const dn_ast *ast, dn_program **out, dn_diags *diags) {
   free(c.let_scopes);
   free(c.seg_names);
   free(c.ladder_names);
+  dn_names_free(&c.string_index);
+  dn_names_free(&c.seg_index);
+  free(c.const_slots);
   if (c.status != DN_OK) {
     dn_program_free(c.p);
     return c.status;

@@ -66,8 +66,13 @@ void dn_diags_free(dn_diags *d) {
   d->items = NULL;
   d->count = d->cap = 0;
   d->errors = d->warnings = 0;
+  d->dropped = 0;
   d->failed = false;
 }
+
+static bool dn_is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+enum { DN_MESSAGE_SHOWN = 300 }; /* bytes of a message: they quote user text */
 
 static char *dn_vformat(const char *fmt, va_list ap) {
   va_list again;
@@ -76,6 +81,13 @@ static char *dn_vformat(const char *fmt, va_list ap) {
   char *s = n < 0 ? NULL : malloc((size_t)n + 1);
   if (s) vsnprintf(s, (size_t)n + 1, fmt, again);
   va_end(again);
+  /* A message quoting a megabyte-long token is cut, on a character
+   * boundary, and says so. */
+  if (s && n > DN_MESSAGE_SHOWN + 3) { /* room for "..." and the NUL */
+    size_t cut = DN_MESSAGE_SHOWN;
+    while (cut > 0 && dn_is_cont((unsigned char)s[cut])) cut--;
+    memcpy(s + cut, "...", 4);
+  }
   return s;
 }
 
@@ -85,6 +97,13 @@ static dn_diag *dn_diag_slot(dn_diags *d, dn_diag_code code) {
   dn_severity sev = dn_diag_code_severity(code);
   if (sev == DN_SEV_ERROR) d->errors++;
   else d->warnings++;
+  if (d->count >= DN_DIAGS_SHOWN) {
+    d->dropped++;
+    dn_diag_clear(&d->scratch);
+    d->scratch.code = code;
+    d->scratch.severity = sev;
+    return &d->scratch;
+  }
   if (d->count == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 8;
     dn_diag *grown = realloc(d->items, cap * sizeof *grown);
@@ -150,7 +169,6 @@ void dn_diag_note(dn_diag *g, dn_span span, const char *fmt, ...) {
 
 /* ---- positions --------------------------------------------------------- */
 
-static bool dn_is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 /* A UTF-8 byte order mark opening the file is not part of the first line:
  * it takes no column and is not quoted. */
@@ -198,10 +216,12 @@ static size_t dn_line_end(const char *src, size_t len, size_t off) {
 
 /* The caret line keeps tabs so it lines up under a tab-indented source
  * line; every other code point before the span becomes one space. */
-static void dn_render_caret(FILE *out, const char *src, size_t bol, size_t eol, dn_span sp) {
+enum { DN_LINE_SHOWN = 240 }; /* bytes of a source line a diagnostic quotes */
+
+static void dn_render_caret(FILE *out, const char *src, size_t bol, size_t eol, dn_span sp, bool cut) {
   size_t start = sp.start < bol ? bol : (sp.start > eol ? eol : sp.start);
   size_t end = sp.end > eol ? eol : sp.end;
-  fprintf(out, "%5s | ", "");
+  fprintf(out, "%5s | %s", "", cut ? "   " : "");
   for (size_t i = bol; i < start; i++) {
     unsigned char c = (unsigned char)src[i];
     if (c == '\t') fputc('\t', out);
@@ -226,8 +246,22 @@ static void dn_render_source(const dn_diags *d, const dn_diag *g, FILE *out, boo
   size_t bol = dn_skip_bom(d->source, d->source_len, dn_line_start(d->source, start));
   size_t eol = dn_line_end(d->source, d->source_len, start);
   if (eol < start) eol = start; /* span on a '\r' */
-  fprintf(out, "%5d | %.*s\n", line, (int)(eol - bol), d->source + bol);
-  dn_render_caret(out, d->source, bol, eol, g->span);
+  /* A very long line (minified or generated text) is shown as a window
+   * around the caret, so one diagnostic cannot print megabytes. */
+  bool cut_left = false, cut_right = false;
+  if (eol - bol > DN_LINE_SHOWN) {
+    size_t from = start > bol + DN_LINE_SHOWN / 4 ? start - DN_LINE_SHOWN / 4 : bol;
+    while (from > bol && dn_is_cont((unsigned char)d->source[from])) from--;
+    size_t to = from + DN_LINE_SHOWN < eol ? from + DN_LINE_SHOWN : eol;
+    while (to < eol && dn_is_cont((unsigned char)d->source[to])) to++;
+    cut_left = from > bol;
+    cut_right = to < eol;
+    bol = from;
+    eol = to;
+  }
+  fprintf(out, "%5d | %s%.*s%s\n", line, cut_left ? "..." : "", (int)(eol - bol), d->source + bol,
+          cut_right ? "..." : "");
+  dn_render_caret(out, d->source, bol, eol, g->span, cut_left);
   if (g->note) {
     int nl, nc;
     dn_source_position(d->source, d->source_len, g->note_span.start, &nl, &nc);
@@ -251,6 +285,9 @@ void dn_diags_render_text(const dn_diags *d, FILE *out, bool werror) {
     if (g->file || !d->source) dn_render_other(d, g, out, werror);
     else dn_render_source(d, g, out, werror);
   }
+  if (d->dropped)
+    fprintf(out, "%s: note: %zu more diagnostic%s not shown\n", d->filename ? d->filename : "<input>", d->dropped,
+            d->dropped == 1 ? "" : "s");
   if (d->failed) fprintf(out, "error: out of memory: some diagnostics were lost\n");
 }
 

@@ -19,6 +19,8 @@ typedef enum dn_diag_code {
   DN_DIAG_COUNT
 } dn_diag_code;
 
+#define DN_DIAGS_SHOWN 200
+
 typedef enum dn_severity { DN_SEV_ERROR, DN_SEV_WARNING } dn_severity;
 
 typedef struct dn_span {
@@ -52,6 +54,9 @@ typedef struct dn_diags {
    * alone, so callers may still attach a hint or note without a check. */
   bool failed;
   dn_diag scratch;
+  /* Diagnostics past DN_DIAGS_SHOWN are counted here, not kept: a binary
+   * file fed as a policy would otherwise yield one error per byte. */
+  size_t dropped;
 } dn_diags;
 
 void dn_diags_init(dn_diags *d, const char *filename, const char *source, size_t len);

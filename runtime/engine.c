@@ -1203,6 +1203,13 @@ static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
   x->ladder = 0;
   x->shift = 0;
   c->segment = NULL;
+  if (c->overflow) {
+    dn_diag_add_at(x->diags, DN_E0506, x->ledger_name, 0,
+                   "customer %s: amounts in the ledger add up beyond what Dunlin can count; customer skipped",
+                   c->id);
+    if (x->stats) x->stats->errors++;
+    return DN_OK;
+  }
   if (c->fx_missing) {
     dn_diag_add_at(x->diags, DN_E0501, x->ledger_name, 0,
                    "customer %s: no fx rate %s->%s on or before %s for the credit limit;"

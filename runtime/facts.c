@@ -86,6 +86,7 @@ struct dn_facts_reader {
   char as_of_text[11];
   sqlite3_stmt *st[S_COUNT];
   bool row[S_COUNT];
+  bool overflow; /* this customer's amounts do not add up within int64 */
   sqlite3_stmt *fx_stmt, *pivot_stmt;
   VEC(fx_entry) fx;
   VEC(dn_invoice_facts) inv;
@@ -497,7 +498,7 @@ static int64_t promise_paid(dn_facts_reader *r, const char *invoice_id, uint16_t
     if (!p->settled || p->date < from || p->date > to) continue;
     if (invoice_id && (!p->invoice_id || strcmp(p->invoice_id, invoice_id) != 0)) continue;
     int64_t m;
-    if (convert_minor(r, p->amount, p->cur, cur, &m)) sum += m;
+    if (convert_minor(r, p->amount, p->cur, cur, &m) && __builtin_add_overflow(sum, m, &sum)) sum = INT64_MAX;
   }
   return sum;
 }
@@ -606,10 +607,14 @@ static void apply_movements(dn_facts_reader *r) {
       amt = cr->amount;
     }
     dn_invoice_facts *f = &r->inv.items[inv];
+    int64_t paid, left;
+    if (__builtin_add_overflow(f->paid, amt, &paid) || __builtin_sub_overflow(f->amount, paid, &left)) {
+      r->overflow = true;
+      continue;
+    }
     bool was_open = f->amount - f->paid > 0;
-    f->paid += amt;
-    if (was_open && f->amount - f->paid <= 0 && r->settled_on.items[inv] == DN_DATE_NONE)
-      r->settled_on.items[inv] = d;
+    f->paid = paid;
+    if (was_open && left <= 0 && r->settled_on.items[inv] == DN_DATE_NONE) r->settled_on.items[inv] = d;
   }
 }
 
@@ -627,11 +632,15 @@ static void convert_invoice(dn_facts_reader *r, dn_invoice_facts *f) {
 
 static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
   int32_t nsettled = 0, ontime = 0;
+  c->overflow = r->overflow;
   int64_t late_sum = 0;
   c->total_open_p.cur = c->total_overdue_p.cur = r->p->currency;
   for (int32_t i = 0; i < r->inv.n; i++) {
     dn_invoice_facts *f = &r->inv.items[i];
-    f->balance = f->amount - f->paid;
+    if (__builtin_sub_overflow(f->amount, f->paid, &f->balance)) {
+      c->overflow = true;
+      f->balance = 0;
+    }
     f->open = f->balance > 0;
     f->days_past_due = r->as_of - f->due_date;
     convert_invoice(r, f);
@@ -643,10 +652,12 @@ static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
     }
     if (!f->open || f->fx_missing) continue;
     c->open_invoices++;
-    c->total_open_p.minor += f->balance_p.minor;
+    if (__builtin_add_overflow(c->total_open_p.minor, f->balance_p.minor, &c->total_open_p.minor))
+      c->overflow = true;
     if (f->days_past_due > 0) {
       c->overdue_invoices++;
-      c->total_overdue_p.minor += f->balance_p.minor;
+      if (__builtin_add_overflow(c->total_overdue_p.minor, f->balance_p.minor, &c->total_overdue_p.minor))
+        c->overflow = true;
     }
     if (f->days_past_due > c->oldest_days_past_due) c->oldest_days_past_due = f->days_past_due;
   }
@@ -674,6 +685,7 @@ static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
   memset(c, 0, sizeof *c);
   c->arena = arena;
   r->inv.n = r->ev.n = r->hist.n = r->pay.n = r->cred.n = 0;
+  r->overflow = false;
 }
 
 dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,

@@ -65,6 +65,9 @@ typedef struct dn_customer_facts {
    * and skips the customer (never a silent guess). */
   bool fx_missing;
   const char *fx_from; /* the currency code lacking a rate, when fx_missing */
+  /* Amounts beyond int64 when added up (a ledger written by another tool;
+   * import caps amounts at 10^15): the engine reports E0506, skips it. */
+  bool overflow;
 } dn_customer_facts;
 
 #endif

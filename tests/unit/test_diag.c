@@ -257,11 +257,60 @@ static void test_many_diags(void **state) {
   dn_diags d;
   dn_diags_init(&d, "m.dun", "x", 1);
   for (int i = 0; i < 1000; i++) assert_non_null(dn_diag_add(&d, DN_E0202, (dn_span){0, 1}, "n%d", i));
-  assert_int_equal(d.count, 1000);
-  assert_string_equal(d.items[999].message, "n999");
+  assert_int_equal(d.count, DN_DIAGS_SHOWN);
+  assert_int_equal(d.errors, 1000);
+  assert_string_equal(d.items[DN_DIAGS_SHOWN - 1].message, "n199");
   assert_false(d.failed);
   dn_diags_free(&d);
   assert_int_equal(d.count, 0);
+}
+
+/* Past DN_DIAGS_SHOWN, diagnostics are counted (the run still fails) but
+ * not kept, and the text says how many were left out. */
+static void test_too_many_shown(void **state) {
+  (void)state;
+  static const char src[] = "x";
+  dn_diags d;
+  dn_diags_init(&d, "bin.dun", src, 1);
+  for (int i = 0; i < DN_DIAGS_SHOWN + 50; i++) dn_diag_add(&d, DN_E0103, (dn_span){0, 1}, "bad byte %d", i);
+  assert_int_equal(d.count, DN_DIAGS_SHOWN);
+  assert_int_equal(d.errors, DN_DIAGS_SHOWN + 50);
+  assert_int_equal(d.dropped, 50);
+  char *out = render(&d, false, false);
+  assert_non_null(strstr(out, "bin.dun: note: 50 more diagnostics not shown\n"));
+  free(out);
+  dn_diags_free(&d);
+}
+
+/* A diagnostic on a 10,000-byte line quotes a window around the caret,
+ * marked with "...", and the caret still sits under the right byte. */
+static void test_long_line_window(void **state) {
+  (void)state;
+  size_t n = 10000;
+  char *src = malloc(n + 1);
+  memset(src, 'a', n);
+  memcpy(src + 6000, "BAD", 3);
+  src[n] = '\0';
+  dn_diags d;
+  dn_diags_init(&d, "long.dun", src, n);
+  dn_diag_add(&d, DN_E0202, (dn_span){6000, 6003}, "unknown name");
+  char *out = render(&d, false, false);
+  assert_true(strlen(out) < 700);
+  char *quote = strstr(out, "    1 | ...");
+  assert_non_null(quote);
+  char *bad = strstr(quote, "BAD");
+  assert_non_null(bad);
+  char *caret = strstr(quote, "\n      | ");
+  assert_non_null(caret);
+  caret += 1;
+  char *hat = strchr(caret, '^');
+  assert_non_null(hat);
+  /* same column on both lines: offsets from each line's start agree */
+  assert_int_equal((int)(hat - caret), (int)(bad - quote));
+  assert_int_equal(strncmp(hat, "^~~\n", 4), 0);
+  free(out);
+  dn_diags_free(&d);
+  free(src);
 }
 
 int main(void) {
@@ -276,6 +325,8 @@ int main(void) {
       cmocka_unit_test(test_sort_is_stable),
       cmocka_unit_test(test_codes),
       cmocka_unit_test(test_many_diags),
+      cmocka_unit_test(test_too_many_shown),
+      cmocka_unit_test(test_long_line_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
