@@ -17,6 +17,7 @@ static const char run_help[] =
     "Evaluates the policy (source .dun, or bytecode .dbc, verified first) against the\n"
     "ledger as of DATE and prints the day's actions: one JSON object per line ordered by\n"
     "customer, scheduled_at and key (default), or a table for people.\n"
+    "The table leaves out the skipped (caught-up) records unless --all is given.\n"
     "--commit writes the actions and a runs row to the ledger in one transaction;\n"
     "committing the same date again adds nothing.\n"
     "--allow-ffi LIB[:LIB...] lets a policy's `extern fn`s load from those shared\n"
@@ -57,7 +58,7 @@ static dn_status sink_action(void *ctx, const dn_action_rec *a) {
 
 typedef struct run_args {
   const char *policy, *ledger, *as_of, *format, *customer, *invoice, *allow_ffi;
-  bool commit;
+  bool commit, all;
   dn_date date;
 } run_args;
 
@@ -70,12 +71,12 @@ static int parse_run_args(const char *cmd, int argc, char **argv, run_args *r, c
   r->format = "jsonl";
   dn_opt run_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
                        {"format", &r->format, NULL},     {"commit", NULL, &r->commit},
-                       {"allow-ffi", &r->allow_ffi, NULL}};
+                       {"allow-ffi", &r->allow_ffi, NULL}, {"all", NULL, &r->all}};
   dn_opt explain_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
                            {"customer", &r->customer, NULL}, {"invoice", &r->invoice, NULL},
                            {"allow-ffi", &r->allow_ffi, NULL}};
   const dn_opt *opts = explain ? explain_opts : run_opts;
-  int nopts = 5;
+  int nopts = explain ? 5 : 6;
   if (dn_args_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(help_text);
@@ -160,7 +161,8 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
     dn_run_options o = {.as_of = r->date, .only_customer = r->customer, .only_invoice = r->invoice,
                         .extern_fns = extern_fns};
     if (explain) o.explain = print_explain;
-    if (sink.table) dn_table_begin(&sink.tw, sink.out);
+    /* explain lists everything: the skipped records are part of why */
+    if (sink.table) dn_table_begin(&sink.tw, sink.out, r->all || explain);
     st = dn_engine_run(p, &l, &o, sink_action, &sink, &stats, &diags);
     if (sink.table) dn_table_end(&sink.tw);
     if (explain) {

@@ -102,9 +102,10 @@ dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_o
   return DN_OK;
 }
 
-void dn_table_begin(dn_table_writer *t, FILE *out) {
+void dn_table_begin(dn_table_writer *t, FILE *out, bool all) {
   memset(t, 0, sizeof *t);
   t->out = out;
+  t->all = all;
   fprintf(out, "%-12s %-8s %-8s %-20s %-25s %-9s %-22s %s\n", "CUSTOMER", "KIND", "TONE", "TEMPLATE",
           "SCHEDULED_AT", "STATUS", "RULE/STEP", "INVOICES");
 }
@@ -113,18 +114,21 @@ dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a) {
   char rule[96];
   snprintf(rule, sizeof rule, "%s%s%s", a->rule ? a->rule : "", a->step ? "/" : "", a->step ? a->step : "");
   if ((unsigned)a->status < 3) t->by_status[a->status]++;
+  t->rows++;
+  if (a->status == DN_STATUS_SKIPPED && !t->all) return DN_OK;
   fprintf(t->out, "%-12s %-8s %-8s %-20s %-25s %-9s %-22s ", a->customer, dn_action_kind_name(a->kind),
           a->tone ? a->tone : "-", a->template_name ? a->template_name : (a->text ? a->text : "-"),
           a->scheduled_at, dn_action_status_name(a->status), rule);
   for (int i = 0; i < a->ninvoices; i++) fprintf(t->out, "%s%s", i ? "," : "", a->invoices[i]);
   fputc('\n', t->out);
-  t->rows++;
   return DN_OK;
 }
 
 void dn_table_end(dn_table_writer *t) {
-  fprintf(t->out, "%ld action%s: %ld scheduled, %ld deferred, %ld skipped\n", t->rows, t->rows == 1 ? "" : "s",
-          t->by_status[DN_STATUS_SCHEDULED], t->by_status[DN_STATUS_DEFERRED], t->by_status[DN_STATUS_SKIPPED]);
+  long skipped = t->by_status[DN_STATUS_SKIPPED];
+  fprintf(t->out, "%ld action%s: %ld scheduled, %ld deferred, %ld skipped%s\n", t->rows, t->rows == 1 ? "" : "s",
+          t->by_status[DN_STATUS_SCHEDULED], t->by_status[DN_STATUS_DEFERRED], skipped,
+          skipped && !t->all ? " (not listed: --all lists them)" : "");
 }
 
 /* A ledger locked by another writer beyond the busy timeout, a full

@@ -22,8 +22,11 @@ typedef struct dn_table_writer {
   FILE *out;
   long rows;
   long by_status[3]; /* scheduled, skipped, deferred */
+  bool all;          /* list skipped rows too */
 } dn_table_writer;
-void dn_table_begin(dn_table_writer *t, FILE *out);
+/* `all` false leaves the skipped (caught-up) records out of the listing,
+ * counted in the footer: what people read first is what goes out. */
+void dn_table_begin(dn_table_writer *t, FILE *out, bool all);
 dn_status dn_table_row(dn_table_writer *t, const dn_action_rec *a);
 void dn_table_end(dn_table_writer *t);
 

@@ -22,6 +22,11 @@ expect_eq "$OUT" "$first" "bytecode and source give the same actions"
 run_dunlin run "$P" --ledger "$L" --as-of 2026-11-25 --format table
 expect_out "CUSTOMER" "table header"
 expect_out "actions" "table footer"
+skipped=$(printf '%s\n' "$first" | grep -c '"status":"skipped"')
+expect_eq "$(grep -c ' skipped .*/' "$WORK/out")" 0 "the table leaves skipped records out"
+expect_out "$skipped skipped (not listed: --all lists them)" "and counts them in the footer"
+run_dunlin run "$P" --ledger "$L" --as-of 2026-11-25 --format table --all
+expect_eq "$(grep -c ' skipped .*/' "$WORK/out")" "$skipped" "--all lists every skipped record"
 
 run_dunlin run "$P" --ledger "$L" --as-of 2026-11-25 --commit
 n=$(sqlite3 "$L" 'SELECT count(*) FROM actions')
