@@ -86,8 +86,9 @@ static int ledger_import(int argc, char **argv) {
   st = dn_ledger_import(&l, &f, &counts, &diags);
   dn_ledger_close(&l);
   if (st == DN_OK) print_counts(&counts);
-  else fprintf(stderr, "import failed: nothing was imported\n");
-  return finish(st, &diags);
+  int rc = finish(st, &diags);
+  if (st != DN_OK) fprintf(stderr, "import failed: nothing was imported\n");
+  return rc;
 }
 
 static int ledger_demo(int argc, char **argv) {
