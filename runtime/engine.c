@@ -35,26 +35,10 @@
 #include <string.h>
 
 #include "runtime/facts_reader.h"
+#include "runtime/vec.h"
 #include "runtime/vm.h"
 #include "stdlib/calendar.h"
 #include "stdlib/tz.h"
-
-#define VEC(T) struct { T *items; int32_t n, cap; }
-
-static bool vec_grow(void **items, int32_t *cap, int32_t need, size_t elem) {
-  if (need <= *cap) return true;
-  int32_t nc = *cap ? *cap : 16;
-  while (nc < need) nc *= 2;
-  void *p = realloc(*items, (size_t)nc * elem);
-  if (!p) return false;
-  *items = p;
-  *cap = nc;
-  return true;
-}
-
-#define VEC_PUSH(v) \
-  (vec_grow((void **)&(v).items, &(v).cap, (v).n + 1, sizeof *(v).items) \
-       ? memset(&(v).items[(v).n++], 0, sizeof *(v).items) : NULL)
 
 /* One action as a rule, step or event produced it, before consolidation. */
 typedef struct raw_act {
@@ -225,30 +209,27 @@ static void customer_error(run_ctx *x, const char *why) {
   explain(x, -1, "error: %s; customer skipped", why);
 }
 
-/* Evaluates a bool chunk; false (and the invoice or customer marked as
- * failed) on a runtime error. */
-static bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
-  dn_value v;
+/* Evaluates a chunk for invoice inv (-1: the customer); false (and the
+ * invoice or customer marked as failed) on a runtime error. */
+static bool eval_chunk(run_ctx *x, int32_t chunk, int32_t inv, dn_value *v) {
   char err[256];
   int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
-  if (dn_vm_eval(x->vm, chunk, scope_inv, &v, err, sizeof err) != DN_OK) {
-    if (inv >= 0) invoice_error(x, inv, err);
-    else customer_error(x, err);
-    return false;
-  }
+  if (dn_vm_eval(x->vm, chunk, scope_inv, v, err, sizeof err) == DN_OK) return true;
+  if (inv >= 0) invoice_error(x, inv, err);
+  else customer_error(x, err);
+  return false;
+}
+
+static bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
+  dn_value v;
+  if (!eval_chunk(x, chunk, inv, &v)) return false;
   *out = v.as.b;
   return true;
 }
 
 static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
   dn_value v;
-  char err[256];
-  int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
-  if (dn_vm_eval(x->vm, chunk, scope_inv, &v, err, sizeof err) != DN_OK) {
-    if (inv >= 0) invoice_error(x, inv, err);
-    else customer_error(x, err);
-    return false;
-  }
+  if (!eval_chunk(x, chunk, inv, &v)) return false;
   /* A missing value (computed from no credit limit, say) is no priority. */
   if (v.missing) {
     *out = NAN;

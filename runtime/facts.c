@@ -19,6 +19,7 @@
  * - history rows are those of this policy with as_of < D, so re-running
  *   a date reproduces its actions. */
 #include "runtime/facts_reader.h"
+#include "runtime/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,6 @@ typedef struct fx_entry {
   dn_rate rate2;
 } fx_entry;
 
-#define VEC(T) struct { T *items; int32_t n, cap; }
-
 struct dn_facts_reader {
   sqlite3 *db;
   const char *ledger_name;
@@ -96,22 +95,6 @@ struct dn_facts_reader {
   VEC(pay_row) pay;
   VEC(cred_row) cred;
 };
-
-static bool vec_grow(void **items, int32_t *cap, int32_t need, size_t elem) {
-  if (need <= *cap) return true;
-  int32_t nc = *cap ? *cap : 16;
-  while (nc < need) nc *= 2;
-  void *p = realloc(*items, (size_t)nc * elem);
-  if (!p) return false;
-  *items = p;
-  *cap = nc;
-  return true;
-}
-
-/* Pushes one zeroed slot; NULL on OOM. */
-#define VEC_PUSH(v) \
-  (vec_grow((void **)&(v).items, &(v).cap, (v).n + 1, sizeof *(v).items) \
-       ? memset(&(v).items[(v).n++], 0, sizeof *(v).items) : NULL)
 
 void dn_customer_facts_init(dn_customer_facts *c) {
   memset(c, 0, sizeof *c);
@@ -323,6 +306,14 @@ static dn_status stream_seek(dn_facts_reader *r, int s, const char *id, bool *on
   return DN_OK;
 }
 
+/* Steps stream s past the row just read and onto the next row of customer
+ * id, if any: the step of every per-customer read loop. */
+static dn_status stream_next(dn_facts_reader *r, int s, const char *id, bool *on,
+                             dn_diags *diags) {
+  dn_status st = stream_step(r, s, diags);
+  return st == DN_OK ? stream_seek(r, s, id, on, diags) : st;
+}
+
 static int32_t find_invoice(dn_facts_reader *r, const char *id) {
   if (!id) return -1;
   int32_t lo = 0, hi = r->inv.n - 1;
@@ -391,7 +382,7 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
                                dn_diags *diags) {
   bool on;
   dn_status st = stream_seek(r, S_INV, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_INV, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_INV];
     dn_invoice_facts *f = VEC_PUSH(r->inv);
     if (!f) return oom(diags);
@@ -408,8 +399,6 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
                      c->id, f->id ? f->id : "?");
       r->inv.n--;
     }
-    st = stream_step(r, S_INV, diags);
-    if (st == DN_OK) st = stream_seek(r, S_INV, c->id, &on, diags);
   }
   return st;
 }
@@ -417,7 +406,7 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
 static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   bool on;
   dn_status st = stream_seek(r, S_PAY, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_PAY, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_PAY];
     pay_row *p = VEC_PUSH(r->pay);
     if (!p) return oom(diags);
@@ -436,8 +425,6 @@ static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diag
              !add_event(r, p->settled ? DN_EV_PAYMENT_RECEIVED : DN_EV_PAYMENT_FAILED,
                         p->id, p->inv))
       return oom(diags);
-    st = stream_step(r, S_PAY, diags);
-    if (st == DN_OK) st = stream_seek(r, S_PAY, c->id, &on, diags);
   }
   return st;
 }
@@ -445,7 +432,7 @@ static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diag
 static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   bool on;
   dn_status st = stream_seek(r, S_CRED, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_CRED, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_CRED];
     const char *inv_id = (const char *)sqlite3_column_text(q, 1);
     int32_t inv = find_invoice(r, inv_id);
@@ -457,8 +444,6 @@ static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags
       cr->date = d;
       cr->amount = sqlite3_column_int64(q, 3);
     }
-    st = stream_step(r, S_CRED, diags);
-    if (st == DN_OK) st = stream_seek(r, S_CRED, c->id, &on, diags);
   }
   return st;
 }
@@ -466,7 +451,7 @@ static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags
 static dn_status read_disputes(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   bool on;
   dn_status st = stream_seek(r, S_DISP, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_DISP, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_DISP];
     int32_t inv = find_invoice(r, (const char *)sqlite3_column_text(q, 2));
     dn_date opened = col_date(q, 3), resolved = col_date(q, 4);
@@ -482,8 +467,6 @@ static dn_status read_disputes(dn_facts_reader *r, dn_customer_facts *c, dn_diag
       if (resolved == r->as_of && !add_event(r, DN_EV_DISPUTE_RESOLVED, id, inv))
         return oom(diags);
     }
-    st = stream_step(r, S_DISP, diags);
-    if (st == DN_OK) st = stream_seek(r, S_DISP, c->id, &on, diags);
   }
   return st;
 }
@@ -508,7 +491,7 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
   bool on;
   int32_t grace = r->p->promise_grace_days;
   dn_status st = stream_seek(r, S_PROM, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_PROM, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_PROM];
     const char *inv_id = (const char *)sqlite3_column_text(q, 2);
     int32_t inv = find_invoice(r, inv_id);
@@ -536,8 +519,6 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
         if (broken_ev && !add_event(r, DN_EV_PROMISE_BROKEN, id, ev_inv)) return oom(diags);
       }
     }
-    st = stream_step(r, S_PROM, diags);
-    if (st == DN_OK) st = stream_seek(r, S_PROM, c->id, &on, diags);
   }
   return st;
 }
@@ -551,7 +532,7 @@ static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags
   bool on;
   c->last_contact_date = DN_DATE_NONE;
   dn_status st = stream_seek(r, S_HIST, c->id, &on, diags);
-  while (st == DN_OK && on) {
+  for (; st == DN_OK && on; st = stream_next(r, S_HIST, c->id, &on, diags)) {
     sqlite3_stmt *q = r->st[S_HIST];
     dn_history_fact *h = VEC_PUSH(r->hist);
     if (!h) return oom(diags);
@@ -569,8 +550,6 @@ static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags
       c->last_contact_date = h->as_of;
       c->last_tone = h->tone;
     }
-    st = stream_step(r, S_HIST, diags);
-    if (st == DN_OK) st = stream_seek(r, S_HIST, c->id, &on, diags);
   }
   return st;
 }

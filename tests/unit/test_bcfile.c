@@ -20,55 +20,14 @@
 #include "lang/disasm.h"
 #include "runtime/verify.h"
 #include "runtime/vm.h"
+#include "spec_example.h"
 
 /* LANGUAGE.md section 1. */
-static const char acme[] =
-    "policy \"acme-b2b\" version 3\n"
-    "\n"
-    "currency USD\n"
-    "timezone \"America/New_York\"          # default when a customer has none\n"
-    "calendar \"US\"                        # business days for scheduling\n"
-    "send_window 09:00 .. 17:00           # in the customer's local time\n"
-    "\n"
-    "tones standard: friendly < neutral < firm < final\n"
-    "\n"
-    "let big_balance = customer.total_overdue >= 50_000 USD\n"
-    "let chronic     = customer.avg_days_late > 20\n"
-    "\n"
-    "segment strategic when customer.tier == \"strategic\" or big_balance {\n"
-    "  tone -1                             # one step gentler, clamped at the ladder\n"
-    "  assign \"key-accounts\"\n"
-    "}\n"
-    "segment high_risk when chronic or customer.risk_score >= 0.7\n"
-    "segment standard otherwise\n"
-    "\n"
-    "escalation dunning for invoice in standard, high_risk, strategic\n"
-    "  unless invoice.disputed or customer.promise_active\n"
-    "{\n"
-    "  step -3 days:  email tone friendly template \"upcoming-due\"\n"
-    "  step 1 day:    email tone friendly\n"
-    "  step 7 days:   email tone neutral, sms\n"
-    "  step 15 days:  email tone firm, call priority invoice.balance\n"
-    "  step 30 days:  letter tone final, hold credit\n"
-    "  step 60 days:  escalate \"agency\" when invoice.balance >= 500 USD\n"
-    "}\n"
-    "\n"
-    "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
-    "on promise.broken for customer do call priority customer.total_overdue\n"
-    "on dispute.opened for invoice do task \"review dispute\" assign \"billing\"\n"
-    "\n"
-    "rule over_limit for customer\n"
-    "  when customer.total_open > customer.credit_limit\n"
-    "  do hold credit\n"
-    "  once per 30 days\n"
-    "\n"
-    "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
-
 static dn_program *compile_acme(void) {
   dn_diags d;
-  dn_diags_init(&d, "acme.dun", acme, strlen(acme));
+  dn_diags_init(&d, "acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE));
   dn_program *p = NULL;
-  dn_status st = dn_compile_source("acme.dun", acme, strlen(acme), &p, &d);
+  dn_status st = dn_compile_source("acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), &p, &d);
   if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
   assert_int_equal(st, DN_OK);
   dn_diags_free(&d);
@@ -80,6 +39,13 @@ static void write_ok(const dn_program *p, uint8_t **buf, size_t *len) {
   dn_diags_init(&d, "x", NULL, 0);
   assert_int_equal(dn_bc_write(p, buf, len, &d), DN_OK);
   dn_diags_free(&d);
+}
+
+/* The spec example compiled and written; the caller frees both. */
+static dn_program *acme_bytes(uint8_t **buf, size_t *len) {
+  dn_program *p = compile_acme();
+  write_ok(p, buf, len);
+  return p;
 }
 
 /* Reads buf; returns the status and, on failure, copies the first message. */
@@ -191,16 +157,25 @@ static void same_program(const dn_program *a, const dn_program *b) {
   same_str(a->filename, b->filename);
 }
 
+/* Expects reading the corrupted bytes b to fail with a message containing
+ * `want`. */
+static void expect_rejected(const uint8_t *b, size_t len, const char *want) {
+  dn_program *q = NULL;
+  char msg[256];
+  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
+  if (!strstr(msg, want)) fprintf(stderr, "want '%s', got '%s'\n", want, msg);
+  assert_non_null(strstr(msg, want));
+}
+
 /* --- cases --- */
 
 static void test_round_trip_compiled(void **state) {
   (void)state;
-  dn_program *p = compile_acme();
   uint8_t *buf;
   size_t len;
-  write_ok(p, &buf, &len);
+  dn_program *p = acme_bytes(&buf, &len);
   assert_true(dn_bc_is_bytecode(buf, len));
-  assert_false(dn_bc_is_bytecode((const uint8_t *)acme, strlen(acme)));
+  assert_false(dn_bc_is_bytecode((const uint8_t *)DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE)));
   dn_program *q = NULL;
   assert_int_equal(read_buf(buf, len, &q, NULL, 0), DN_OK);
   same_program(p, q);
@@ -271,10 +246,9 @@ static void test_round_trip_hand_made(void **state) {
 
 static void test_truncation_everywhere(void **state) {
   (void)state;
-  dn_program *p = compile_acme();
   uint8_t *buf;
   size_t len;
-  write_ok(p, &buf, &len);
+  dn_program *p = acme_bytes(&buf, &len);
   char msg[256];
   for (size_t n = 0; n < len; n++) {
     /* a fresh allocation of exactly n bytes, so ASan sees any overread */
@@ -293,10 +267,9 @@ static void test_truncation_everywhere(void **state) {
 
 static void test_every_bit_flip_rejected(void **state) {
   (void)state;
-  dn_program *p = compile_acme();
   uint8_t *buf;
   size_t len;
-  write_ok(p, &buf, &len);
+  dn_program *p = acme_bytes(&buf, &len);
   for (size_t i = 0; i < len * 8; i++) {
     buf[i / 8] ^= (uint8_t)(1u << (i % 8));
     dn_program *q = NULL;
@@ -333,10 +306,9 @@ static void run_all_chunks(const dn_program *p) {
 
 static void test_bit_flips_past_checksum(void **state) {
   (void)state;
-  dn_program *p = compile_acme();
   uint8_t *buf;
   size_t len;
-  write_ok(p, &buf, &len);
+  dn_program *p = acme_bytes(&buf, &len);
   FILE *null = fopen("/dev/null", "w");
   assert_non_null(null);
   int read_rejected = 0, verify_rejected = 0, accepted = 0;
@@ -373,41 +345,35 @@ static void test_bit_flips_past_checksum(void **state) {
 
 static void test_specific_errors(void **state) {
   (void)state;
-  dn_program *p = compile_acme();
   uint8_t *buf;
   size_t len;
-  write_ok(p, &buf, &len);
+  dn_program *p = acme_bytes(&buf, &len);
   char msg[256];
   dn_program *q = NULL;
   uint8_t *b = malloc(len);
 
   memcpy(b, buf, len);
   b[1] = 'X';
-  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "bad magic"));
+  expect_rejected(b, len, "bad magic");
 
   memcpy(b, buf, len);
   b[8] = 2; /* format version 2 */
   fix_checksum(b, len);
-  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "format version 2"));
+  expect_rejected(b, len, "format version 2");
 
   memcpy(b, buf, len);
   b[10] ^= 0xFF; /* sentinel */
   fix_checksum(b, len);
-  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "sentinel"));
+  expect_rejected(b, len, "sentinel");
 
   memcpy(b, buf, len);
   b[18] = 99; /* first section id */
   fix_checksum(b, len);
-  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "unknown section id 99 at byte 18"));
+  expect_rejected(b, len, "unknown section id 99 at byte 18");
 
   memcpy(b, buf, len);
   b[len - 20] ^= 1;
-  assert_int_equal(read_buf(b, len, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "checksum mismatch"));
+  expect_rejected(b, len, "checksum mismatch");
 
   /* the strings section starts after the header section: give it a
    * count of 2^32-1, which must be refused before any allocation */
@@ -425,8 +391,7 @@ static void test_specific_errors(void **state) {
   uint8_t *longer = malloc(len + 1);
   memcpy(longer, buf, len);
   longer[len] = 0;
-  assert_int_equal(read_buf(longer, len + 1, &q, msg, sizeof msg), DN_ERR_INPUT);
-  assert_non_null(strstr(msg, "trailing"));
+  expect_rejected(longer, len + 1, "trailing");
   free(longer);
 
   free(b);

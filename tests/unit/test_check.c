@@ -14,6 +14,7 @@
 #include "lang/check.h"
 #include "lang/diag.h"
 #include "stdlib/money.h"
+#include "spec_example.h"
 
 /* Two lines; snippets appended to it start on line 3. */
 #define HEAD "policy \"t\" version 1\ncurrency USD\n"
@@ -94,52 +95,10 @@ static void expect_error(const fx *f) {
 
 /* ---- clean policies ---------------------------------------------------- */
 
-static const char *const k_section1 =
-    "policy \"acme-b2b\" version 3\n"
-    "\n"
-    "currency USD\n"
-    "timezone \"America/New_York\"          # default when a customer has none\n"
-    "calendar \"US\"                        # business days for scheduling\n"
-    "send_window 09:00 .. 17:00           # in the customer's local time\n"
-    "\n"
-    "tones standard: friendly < neutral < firm < final\n"
-    "\n"
-    "let big_balance = customer.total_overdue >= 50_000 USD\n"
-    "let chronic     = customer.avg_days_late > 20\n"
-    "\n"
-    "segment strategic when customer.tier == \"strategic\" or big_balance {\n"
-    "  tone -1                             # one step gentler, clamped at the ladder\n"
-    "  assign \"key-accounts\"\n"
-    "}\n"
-    "segment high_risk when chronic or customer.risk_score >= 0.7\n"
-    "segment standard otherwise\n"
-    "\n"
-    "escalation dunning for invoice in standard, high_risk, strategic\n"
-    "  unless invoice.disputed or customer.promise_active\n"
-    "{\n"
-    "  step -3 days:  email tone friendly template \"upcoming-due\"\n"
-    "  step 1 day:    email tone friendly\n"
-    "  step 7 days:   email tone neutral, sms\n"
-    "  step 15 days:  email tone firm, call priority invoice.balance\n"
-    "  step 30 days:  letter tone final, hold credit\n"
-    "  step 60 days:  escalate \"agency\" when invoice.balance >= 500 USD\n"
-    "}\n"
-    "\n"
-    "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
-    "on promise.broken for customer do call priority customer.total_overdue\n"
-    "on dispute.opened for invoice do task \"review dispute\" assign \"billing\"\n"
-    "\n"
-    "rule over_limit for customer\n"
-    "  when customer.total_open > customer.credit_limit\n"
-    "  do hold credit\n"
-    "  once per 30 days\n"
-    "\n"
-    "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
-
 static void t_section1_clean(void **state) {
   (void)state;
   fx f;
-  run(&f, k_section1);
+  run(&f, DN_SPEC_EXAMPLE);
   if (f.d.count) dump(&f);
   assert_int_equal(f.check, DN_OK);
   assert_int_equal(f.d.errors, 0);

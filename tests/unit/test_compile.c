@@ -19,48 +19,7 @@
 #include "lang/compile.h"
 #include "runtime/verify.h"
 #include "runtime/vm.h"
-
-static const char acme[] =
-    "policy \"acme-b2b\" version 3\n"
-    "\n"
-    "currency USD\n"
-    "timezone \"America/New_York\"          # default when a customer has none\n"
-    "calendar \"US\"                        # business days for scheduling\n"
-    "send_window 09:00 .. 17:00           # in the customer's local time\n"
-    "\n"
-    "tones standard: friendly < neutral < firm < final\n"
-    "\n"
-    "let big_balance = customer.total_overdue >= 50_000 USD\n"
-    "let chronic     = customer.avg_days_late > 20\n"
-    "\n"
-    "segment strategic when customer.tier == \"strategic\" or big_balance {\n"
-    "  tone -1                             # one step gentler, clamped at the ladder\n"
-    "  assign \"key-accounts\"\n"
-    "}\n"
-    "segment high_risk when chronic or customer.risk_score >= 0.7\n"
-    "segment standard otherwise\n"
-    "\n"
-    "escalation dunning for invoice in standard, high_risk, strategic\n"
-    "  unless invoice.disputed or customer.promise_active\n"
-    "{\n"
-    "  step -3 days:  email tone friendly template \"upcoming-due\"\n"
-    "  step 1 day:    email tone friendly\n"
-    "  step 7 days:   email tone neutral, sms\n"
-    "  step 15 days:  email tone firm, call priority invoice.balance\n"
-    "  step 30 days:  letter tone final, hold credit\n"
-    "  step 60 days:  escalate \"agency\" when invoice.balance >= 500 USD\n"
-    "}\n"
-    "\n"
-    "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
-    "on promise.broken for customer do call priority customer.total_overdue\n"
-    "on dispute.opened for invoice do task \"review dispute\" assign \"billing\"\n"
-    "\n"
-    "rule over_limit for customer\n"
-    "  when customer.total_open > customer.credit_limit\n"
-    "  do hold credit\n"
-    "  once per 30 days\n"
-    "\n"
-    "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
+#include "spec_example.h"
 
 static dn_program *compile(const char *src) {
   dn_diags d;
@@ -84,10 +43,10 @@ static const char *S(const dn_program *p, int32_t i) {
 
 static void test_acme_tables(void **state) {
   (void)state;
-  dn_program *p = compile(acme);
+  dn_program *p = compile(DN_SPEC_EXAMPLE);
   assert_string_equal(p->name, "acme-b2b");
   assert_int_equal(p->version, 3);
-  assert_true(p->source_hash == dn_fnv1a64(acme, strlen(acme), DN_FNV64_SEED));
+  assert_true(p->source_hash == dn_fnv1a64(DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), DN_FNV64_SEED));
   assert_int_equal(p->currency, dn_currency_lookup("USD", 3));
   assert_string_equal(p->timezone, "America/New_York");
   assert_string_equal(p->calendar, "US");
@@ -95,7 +54,7 @@ static void test_acme_tables(void **state) {
   assert_int_equal(p->window_end, 17 * 60);
   assert_int_equal(p->promise_grace_days, 0);
   assert_string_equal(p->filename, "t.dun");
-  assert_int_equal(p->source_len, strlen(acme));
+  assert_int_equal(p->source_len, strlen(DN_SPEC_EXAMPLE));
 
   assert_int_equal(p->nladders, 1);
   assert_string_equal(S(p, p->ladders[0].name), "standard");
@@ -180,7 +139,7 @@ static void test_acme_tables(void **state) {
 /* The line table points each failing instruction back at its source. */
 static void test_line_table(void **state) {
   (void)state;
-  dn_program *p = compile(acme);
+  dn_program *p = compile(DN_SPEC_EXAMPLE);
   const dn_chunk *c = &p->chunks[p->lets[0].chunk];
   bool found = false;
   for (uint32_t i = 0; i < p->nlines; i++) {
@@ -188,7 +147,7 @@ static void test_line_table(void **state) {
     if (l->pc < c->start || l->pc >= c->start + c->len || p->code[l->pc] != DN_OPC_CMP) continue;
     found = true;
     assert_int_equal(l->span.end - l->span.start, strlen("customer.total_overdue >= 50_000 USD"));
-    assert_memory_equal(acme + l->span.start, "customer.total_overdue >= 50_000 USD", l->span.end - l->span.start);
+    assert_memory_equal(DN_SPEC_EXAMPLE + l->span.start, "customer.total_overdue >= 50_000 USD", l->span.end - l->span.start);
   }
   assert_true(found);
   dn_program_free(p);
@@ -227,7 +186,7 @@ static bool vm_bool(vmrun *r, int32_t chunk, int32_t inv) {
 /* Segment conditions of s.1 evaluated against facts. */
 static void test_acme_segments_evaluate(void **state) {
   (void)state;
-  dn_program *p = compile(acme);
+  dn_program *p = compile(DN_SPEC_EXAMPLE);
   uint16_t usd = dn_currency_lookup("USD", 3);
   vmrun r;
   vm_start(&r, p);

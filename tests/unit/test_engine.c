@@ -14,6 +14,8 @@
 #include "lang/compile.h"
 #include "runtime/engine.h"
 #include "runtime/ledger.h"
+#include "spec_example.h"
+#include "ledger_fixture.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -62,19 +64,9 @@ static dn_status collect(void *ctx, const dn_action_rec *a) {
   return DN_OK;
 }
 
-static void exec_sql(fixture *f, const char *sql) {
-  char *err = NULL;
-  int rc = sqlite3_exec(f->l.db, sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK) fprintf(stderr, "sql: %s\n", err ? err : "?");
-  sqlite3_free(err);
-  assert_int_equal(rc, SQLITE_OK);
-}
-
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  strcpy(f->dir, "/tmp/dn_engine_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+  if (!lf_make_dir(f->dir, sizeof f->dir, "engine", f->path, sizeof f->path)) return -1;
   dn_diags_init(&f->diags, "t", NULL, 0);
   if (dn_ledger_open(f->path, DN_LEDGER_CREATE, &f->l, &f->diags) != DN_OK) return -1;
   *state = f;
@@ -86,13 +78,7 @@ static int teardown(void **state) {
   if (f->p) dn_program_free(f->p);
   dn_ledger_close(&f->l);
   dn_diags_free(&f->diags);
-  char buf[160];
-  snprintf(buf, sizeof buf, "%s-wal", f->path);
-  unlink(buf);
-  snprintf(buf, sizeof buf, "%s-shm", f->path);
-  unlink(buf);
-  unlink(f->path);
-  rmdir(f->dir);
+  lf_remove_ledger(f->dir, f->path);
   free(f);
   return 0;
 }
@@ -126,40 +112,7 @@ static const rec *find(const fixture *f, const char *customer, const char *kind,
 }
 
 /* ---- policies -------------------------------------------------------------- */
-
-static const char acme[] =
-    "policy \"acme-b2b\" version 3\n"
-    "currency USD\n"
-    "timezone \"America/New_York\"\n"
-    "calendar \"US\"\n"
-    "send_window 09:00 .. 17:00\n"
-    "tones standard: friendly < neutral < firm < final\n"
-    "let big_balance = customer.total_overdue >= 50_000 USD\n"
-    "let chronic     = customer.avg_days_late > 20\n"
-    "segment strategic when customer.tier == \"strategic\" or big_balance {\n"
-    "  tone -1\n"
-    "  assign \"key-accounts\"\n"
-    "}\n"
-    "segment high_risk when chronic or customer.risk_score >= 0.7\n"
-    "segment standard otherwise\n"
-    "escalation dunning for invoice in standard, high_risk, strategic\n"
-    "  unless invoice.disputed or customer.promise_active\n"
-    "{\n"
-    "  step -3 days:  email tone friendly template \"upcoming-due\"\n"
-    "  step 1 day:    email tone friendly\n"
-    "  step 7 days:   email tone neutral, sms\n"
-    "  step 15 days:  email tone firm, call priority invoice.balance\n"
-    "  step 30 days:  letter tone final, hold credit\n"
-    "  step 60 days:  escalate \"agency\" when invoice.balance >= 500 USD\n"
-    "}\n"
-    "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
-    "on promise.broken for customer do call priority customer.total_overdue\n"
-    "on dispute.opened for invoice do task \"review dispute\" assign \"billing\"\n"
-    "rule over_limit for customer\n"
-    "  when customer.total_open > customer.credit_limit\n"
-    "  do hold credit\n"
-    "  once per 30 days\n"
-    "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
+/* acme-b2b is DN_SPEC_EXAMPLE (spec_example.h). */
 
 #define SIMPLE_HEAD                                         \
   "policy \"simple\" version 1\n"                           \
@@ -183,11 +136,11 @@ static const char simple[] = SIMPLE_HEAD;
 /* C1 standard, limit USD 10,000.00; I1 USD 1,200.00 due 2026-02-22:
  * on 2026-03-10 it is 6 + 10 = 16 days past due. */
 static void one_invoice(fixture *f) {
-  exec_sql(f,
-           "INSERT INTO customers(id, tier, credit_limit_minor, currency, risk_score)"
-           " VALUES ('C1', 'standard', 1000000, 'USD', 0.1);"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-01-23', '2026-02-22', 'USD', 120000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, tier, credit_limit_minor, currency, risk_score)"
+              " VALUES ('C1', 'standard', 1000000, 'USD', 0.1);"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-01-23', '2026-02-22', 'USD', 120000);");
 }
 
 static void history(fixture *f, const char *key, const char *as_of, const char *policy,
@@ -199,18 +152,18 @@ static void history(fixture *f, const char *key, const char *as_of, const char *
            " status) VALUES ('%s', '%s', '%s', '%s', %s%s%s, 'C1', '%s', '%s', '%s')",
            key, as_of, policy, rule, step ? "'" : "", step ? step : "NULL", step ? "'" : "",
            invoices, kind, status);
-  exec_sql(f, sql);
+  lf_exec_sql(f->l.db, sql);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
 
-/* acme, 16 days past due, no history: step 15 (email firm + call priority
+/* The spec example (acme-b2b), 16 days past due, no history: step 15 (email firm + call priority
  * balance) is current; -3, 1 and 7 are caught up as skipped. Caps 1 per 3
  * days admit one contact: the call (priority 1200) beats the email (none),
  * so the email is deferred. Over-limit: 1200 < 10000, no hold. */
 static void test_catch_up(void **state) {
   fixture *f = *state;
-  compile(f, acme);
+  compile(f, DN_SPEC_EXAMPLE);
   one_invoice(f);
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 5);
@@ -280,8 +233,8 @@ static void test_dispute_pause_resume(void **state) {
   fixture *f = *state;
   compile(f, simple);
   one_invoice(f);
-  exec_sql(f, "INSERT INTO disputes(id, invoice_id, opened_on, resolved_on)"
-              " VALUES ('D1', 'I1', '2026-03-01', '2026-03-12')");
+  lf_exec_sql(f->l.db, "INSERT INTO disputes(id, invoice_id, opened_on, resolved_on)"
+                 " VALUES ('D1', 'I1', '2026-03-01', '2026-03-12')");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 0);
   assert_int_equal(run(f, "2026-03-12"), DN_OK);
@@ -299,11 +252,11 @@ static void test_promise_pause(void **state) {
   fixture *f = *state;
   compile(f, simple);
   one_invoice(f);
-  exec_sql(f,
-           "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor)"
-           " VALUES ('PR1', 'C1', 'I1', '2026-03-08', '2026-03-15', 120000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
-           " VALUES ('P1', 'C1', 'I1', '2026-03-12', 50000, 'USD', 'settled');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor)"
+              " VALUES ('PR1', 'C1', 'I1', '2026-03-08', '2026-03-15', 120000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P1', 'C1', 'I1', '2026-03-12', 50000, 'USD', 'settled');");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 0);
   assert_int_equal(run(f, "2026-03-15"), DN_OK);
@@ -320,8 +273,8 @@ static void test_consolidation(void **state) {
   fixture *f = *state;
   compile(f, simple);
   one_invoice(f);
-  exec_sql(f, "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-              " VALUES ('I2', 'C1', '2026-02-01', '2026-03-03', 'USD', 30000)");
+  lf_exec_sql(f->l.db, "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+                 " VALUES ('I2', 'C1', '2026-02-01', '2026-03-03', 'USD', 30000)");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   /* 1 email + skipped: I1 -3d 1d 7d, I2 -3d 1d */
   assert_int_equal(f->n, 6);
@@ -371,19 +324,19 @@ static void test_caps(void **state) {
   assert_non_null(find(f, "C1", "email", "skipped", "7d"));
 }
 
-/* acme strategic (tone -1): C1 at 1 day past due gets `email tone
+/* The spec example (acme-b2b), strategic (tone -1): C1 at 1 day past due gets `email tone
  * friendly` clamped at friendly; C2 at 7 days gets email neutral -> friendly
  * and sms (step tone neutral) -> friendly; 1 per 3 days admits the email
  * (channel order on a tie) and defers the sms. Both carry key-accounts. */
 static void test_tone_shift(void **state) {
   fixture *f = *state;
-  compile(f, acme);
-  exec_sql(f,
-           "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
-           " VALUES ('C1', 'strategic', 1000000, 'USD'), ('C2', 'strategic', 1000000, 'USD');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-02-01', '2026-03-09', 'USD', 10000),"
-           " ('I2', 'C2', '2026-02-01', '2026-03-03', 'USD', 10000);");
+  compile(f, DN_SPEC_EXAMPLE);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
+              " VALUES ('C1', 'strategic', 1000000, 'USD'), ('C2', 'strategic', 1000000, 'USD');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-01', '2026-03-09', 'USD', 10000),"
+              " ('I2', 'C2', '2026-02-01', '2026-03-03', 'USD', 10000);");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   const rec *e1 = find(f, "C1", "email", "scheduled", "1d");
   assert_non_null(e1);
@@ -410,10 +363,10 @@ static void test_tone_shift(void **state) {
 static void test_scheduling(void **state) {
   fixture *f = *state;
   compile(f, simple);
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-01-01', '2026-01-10', 'USD', 100);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-01-01', '2026-01-10', 'USD', 100);");
   const char *cases[][2] = {
       {"2026-03-06", "2026-03-06T09:00:00-05:00"},
       {"2026-03-09", "2026-03-09T09:00:00-04:00"},
@@ -425,15 +378,15 @@ static void test_scheduling(void **state) {
     assert_true(f->n >= 1);
     assert_string_equal(f->recs[0].scheduled_at, cases[i][1]);
   }
-  exec_sql(f, "INSERT INTO holidays(calendar, date, name) VALUES ('US', '2026-03-09', 'x')");
+  lf_exec_sql(f->l.db, "INSERT INTO holidays(calendar, date, name) VALUES ('US', '2026-03-09', 'x')");
   assert_int_equal(run(f, "2026-03-09"), DN_OK);
   assert_string_equal(f->recs[0].scheduled_at, "2026-03-10T09:00:00-04:00");
   /* A customer zone: Berlin is UTC+1 on 2026-03-10. */
-  exec_sql(f, "UPDATE customers SET timezone = 'Europe/Berlin'");
+  lf_exec_sql(f->l.db, "UPDATE customers SET timezone = 'Europe/Berlin'");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_string_equal(f->recs[0].scheduled_at, "2026-03-10T09:00:00+01:00");
   /* An unknown zone: E0506, and the policy's zone. */
-  exec_sql(f, "UPDATE customers SET timezone = 'Mars/Olympus'");
+  lf_exec_sql(f->l.db, "UPDATE customers SET timezone = 'Mars/Olympus'");
   size_t before = f->diags.count;
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_string_equal(f->recs[0].scheduled_at, "2026-03-10T09:00:00-04:00");
@@ -446,11 +399,11 @@ static void test_scheduling(void **state) {
 static void test_missing_fx(void **state) {
   fixture *f = *state;
   compile(f, simple);
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-01-23', '2026-02-22', 'EUR', 100000),"
-           " ('I2', 'C1', '2026-01-23', '2026-02-22', 'USD', 100000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-01-23', '2026-02-22', 'EUR', 100000),"
+              " ('I2', 'C1', '2026-01-23', '2026-02-22', 'USD', 100000);");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->stats.errors, 1);
   assert_int_equal(f->diags.count, 1);
@@ -468,12 +421,12 @@ static void test_payment_failed(void **state) {
   fixture *f = *state;
   compile(f, SIMPLE_HEAD
           "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n");
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-03-01', '2026-03-20', 'USD', 100000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
-           " VALUES ('P7', 'C1', 'I1', '2026-03-10', 100000, 'USD', 'failed');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-03-01', '2026-03-20', 'USD', 100000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P7', 'C1', 'I1', '2026-03-10', 100000, 'USD', 'failed');");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 1);
   assert_string_equal(f->recs[0].kind, "email");
@@ -493,12 +446,12 @@ static void test_payment_failed(void **state) {
  * 02-08 is outside "the last 30 days"). */
 static void test_rule_once_per(void **state) {
   fixture *f = *state;
-  compile(f, acme);
-  exec_sql(f,
-           "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
-           " VALUES ('C1', 'standard', 100000, 'USD');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-03-01', '2026-03-31', 'USD', 120000);");
+  compile(f, DN_SPEC_EXAMPLE);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
+              " VALUES ('C1', 'standard', 100000, 'USD');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-03-01', '2026-03-31', 'USD', 120000);");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 1);
   assert_string_equal(f->recs[0].kind, "hold");
@@ -519,14 +472,14 @@ static void test_rule_once_per(void **state) {
 /* Hold from a step and hold from a rule: identical non-contacts merge. */
 static void test_merge_holds(void **state) {
   fixture *f = *state;
-  compile(f, acme);
+  compile(f, DN_SPEC_EXAMPLE);
   /* I1 due 2026-02-05: 33 days past due on 03-10 -> step 30: letter final
    * and hold credit; total_open 1200 > limit 1000 -> over_limit hold. */
-  exec_sql(f,
-           "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
-           " VALUES ('C1', 'standard', 100000, 'USD');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-01-05', '2026-02-05', 'USD', 120000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, tier, credit_limit_minor, currency)"
+              " VALUES ('C1', 'standard', 100000, 'USD');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-01-05', '2026-02-05', 'USD', 120000);");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   int holds = 0;
   const rec *h = NULL;
@@ -548,18 +501,18 @@ static void test_merge_holds(void **state) {
 
 static void test_determinism(void **state) {
   fixture *f = *state;
-  compile(f, acme);
-  exec_sql(f,
-           "INSERT INTO customers(id, tier, credit_limit_minor, currency, risk_score) VALUES"
-           " ('C1', 'standard', 100000, 'USD', 0.1), ('C2', 'strategic', 900000, 'USD', NULL),"
-           " ('C3', 'standard', 100000, 'USD', 0.9);"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-01-05', '2026-02-05', 'USD', 120000),"
-           " ('I2', 'C1', '2026-02-05', '2026-03-01', 'USD', 5000),"
-           " ('I3', 'C2', '2026-01-05', '2026-03-05', 'USD', 7000000),"
-           " ('I4', 'C3', '2026-01-05', '2026-01-07', 'USD', 90000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
-           " VALUES ('P1', 'C3', 'I4', '2026-03-10', 100, 'USD', 'failed');");
+  compile(f, DN_SPEC_EXAMPLE);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, tier, credit_limit_minor, currency, risk_score) VALUES"
+              " ('C1', 'standard', 100000, 'USD', 0.1), ('C2', 'strategic', 900000, 'USD', NULL),"
+              " ('C3', 'standard', 100000, 'USD', 0.9);"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-01-05', '2026-02-05', 'USD', 120000),"
+              " ('I2', 'C1', '2026-02-05', '2026-03-01', 'USD', 5000),"
+              " ('I3', 'C2', '2026-01-05', '2026-03-05', 'USD', 7000000),"
+              " ('I4', 'C3', '2026-01-05', '2026-01-07', 'USD', 90000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P1', 'C3', 'I4', '2026-03-10', 100, 'USD', 'failed');");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   int n = f->n;
   assert_true(n > 5);
@@ -595,11 +548,11 @@ static void test_explain(void **state) {
   fixture *f = *state;
   compile(f, simple);
   one_invoice(f);
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C2');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I2', 'C1', '2026-02-01', '2026-03-03', 'USD', 30000),"
-           " ('I3', 'C2', '2026-02-01', '2026-03-03', 'USD', 30000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C2');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I2', 'C1', '2026-02-01', '2026-03-03', 'USD', 30000),"
+              " ('I3', 'C2', '2026-02-01', '2026-03-03', 'USD', 30000);");
   lines l = {0};
   dn_run_options o = {.only_invoice = "I1", .explain = collect_line, .explain_ctx = &l};
   assert_true(dn_date_parse("2026-03-10", 10, &o.as_of));
@@ -630,10 +583,10 @@ static void test_business_days(void **state) {
           "  step 3 business days: email\n"
           "  step 4 business days: sms\n"
           "}\n");
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-02-06', '2026-03-06', 'USD', 100);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-02-06', '2026-03-06', 'USD', 100);");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 0); /* 2 business days */
   assert_int_equal(run(f, "2026-03-11"), DN_OK);
@@ -658,14 +611,14 @@ static void test_runtime_error(void **state) {
           "  when invoice.paid_amount / invoice.amount >= 0.5 and"
           " invoice.amount / invoice.paid_amount < 3.0\n"
           "  do task \"check\"\n");
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-02-06', '2026-03-06', 'USD', 1000),"
-           " ('I2', 'C1', '2026-02-06', '2026-03-06', 'USD', 0),"
-           " ('I3', 'C1', '2026-02-06', '2026-03-06', 'USD', 1000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
-           " VALUES ('P1', 'C1', 'I1', '2026-03-01', 600, 'USD', 'settled');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-06', '2026-03-06', 'USD', 1000),"
+              " ('I2', 'C1', '2026-02-06', '2026-03-06', 'USD', 0),"
+              " ('I3', 'C1', '2026-02-06', '2026-03-06', 'USD', 1000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P1', 'C1', 'I1', '2026-03-01', 600, 'USD', 'settled');");
   /* I1: 600/1000 = 0.6 >= 0.5 and 1000/600 < 3 -> fires. I2 is not open
    * (amount 0). I3: 0/1000 = 0 < 0.5, `and` short-cuts: no error. */
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
@@ -756,12 +709,12 @@ static void test_deferred_event_retried(void **state) {
   compile(f, SIMPLE_HEAD
           "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
           "limit contacts per customer: 1 per 3 days\n");
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
-           " VALUES ('I1', 'C1', '2026-03-01', '2026-03-31', 'USD', 100000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
-           " VALUES ('P7', 'C1', 'I1', '2026-03-10', 100000, 'USD', 'failed');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I1', 'C1', '2026-03-01', '2026-03-31', 'USD', 100000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P7', 'C1', 'I1', '2026-03-10', 100000, 'USD', 'failed');");
   history(f, "h0", "2026-03-09", "simple", "manual", NULL, "[]", "call", "scheduled");
   assert_int_equal(run(f, "2026-03-10"), DN_OK);
   assert_int_equal(f->n, 1);
@@ -801,12 +754,12 @@ static void test_missing_credit_limit(void **state) {
           "rule over for customer when customer.total_open > customer.credit_limit do hold credit\n"
           "rule near for customer when customer.total_open > coalesce(customer.credit_limit, 100 USD)\n"
           "  do task \"near limit\"\n");
-  exec_sql(f,
-           "INSERT INTO customers(id, name, credit_limit_minor, currency) VALUES"
-           " ('C1', 'one', 10000, 'USD'), ('C2', 'two', NULL, 'USD');"
-           "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', 'n1', '2026-01-01', '2026-01-31', 'USD', 15000),"
-           " ('I2', 'C2', 'n2', '2026-01-01', '2026-01-31', 'USD', 15000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, name, credit_limit_minor, currency) VALUES"
+              " ('C1', 'one', 10000, 'USD'), ('C2', 'two', NULL, 'USD');"
+              "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', 'n1', '2026-01-01', '2026-01-31', 'USD', 15000),"
+              " ('I2', 'C2', 'n2', '2026-01-01', '2026-01-31', 'USD', 15000);");
   assert_int_equal(run(f, "2026-02-10"), DN_OK);
   assert_non_null(find(f, "C1", "hold", "scheduled", NULL));
   assert_null(find(f, "C2", "hold", "scheduled", NULL));

@@ -14,6 +14,7 @@
 #include "lang/program.h"
 #include "runtime/facts_reader.h"
 #include "runtime/ledger.h"
+#include "ledger_fixture.h"
 
 typedef struct fixture {
   char dir[64], path[96];
@@ -22,19 +23,9 @@ typedef struct fixture {
   dn_program p;
 } fixture;
 
-static void exec_sql(fixture *f, const char *sql) {
-  char *err = NULL;
-  int rc = sqlite3_exec(f->l.db, sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK) fprintf(stderr, "sql: %s\n", err ? err : "?");
-  sqlite3_free(err);
-  assert_int_equal(rc, SQLITE_OK);
-}
-
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  strcpy(f->dir, "/tmp/dn_facts_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+  if (!lf_make_dir(f->dir, sizeof f->dir, "facts", f->path, sizeof f->path)) return -1;
   dn_diags_init(&f->diags, "t", NULL, 0);
   if (dn_ledger_open(f->path, DN_LEDGER_CREATE, &f->l, &f->diags) != DN_OK) return -1;
   f->p.name = "t";
@@ -47,13 +38,7 @@ static int teardown(void **state) {
   fixture *f = *state;
   dn_ledger_close(&f->l);
   dn_diags_free(&f->diags);
-  char buf[160];
-  snprintf(buf, sizeof buf, "%s-wal", f->path);
-  unlink(buf);
-  snprintf(buf, sizeof buf, "%s-shm", f->path);
-  unlink(buf);
-  unlink(f->path);
-  rmdir(f->dir);
+  lf_remove_ledger(f->dir, f->path);
   free(f);
   return 0;
 }
@@ -72,38 +57,38 @@ static const dn_invoice_facts *inv(const dn_customer_facts *c, const char *id) {
 
 /* The ledger of the main test; D = 2026-03-10. */
 static void load_ledger(fixture *f) {
-  exec_sql(f,
-           "INSERT INTO customers(id, name, tier, credit_limit_minor, currency, risk_score, attrs)"
-           " VALUES ('C1', 'Acme', 'standard', 500000, 'USD', NULL, '{\"region\":\"east\"}'),"
-           " ('C2', 'Euro', 'strategic', 100000, 'EUR', 0.5, NULL),"
-           " ('C3', 'Pound', 'standard', 100, 'GBP', NULL, NULL);"
-           "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('A1', 'C1', 'N1', '2026-01-01', '2026-01-31', 'USD', 100000),"
-           " ('A2', 'C1', 'N2', '2026-02-01', '2026-02-20', 'USD', 50000),"
-           " ('A3', 'C1', 'N3', '2026-02-15', '2026-03-01', 'USD', 80000),"
-           " ('A4', 'C1', 'N4', '2026-03-10', '2026-04-09', 'USD', 20000),"
-           " ('A5', 'C1', 'N5', '2026-03-11', '2026-04-10', 'USD', 30000),"
-           " ('A6', 'C1', 'N6', '2026-02-01', '2026-03-03', 'EUR', 10000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status) VALUES"
-           " ('P1', 'C1', 'A1', '2026-02-05', 60000, 'USD', 'settled'),"
-           " ('P2', 'C1', 'A2', '2026-02-18', 50000, 'USD', 'settled'),"
-           " ('P3', 'C1', 'A3', '2026-03-05', 30000, 'USD', 'settled'),"
-           " ('P4', 'C1', 'A3', '2026-03-10', 20000, 'USD', 'failed'),"
-           " ('P5', 'C1', 'A3', '2026-03-11', 50000, 'USD', 'settled');"
-           "INSERT INTO credits(id, invoice_id, date, amount_minor) VALUES"
-           " ('K1', 'A1', '2026-02-10', 40000);"
-           "INSERT INTO disputes(id, invoice_id, opened_on, resolved_on) VALUES"
-           " ('D1', 'A6', '2026-03-05', NULL), ('D2', 'A3', '2026-02-01', '2026-03-10');"
-           "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor) VALUES"
-           " ('PR1', 'C1', NULL, '2026-03-08', '2026-03-20', 10000),"
-           " ('PR2', 'C1', 'A3', '2026-03-01', '2026-03-09', 40000);"
-           "INSERT INTO fx_rates(date, base, quote, rate) VALUES"
-           " ('2026-02-01', 'EUR', 'USD', '1.2000'), ('2026-03-01', 'EUR', 'USD', '1.0850'),"
-           " ('2026-03-11', 'EUR', 'USD', '2.0000');"
-           "INSERT INTO actions(key, as_of, policy, rule, step, customer_id, invoice_ids, kind, tone, status)"
-           " VALUES ('h1', '2026-03-09', 't', 'dunning', '7d', 'C1', '[\"A3\"]', 'email', 'firm', 'scheduled'),"
-           " ('h2', '2026-03-10', 't', 'dunning', '15d', 'C1', '[\"A3\"]', 'email', 'final', 'scheduled'),"
-           " ('h3', '2026-03-01', 'other', 'x', '1d', 'C1', '[\"A3\"]', 'call', 'final', 'scheduled');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, name, tier, credit_limit_minor, currency, risk_score, attrs)"
+              " VALUES ('C1', 'Acme', 'standard', 500000, 'USD', NULL, '{\"region\":\"east\"}'),"
+              " ('C2', 'Euro', 'strategic', 100000, 'EUR', 0.5, NULL),"
+              " ('C3', 'Pound', 'standard', 100, 'GBP', NULL, NULL);"
+              "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('A1', 'C1', 'N1', '2026-01-01', '2026-01-31', 'USD', 100000),"
+              " ('A2', 'C1', 'N2', '2026-02-01', '2026-02-20', 'USD', 50000),"
+              " ('A3', 'C1', 'N3', '2026-02-15', '2026-03-01', 'USD', 80000),"
+              " ('A4', 'C1', 'N4', '2026-03-10', '2026-04-09', 'USD', 20000),"
+              " ('A5', 'C1', 'N5', '2026-03-11', '2026-04-10', 'USD', 30000),"
+              " ('A6', 'C1', 'N6', '2026-02-01', '2026-03-03', 'EUR', 10000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status) VALUES"
+              " ('P1', 'C1', 'A1', '2026-02-05', 60000, 'USD', 'settled'),"
+              " ('P2', 'C1', 'A2', '2026-02-18', 50000, 'USD', 'settled'),"
+              " ('P3', 'C1', 'A3', '2026-03-05', 30000, 'USD', 'settled'),"
+              " ('P4', 'C1', 'A3', '2026-03-10', 20000, 'USD', 'failed'),"
+              " ('P5', 'C1', 'A3', '2026-03-11', 50000, 'USD', 'settled');"
+              "INSERT INTO credits(id, invoice_id, date, amount_minor) VALUES"
+              " ('K1', 'A1', '2026-02-10', 40000);"
+              "INSERT INTO disputes(id, invoice_id, opened_on, resolved_on) VALUES"
+              " ('D1', 'A6', '2026-03-05', NULL), ('D2', 'A3', '2026-02-01', '2026-03-10');"
+              "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor) VALUES"
+              " ('PR1', 'C1', NULL, '2026-03-08', '2026-03-20', 10000),"
+              " ('PR2', 'C1', 'A3', '2026-03-01', '2026-03-09', 40000);"
+              "INSERT INTO fx_rates(date, base, quote, rate) VALUES"
+              " ('2026-02-01', 'EUR', 'USD', '1.2000'), ('2026-03-01', 'EUR', 'USD', '1.0850'),"
+              " ('2026-03-11', 'EUR', 'USD', '2.0000');"
+              "INSERT INTO actions(key, as_of, policy, rule, step, customer_id, invoice_ids, kind, tone, status)"
+              " VALUES ('h1', '2026-03-09', 't', 'dunning', '7d', 'C1', '[\"A3\"]', 'email', 'firm', 'scheduled'),"
+              " ('h2', '2026-03-10', 't', 'dunning', '15d', 'C1', '[\"A3\"]', 'email', 'final', 'scheduled'),"
+              " ('h3', '2026-03-01', 'other', 'x', '1d', 'C1', '[\"A3\"]', 'call', 'final', 'scheduled');");
 }
 
 static void test_customer_facts(void **state) {
@@ -202,16 +187,16 @@ static void test_customer_facts(void **state) {
 
 static void test_promise_kept_and_made(void **state) {
   fixture *f = *state;
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-02-01', '2026-03-01', 'USD', 100000),"
-           " ('I2', 'C1', '2026-02-01', '2026-03-01', 'USD', 100000);"
-           "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status) VALUES"
-           " ('P1', 'C1', 'I1', '2026-03-06', 100000, 'USD', 'settled');"
-           "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor) VALUES"
-           " ('PR1', 'C1', 'I1', '2026-03-05', '2026-03-12', 100000),"
-           " ('PR2', 'C1', 'I2', '2026-03-10', '2026-03-12', 50000);");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-01', '2026-03-01', 'USD', 100000),"
+              " ('I2', 'C1', '2026-02-01', '2026-03-01', 'USD', 100000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status) VALUES"
+              " ('P1', 'C1', 'I1', '2026-03-06', 100000, 'USD', 'settled');"
+              "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor) VALUES"
+              " ('PR1', 'C1', 'I1', '2026-03-05', '2026-03-12', 100000),"
+              " ('PR2', 'C1', 'I2', '2026-03-10', '2026-03-12', 50000);");
   dn_facts_reader *r;
   assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
@@ -235,15 +220,15 @@ static void test_promise_kept_and_made(void **state) {
 
 static void test_only_customer_and_missing_invoice_rate(void **state) {
   fixture *f = *state;
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1'), ('C2'), ('C3');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-02-01', '2026-03-01', 'USD', 100),"
-           " ('I2', 'C2', '2026-02-01', '2026-03-01', 'JPY', 5000),"
-           " ('I3', 'C2', '2026-02-01', '2026-03-01', 'USD', 700),"
-           " ('I4', 'C3', '2026-02-01', '2026-03-01', 'USD', 100);"
-           /* only the inverse pair exists for JPY, dated after D: unusable */
-           "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-11', 'USD', 'JPY', '150');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1'), ('C2'), ('C3');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-01', '2026-03-01', 'USD', 100),"
+              " ('I2', 'C2', '2026-02-01', '2026-03-01', 'JPY', 5000),"
+              " ('I3', 'C2', '2026-02-01', '2026-03-01', 'USD', 700),"
+              " ('I4', 'C3', '2026-02-01', '2026-03-01', 'USD', 100);"
+              /* only the inverse pair exists for JPY, dated after D: unusable */
+              "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-11', 'USD', 'JPY', '150');");
   dn_facts_reader *r;
   assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), "C2", &r, &f->diags), DN_OK);
   dn_customer_facts c;
@@ -266,11 +251,11 @@ static void test_only_customer_and_missing_invoice_rate(void **state) {
 
 static void test_inverse_rate(void **state) {
   fixture *f = *state;
-  exec_sql(f,
-           "INSERT INTO customers(id) VALUES ('C1');"
-           "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
-           " ('I1', 'C1', '2026-02-01', '2026-03-01', 'JPY', 15000);"
-           "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'USD', 'JPY', '150');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-01', '2026-03-01', 'JPY', 15000);"
+              "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'USD', 'JPY', '150');");
   dn_facts_reader *r;
   assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;

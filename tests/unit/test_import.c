@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "runtime/ledger.h"
+#include "ledger_fixture.h"
 
 typedef struct fixture {
   char dir[64];
@@ -30,13 +31,6 @@ static void fixture_path(char *buf, size_t n, const char *set, const char *file)
   snprintf(buf, n, "%s/tests/fixtures/import/%s/%s", source_dir(), set, file);
 }
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 static int64_t query_int(dn_ledger *l, const char *sql) {
   sqlite3_stmt *st;
   assert_int_equal(sqlite3_prepare_v2(l->db, sql, -1, &st, NULL), SQLITE_OK);
@@ -46,22 +40,9 @@ static int64_t query_int(dn_ledger *l, const char *sql) {
   return v;
 }
 
-/* Text of the first column of the first row, copied into buf ("<null>" for NULL). */
-static const char *query_text(dn_ledger *l, const char *sql, char *buf, size_t n) {
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_prepare_v2(l->db, sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  const unsigned char *t = sqlite3_column_text(st, 0);
-  snprintf(buf, n, "%s", t ? (const char *)t : "<null>");
-  sqlite3_finalize(st);
-  return buf;
-}
-
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/dn_import_XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+  assert_true(lf_make_dir(f->dir, sizeof f->dir, "import", f->path, sizeof f->path));
   dn_diags_init(&f->diags, NULL, NULL, 0);
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_CREATE, &f->l, &f->diags), DN_OK);
   *state = f;
@@ -72,11 +53,9 @@ static int teardown(void **state) {
   fixture *f = *state;
   dn_ledger_close(&f->l);
   dn_diags_free(&f->diags);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  if (system(cmd) != 0) return -1;
+  int rc = lf_remove_tree(f->dir);
   free(f);
-  return 0;
+  return rc;
 }
 
 typedef struct good_paths {
@@ -125,42 +104,42 @@ static void test_good_values(void **state) {
   assert_int_equal(query_int(l, "SELECT amount_minor FROM invoices WHERE id = 'I2'"), 9999);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM invoices WHERE id = 'I3'"), 50);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM invoices WHERE id = 'I4'"), 15000);
-  assert_string_equal(query_text(l, "SELECT currency FROM invoices WHERE id = 'I4'", b, sizeof b), "JPY");
-  assert_string_equal(query_text(l, "SELECT currency FROM invoices WHERE id = 'I3'", b, sizeof b), "EUR");
-  assert_string_equal(query_text(l, "SELECT number FROM invoices WHERE id = 'I3'", b, sizeof b), "R-3, part 1");
+  assert_string_equal(lf_query_text(l->db, "SELECT currency FROM invoices WHERE id = 'I4'", b, sizeof b), "JPY");
+  assert_string_equal(lf_query_text(l->db, "SELECT currency FROM invoices WHERE id = 'I3'", b, sizeof b), "EUR");
+  assert_string_equal(lf_query_text(l->db, "SELECT number FROM invoices WHERE id = 'I3'", b, sizeof b), "R-3, part 1");
   /* Quoted fields: a comma inside, doubled quotes. */
-  assert_string_equal(query_text(l, "SELECT name FROM customers WHERE id = 'C1'", b, sizeof b), "Acme, Inc.");
-  assert_string_equal(query_text(l, "SELECT name FROM customers WHERE id = 'C2'", b, sizeof b), "Bolt \"Fast\" GmbH");
-  assert_string_equal(query_text(l, "SELECT attrs FROM customers WHERE id = 'C1'", b, sizeof b),
+  assert_string_equal(lf_query_text(l->db, "SELECT name FROM customers WHERE id = 'C1'", b, sizeof b), "Acme, Inc.");
+  assert_string_equal(lf_query_text(l->db, "SELECT name FROM customers WHERE id = 'C2'", b, sizeof b), "Bolt \"Fast\" GmbH");
+  assert_string_equal(lf_query_text(l->db, "SELECT attrs FROM customers WHERE id = 'C1'", b, sizeof b),
                       "{\"industry\":\"retail\"}");
-  assert_string_equal(query_text(l, "SELECT email FROM customers WHERE id = 'C2'", b, sizeof b), "<null>");
+  assert_string_equal(lf_query_text(l->db, "SELECT email FROM customers WHERE id = 'C2'", b, sizeof b), "<null>");
   assert_int_equal(query_int(l, "SELECT credit_limit_minor FROM customers WHERE id = 'C1'"), 5000000);
   assert_int_equal(query_int(l, "SELECT credit_limit_minor FROM customers WHERE id = 'C2'"), -1);
   assert_int_equal(query_int(l, "SELECT credit_limit_minor FROM customers WHERE id = 'C3'"), 1000000);
   assert_int_equal(query_int(l, "SELECT risk_score * 100 FROM customers WHERE id = 'C1'"), 25);
   /* Payments: customer taken from the invoice, currency from invoice or customer, default status. */
-  assert_string_equal(query_text(l, "SELECT customer_id FROM payments WHERE id = 'P1'", b, sizeof b), "C1");
+  assert_string_equal(lf_query_text(l->db, "SELECT customer_id FROM payments WHERE id = 'P1'", b, sizeof b), "C1");
   assert_int_equal(query_int(l, "SELECT amount_minor FROM payments WHERE id = 'P1'"), 100000);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM payments WHERE id = 'P2'"), 20050);
-  assert_string_equal(query_text(l, "SELECT status FROM payments WHERE id = 'P2'", b, sizeof b), "settled");
-  assert_string_equal(query_text(l, "SELECT status FROM payments WHERE id = 'P3'", b, sizeof b), "failed");
-  assert_string_equal(query_text(l, "SELECT currency FROM payments WHERE id = 'P3'", b, sizeof b), "JPY");
-  assert_string_equal(query_text(l, "SELECT currency FROM payments WHERE id = 'P4'", b, sizeof b), "EUR");
+  assert_string_equal(lf_query_text(l->db, "SELECT status FROM payments WHERE id = 'P2'", b, sizeof b), "settled");
+  assert_string_equal(lf_query_text(l->db, "SELECT status FROM payments WHERE id = 'P3'", b, sizeof b), "failed");
+  assert_string_equal(lf_query_text(l->db, "SELECT currency FROM payments WHERE id = 'P3'", b, sizeof b), "JPY");
+  assert_string_equal(lf_query_text(l->db, "SELECT currency FROM payments WHERE id = 'P4'", b, sizeof b), "EUR");
   assert_int_equal(query_int(l, "SELECT amount_minor FROM payments WHERE id = 'P4'"), 1000);
-  assert_string_equal(query_text(l, "SELECT invoice_id FROM payments WHERE id = 'P4'", b, sizeof b), "<null>");
+  assert_string_equal(lf_query_text(l->db, "SELECT invoice_id FROM payments WHERE id = 'P4'", b, sizeof b), "<null>");
   /* A quoted field spanning two lines. */
-  assert_string_equal(query_text(l, "SELECT reason FROM credits WHERE id = 'K1'", b, sizeof b),
+  assert_string_equal(lf_query_text(l->db, "SELECT reason FROM credits WHERE id = 'K1'", b, sizeof b),
                       "goodwill, partial\nsecond line");
   assert_int_equal(query_int(l, "SELECT amount_minor FROM credits WHERE id = 'K1'"), 999);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM disputes WHERE id = 'D1'"), 50);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM disputes WHERE id = 'D2'"), -1);
-  assert_string_equal(query_text(l, "SELECT resolved_on FROM disputes WHERE id = 'D1'", b, sizeof b), "<null>");
-  assert_string_equal(query_text(l, "SELECT resolved_on FROM disputes WHERE id = 'D2'", b, sizeof b), "2026-02-15");
-  assert_string_equal(query_text(l, "SELECT customer_id FROM promises WHERE id = 'R1'", b, sizeof b), "C1");
+  assert_string_equal(lf_query_text(l->db, "SELECT resolved_on FROM disputes WHERE id = 'D1'", b, sizeof b), "<null>");
+  assert_string_equal(lf_query_text(l->db, "SELECT resolved_on FROM disputes WHERE id = 'D2'", b, sizeof b), "2026-02-15");
+  assert_string_equal(lf_query_text(l->db, "SELECT customer_id FROM promises WHERE id = 'R1'", b, sizeof b), "C1");
   assert_int_equal(query_int(l, "SELECT amount_minor FROM promises WHERE id = 'R1'"), 9999);
   assert_int_equal(query_int(l, "SELECT amount_minor FROM promises WHERE id = 'R2'"), 25);
-  assert_string_equal(query_text(l, "SELECT rate FROM fx_rates WHERE base = 'EUR'", b, sizeof b), "1.0850");
-  assert_string_equal(query_text(l, "SELECT name FROM holidays", b, sizeof b), "Christmas Eve");
+  assert_string_equal(lf_query_text(l->db, "SELECT rate FROM fx_rates WHERE base = 'EUR'", b, sizeof b), "1.0850");
+  assert_string_equal(lf_query_text(l->db, "SELECT name FROM holidays", b, sizeof b), "Christmas Eve");
 }
 
 static void test_map_file(void **state) {
@@ -175,9 +154,9 @@ static void test_map_file(void **state) {
   assert_int_equal(dn_ledger_import(&f->l, &files, &n, &f->diags), DN_OK);
   assert_int_equal(n.customers, 1);
   assert_int_equal(n.invoices, 1);
-  assert_string_equal(query_text(&f->l, "SELECT name FROM customers WHERE id = 'K100'", b, sizeof b), "Schmidt AG");
-  assert_string_equal(query_text(&f->l, "SELECT customer_id FROM invoices WHERE id = '9000001'", b, sizeof b), "K100");
-  assert_string_equal(query_text(&f->l, "SELECT currency FROM invoices WHERE id = '9000001'", b, sizeof b), "EUR");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT name FROM customers WHERE id = 'K100'", b, sizeof b), "Schmidt AG");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT customer_id FROM invoices WHERE id = '9000001'", b, sizeof b), "K100");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT currency FROM invoices WHERE id = '9000001'", b, sizeof b), "EUR");
   assert_int_equal(query_int(&f->l, "SELECT amount_minor FROM invoices WHERE id = '9000001'"), 123456);
 }
 
@@ -186,8 +165,8 @@ static void test_bad_map_line(void **state) {
   char m[160], c[160];
   snprintf(m, sizeof m, "%s/map.txt", f->dir);
   snprintf(c, sizeof c, "%s/customers.csv", f->dir);
-  write_file(m, "# ok\nA = id\nno equals sign here\n");
-  write_file(c, "A\nC1\n");
+  lf_write_file(m, "# ok\nA = id\nno equals sign here\n");
+  lf_write_file(c, "A\nC1\n");
   dn_import_files files = {.customers = c, .map_path = m};
   dn_import_counts n;
   assert_int_equal(dn_ledger_import(&f->l, &files, &n, &f->diags), DN_ERR_INPUT);
@@ -209,10 +188,10 @@ static void test_bom_crlf(void **state) {
   assert_int_equal(n.customers, 2);
   assert_int_equal(n.invoices, 2);
   /* The BOM is not part of the first column's name, nor CR of the last. */
-  assert_string_equal(query_text(&f->l, "SELECT name FROM customers WHERE id = 'C7'", b, sizeof b), "Quote \"Co\"");
-  assert_string_equal(query_text(&f->l, "SELECT currency FROM customers WHERE id = 'C7'", b, sizeof b), "GBP");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT name FROM customers WHERE id = 'C7'", b, sizeof b), "Quote \"Co\"");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT currency FROM customers WHERE id = 'C7'", b, sizeof b), "GBP");
   /* Line breaks inside quotes are data and kept as they are. */
-  assert_string_equal(query_text(&f->l, "SELECT name FROM customers WHERE id = 'C8'", b, sizeof b), "Multi\r\nLine Ltd");
+  assert_string_equal(lf_query_text(f->l.db, "SELECT name FROM customers WHERE id = 'C8'", b, sizeof b), "Multi\r\nLine Ltd");
   assert_int_equal(query_int(&f->l, "SELECT amount_minor FROM invoices WHERE id = 'I7'"), 1005);
   assert_int_equal(query_int(&f->l, "SELECT amount_minor FROM invoices WHERE id = 'I8'"), 700);
 }
@@ -300,7 +279,7 @@ static void test_bad_rows(void **state) {
   for (size_t k = 0; k < sizeof bad_cases / sizeof *bad_cases; k++) {
     const bad_case *c = &bad_cases[k];
     print_message("case %zu\n", k + 1);
-    write_file(csv, c->csv);
+    lf_write_file(csv, c->csv);
     dn_import_files files = {0};
     const char **slot[] = {&files.customers, &files.invoices, &files.payments, &files.credits,
                            &files.disputes, &files.promises, &files.fx_rates};
@@ -317,7 +296,7 @@ static void test_bad_rows(void **state) {
     assert_int_equal(n.customers + n.invoices + n.payments + n.credits, 0);
     /* Nothing changed: the good import's 3/4/4/1/2/2/2/1 rows and
      * 120050 + 9999 + 50 + 15000 = 145099 minor units of invoices. */
-    assert_string_equal(query_text(&f->l, table_counts_sql, b, sizeof b), "3/4/4/1/2/2/2/1/145099.0");
+    assert_string_equal(lf_query_text(f->l.db, table_counts_sql, b, sizeof b), "3/4/4/1/2/2/2/1/145099.0");
     dn_diags_free(&d);
   }
 }
@@ -330,15 +309,15 @@ static void test_atomic_across_files(void **state) {
   assert_int_equal(import_good(f, &n), DN_OK);
   snprintf(c, sizeof c, "%s/c.csv", f->dir);
   snprintf(i, sizeof i, "%s/i.csv", f->dir);
-  write_file(c, "id,name,currency\nC20,New One,USD\nC21,Another,USD\n");
-  write_file(i, INV_HDR "I20,C20,2026-01-01,2026-01-31,5.00\nI21,C21,2026-01-01,2026-01-31,five\n");
+  lf_write_file(c, "id,name,currency\nC20,New One,USD\nC21,Another,USD\n");
+  lf_write_file(i, INV_HDR "I20,C20,2026-01-01,2026-01-31,5.00\nI21,C21,2026-01-01,2026-01-31,five\n");
   dn_import_files files = {.customers = c, .invoices = i};
   assert_int_equal(dn_ledger_import(&f->l, &files, &n, &f->diags), DN_ERR_INPUT);
   assert_int_equal(f->diags.count, 1);
   assert_int_equal(f->diags.items[0].line, 3);
   assert_string_equal(f->diags.items[0].message, "bad amount \"five\" in column \"amount\": not a number");
   assert_int_equal(n.customers, 0);
-  assert_string_equal(query_text(&f->l, table_counts_sql, b, sizeof b), "3/4/4/1/2/2/2/1/145099.0");
+  assert_string_equal(lf_query_text(f->l.db, table_counts_sql, b, sizeof b), "3/4/4/1/2/2/2/1/145099.0");
   assert_int_equal(query_int(&f->l, "SELECT count(*) FROM customers WHERE id = 'C20'"), 0);
 }
 
@@ -349,7 +328,7 @@ static void test_collects_row_errors(void **state) {
   dn_import_counts n;
   assert_int_equal(import_good(f, &n), DN_OK);
   snprintf(i, sizeof i, "%s/i.csv", f->dir);
-  write_file(i, INV_HDR "I20,C1,2026-01-01,2026-01-31,5.00\nI21,C1,2026-13-01,2026-01-31,5\nI22,CX,2026-01-01,2026-01-31,5\n");
+  lf_write_file(i, INV_HDR "I20,C1,2026-01-01,2026-01-31,5.00\nI21,C1,2026-13-01,2026-01-31,5\nI22,CX,2026-01-01,2026-01-31,5\n");
   dn_import_files files = {.invoices = i};
   assert_int_equal(dn_ledger_import(&f->l, &files, &n, &f->diags), DN_ERR_INPUT);
   assert_int_equal(f->diags.count, 2);
@@ -367,7 +346,7 @@ static void test_error_limit(void **state) {
   assert_int_equal(import_good(f, &n), DN_OK);
   for (int k = 0; k < 30; k++) strcat(body, "IX,CX,2026-01-01,2026-01-31,1\n");
   snprintf(i, sizeof i, "%s/i.csv", f->dir);
-  write_file(i, body);
+  lf_write_file(i, body);
   dn_import_files files = {.invoices = i};
   assert_int_equal(dn_ledger_import(&f->l, &files, &n, &f->diags), DN_ERR_INPUT);
   assert_int_equal(f->diags.count, 21);
@@ -413,11 +392,11 @@ static void test_ibm_example(void **state) {
   char b[64];
   /* First data row: invoice 280670965, 03/01/2012 due 02/02/2012, 50.39, settled 23/01/2012. */
   assert_int_equal(query_int(&f->l, "SELECT amount_minor FROM invoices WHERE id = '280670965'"), 5039);
-  assert_string_equal(query_text(&f->l, "SELECT due_date FROM invoices WHERE id = '280670965'", b, sizeof b),
+  assert_string_equal(lf_query_text(f->l.db, "SELECT due_date FROM invoices WHERE id = '280670965'", b, sizeof b),
                       "2012-02-02");
-  assert_string_equal(query_text(&f->l, "SELECT date FROM payments WHERE invoice_id = '280670965'", b, sizeof b),
+  assert_string_equal(lf_query_text(f->l.db, "SELECT date FROM payments WHERE invoice_id = '280670965'", b, sizeof b),
                       "2012-01-23");
-  assert_string_equal(query_text(&f->l, "SELECT attrs FROM customers WHERE id = '3993-QUNVJ'", b, sizeof b),
+  assert_string_equal(lf_query_text(f->l.db, "SELECT attrs FROM customers WHERE id = '3993-QUNVJ'", b, sizeof b),
                       "{\"countrycode\":\"770\"}");
   /* Every invoice is paid in full. */
   assert_int_equal(query_int(&f->l, "SELECT count(*) FROM invoices i WHERE amount_minor <>"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "runtime/ledger.h"
+#include "ledger_fixture.h"
 
 typedef struct fixture {
   char dir[64];
@@ -23,9 +24,7 @@ typedef struct fixture {
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/dn_ledger_XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+  assert_true(lf_make_dir(f->dir, sizeof f->dir, "ledger", f->path, sizeof f->path));
   dn_diags_init(&f->diags, NULL, NULL, 0);
   *state = f;
   return 0;
@@ -34,27 +33,9 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   dn_diags_free(&f->diags);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  if (system(cmd) != 0) return -1;
+  int rc = lf_remove_tree(f->dir);
   free(f);
-  return 0;
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return v;
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
+  return rc;
 }
 
 /* Whole file into a malloc'd buffer, for byte-for-byte comparisons. */
@@ -83,14 +64,14 @@ static void test_create_schema(void **state) {
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_CREATE, &l, &f->diags), DN_OK);
   assert_int_equal(f->diags.count, 0);
   assert_string_equal(l.path, f->path);
-  assert_int_equal(query_int(l.db, "PRAGMA user_version"), DN_LEDGER_SCHEMA_VERSION);
-  assert_int_equal(query_int(l.db, "PRAGMA foreign_keys"), 1);
+  assert_int_equal(lf_query_int(l.db, "PRAGMA user_version"), DN_LEDGER_SCHEMA_VERSION);
+  assert_int_equal(lf_query_int(l.db, "PRAGMA foreign_keys"), 1);
   const char *tables[] = {"customers", "invoices", "payments", "credits", "disputes", "promises",
                           "fx_rates", "holidays", "actions", "runs"};
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", tables[i]);
-    assert_int_equal(query_int(l.db, sql), 1);
+    assert_int_equal(lf_query_int(l.db, sql), 1);
   }
   /* The indexes a per-customer streaming reader needs, by their columns. */
   const char *indexed[][2] = {{"invoices", "customer_id,id"}, {"payments", "customer_id"},
@@ -105,7 +86,7 @@ static void test_create_schema(void **state) {
              " (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) = '%s'",
              indexed[i][0], indexed[i][1]);
     print_message("index %s(%s)\n", indexed[i][0], indexed[i][1]);
-    assert_int_equal(query_int(l.db, sql), 1);
+    assert_int_equal(lf_query_int(l.db, sql), 1);
   }
   /* Every column of LEDGER.md, by name. */
   assert_int_equal(sqlite3_exec(l.db, "SELECT id, name, tier, country, timezone, language, email, phone,"
@@ -155,7 +136,7 @@ static void test_read_only(void **state) {
   size_t n1, n2;
   char *before = slurp(f->path, &n1);
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_READ, &l, &f->diags), DN_OK);
-  assert_int_equal(query_int(l.db, "SELECT count(*) FROM customers"), 0);
+  assert_int_equal(lf_query_int(l.db, "SELECT count(*) FROM customers"), 0);
   assert_int_not_equal(sqlite3_exec(l.db, "INSERT INTO customers(id) VALUES ('C1')", NULL, NULL, NULL), SQLITE_OK);
   dn_ledger_close(&l);
   char *after = slurp(f->path, &n2);
@@ -176,7 +157,7 @@ static void test_not_a_ledger(void **state) {
   fixture *f = *state;
   dn_ledger l;
   const char *text = "id,name\nC1,Acme\n this is a CSV file, not SQLite at all; long enough to have a header?\n";
-  write_file(f->path, text);
+  lf_write_file(f->path, text);
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_READ, &l, &f->diags), DN_ERR_INPUT);
   expect_one(f, DN_E0502);
   assert_null(l.db);
@@ -205,7 +186,7 @@ static void test_foreign_database(void **state) {
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_CREATE, &l, &f->diags), DN_ERR_INPUT);
   expect_one(f, DN_E0502);
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-  assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master"), 1);
+  assert_int_equal(lf_query_int(db, "SELECT count(*) FROM sqlite_master"), 1);
   sqlite3_close(db);
 }
 
@@ -236,7 +217,7 @@ static void test_newer_version(void **state) {
   assert_non_null(strstr(f->diags.items[0].message, "99"));
   /* And it is still at 99: nothing was "migrated" backwards. */
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-  assert_int_equal(query_int(db, "PRAGMA user_version"), 99);
+  assert_int_equal(lf_query_int(db, "PRAGMA user_version"), 99);
   sqlite3_close(db);
 }
 
@@ -253,9 +234,9 @@ static void test_missing_file(void **state) {
 static void test_create_in_empty_file(void **state) {
   fixture *f = *state;
   dn_ledger l;
-  write_file(f->path, "");
+  lf_write_file(f->path, "");
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_CREATE, &l, &f->diags), DN_OK);
-  assert_int_equal(query_int(l.db, "PRAGMA user_version"), DN_LEDGER_SCHEMA_VERSION);
+  assert_int_equal(lf_query_int(l.db, "PRAGMA user_version"), DN_LEDGER_SCHEMA_VERSION);
   dn_ledger_close(&l);
   /* Opening again (any mode) is fine and does not re-apply the schema. */
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_CREATE, &l, &f->diags), DN_OK);
@@ -275,7 +256,7 @@ static void test_two_connections(void **state) {
   assert_int_equal(dn_ledger_open(f->path, DN_LEDGER_WRITE, &b, &f->diags), DN_OK);
   assert_int_equal(sqlite3_exec(a.db, "INSERT INTO customers(id) VALUES ('C1')", NULL, NULL, NULL), SQLITE_OK);
   assert_int_equal(sqlite3_exec(b.db, "INSERT INTO customers(id) VALUES ('C2')", NULL, NULL, NULL), SQLITE_OK);
-  assert_int_equal(query_int(a.db, "SELECT count(*) FROM customers"), 2);
+  assert_int_equal(lf_query_int(a.db, "SELECT count(*) FROM customers"), 2);
   dn_ledger_close(&a);
   dn_ledger_close(&b);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lang/ast.h"
+#include "spec_example.h"
 
 typedef struct parsed {
   dn_ast ast;
@@ -66,48 +67,6 @@ static void expect_diag(parsed *p, size_t i, dn_diag_code code, int line, int co
   assert_int_not_equal(p->st, DN_OK);
 }
 
-static const char acme[] =
-    "policy \"acme-b2b\" version 3\n"
-    "\n"
-    "currency USD\n"
-    "timezone \"America/New_York\"          # default when a customer has none\n"
-    "calendar \"US\"                        # business days for scheduling\n"
-    "send_window 09:00 .. 17:00           # in the customer's local time\n"
-    "\n"
-    "tones standard: friendly < neutral < firm < final\n"
-    "\n"
-    "let big_balance = customer.total_overdue >= 50_000 USD\n"
-    "let chronic     = customer.avg_days_late > 20\n"
-    "\n"
-    "segment strategic when customer.tier == \"strategic\" or big_balance {\n"
-    "  tone -1                             # one step gentler, clamped at the ladder\n"
-    "  assign \"key-accounts\"\n"
-    "}\n"
-    "segment high_risk when chronic or customer.risk_score >= 0.7\n"
-    "segment standard otherwise\n"
-    "\n"
-    "escalation dunning for invoice in standard, high_risk, strategic\n"
-    "  unless invoice.disputed or customer.promise_active\n"
-    "{\n"
-    "  step -3 days:  email tone friendly template \"upcoming-due\"\n"
-    "  step 1 day:    email tone friendly\n"
-    "  step 7 days:   email tone neutral, sms\n"
-    "  step 15 days:  email tone firm, call priority invoice.balance\n"
-    "  step 30 days:  letter tone final, hold credit\n"
-    "  step 60 days:  escalate \"agency\" when invoice.balance >= 500 USD\n"
-    "}\n"
-    "\n"
-    "on payment.failed for invoice do email tone neutral template \"payment-failed\"\n"
-    "on promise.broken for customer do call priority customer.total_overdue\n"
-    "on dispute.opened for invoice do task \"review dispute\" assign \"billing\"\n"
-    "\n"
-    "rule over_limit for customer\n"
-    "  when customer.total_open > customer.credit_limit\n"
-    "  do hold credit\n"
-    "  once per 30 days\n"
-    "\n"
-    "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
-
 static const dn_decl *find_decl(const dn_ast *a, dn_decl_kind k, int nth) {
   for (int i = 0; i < a->ndecls; i++)
     if (a->decls[i].kind == k && nth-- == 0) return &a->decls[i];
@@ -124,7 +83,7 @@ static void assert_field(const dn_expr *e, const char *obj, const char *field) {
 
 static void test_acme_header(void **state) {
   (void)state;
-  parsed *p = parse_ok(acme);
+  parsed *p = parse_ok(DN_SPEC_EXAMPLE);
   const dn_ast *a = &p->ast;
   /* policy currency timezone calendar send_window tones let let
    * segment*3 escalation on*3 rule limit */
@@ -159,7 +118,7 @@ static void test_acme_header(void **state) {
 
 static void test_acme_segments(void **state) {
   (void)state;
-  parsed *p = parse_ok(acme);
+  parsed *p = parse_ok(DN_SPEC_EXAMPLE);
   const dn_decl *s0 = find_decl(&p->ast, DN_D_SEGMENT, 0);
   const dn_decl *s1 = find_decl(&p->ast, DN_D_SEGMENT, 1);
   const dn_decl *s2 = find_decl(&p->ast, DN_D_SEGMENT, 2);
@@ -181,7 +140,7 @@ static void test_acme_segments(void **state) {
 
 static void test_acme_escalation(void **state) {
   (void)state;
-  parsed *p = parse_ok(acme);
+  parsed *p = parse_ok(DN_SPEC_EXAMPLE);
   const dn_decl *e = find_decl(&p->ast, DN_D_ESCALATION, 0);
   assert_string_equal(e->name.name, "dunning");
   assert_int_equal(e->nsegments, 3);
@@ -221,7 +180,7 @@ static void test_acme_escalation(void **state) {
   assert_string_equal(g->rhs->money_text, "500");
   /* The step's span starts at `step` on line 23 (1-based). */
   int line, col;
-  dn_source_position(acme, strlen(acme), s[0].span.start, &line, &col);
+  dn_source_position(DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), s[0].span.start, &line, &col);
   assert_int_equal(line, 23);
   assert_int_equal(col, 3);
   done(p);
@@ -229,7 +188,7 @@ static void test_acme_escalation(void **state) {
 
 static void test_acme_events_rule_limit(void **state) {
   (void)state;
-  parsed *p = parse_ok(acme);
+  parsed *p = parse_ok(DN_SPEC_EXAMPLE);
   const dn_decl *o0 = find_decl(&p->ast, DN_D_ON, 0);
   const dn_decl *o1 = find_decl(&p->ast, DN_D_ON, 1);
   const dn_decl *o2 = find_decl(&p->ast, DN_D_ON, 2);
@@ -654,8 +613,8 @@ static void *parse_in_thread(void *arg) {
   for (int i = 0; i < 20; i++) {
     dn_ast ast;
     dn_diags d;
-    dn_diags_init(&d, "t.dun", acme, strlen(acme));
-    dn_status st = dn_parse("t.dun", acme, strlen(acme), &ast, &d);
+    dn_diags_init(&d, "t.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE));
+    dn_status st = dn_parse("t.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), &ast, &d);
     bool ok = st == DN_OK && ast.ndecls == 17 && d.count == 0;
     dn_ast_free(&ast);
     dn_diags_free(&d);
