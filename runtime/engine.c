@@ -236,7 +236,21 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
     return true;
   }
   switch (v.type) {
-  case DN_T_MONEY: *out = (double)v.as.m.minor / pow(10.0, dn_currency_digits(v.as.m.cur)); break;
+  case DN_T_MONEY: {
+    /* "money is compared in the policy's currency" (s.6): a literal in
+     * another one (`priority 100 EUR`) is converted at D's rate. */
+    dn_money m = v.as.m;
+    if (m.cur != x->p->currency &&
+        (!x->reader || !dn_facts_convert(x->reader, m, x->p->currency, &m))) {
+      const char *why = afmt(x, "no exchange rate from %s to %s for the priority",
+                             dn_currency_code(v.as.m.cur), dn_currency_code(x->p->currency));
+      if (inv >= 0) invoice_error(x, inv, why);
+      else customer_error(x, why);
+      return false;
+    }
+    *out = (double)m.minor / pow(10.0, dn_currency_digits(m.cur));
+    break;
+  }
   case DN_T_INT: *out = (double)v.as.i; break;
   case DN_T_NUMBER: *out = v.as.n; break;
   default: *out = 0.0; break;
@@ -607,7 +621,16 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
  * again (s.5 step 8: deferred, "reconsidered on the next run"), or it
  * would be lost for good behind its sibling (a call admitted, the email
  * deferred). The sibling itself is not repeated. */
-static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, const raw_act *proto) {
+/* The reason and detail of a step's actions: built only for actions that
+ * are proposed, not for every open invoice whose step already went out. */
+static void describe_step(run_ctx *x, raw_act *proto, const dn_step_def *st) {
+  const dn_invoice_facts *f = &x->c->invoices[proto->inv];
+  proto->reason = afmt(x, "%s step %s", proto->rule, step_words(x, st));
+  int32_t dpd = f->days_past_due;
+  proto->detail = afmt(x, "%s %d day%s past due", f->id, dpd, dpd == 1 || dpd == -1 ? "" : "s");
+}
+
+static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *proto) {
   const char *inv_id = x->c->invoices[proto->inv].id;
   for (int32_t i = 0; i < st->nactions; i++) {
     dn_action_kind k = x->p->actions[st->first_action + i].kind;
@@ -618,6 +641,7 @@ static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, const raw
       continue;
     explain(x, proto->inv, "%s step %s: %s deferred before, reconsidered", proto->rule,
             proto->step, kn);
+    if (!proto->reason) describe_step(x, proto, st);
     if (!add_actions(x, st->first_action + i, 1, st->tone_name, proto, false)) return false;
   }
   return true;
@@ -644,13 +668,11 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
   const char *label = step_label(x, cur);
   raw_act proto = {.rule = ename, .step = label, .key_step = label, .inv = inv,
                    .escalation = true};
-  proto.reason = afmt(x, "%s step %s", ename, step_words(x, cur));
-  int32_t dpd = f->days_past_due;
-  proto.detail = afmt(x, "%s %d day%s past due", f->id, dpd, dpd == 1 || dpd == -1 ? "" : "s");
   if (history_find(x, ename, label, f->id) >= 0) {
     explain(x, inv, "%s step %s: already emitted", ename, label);
     return retry_deferred_contacts(x, cur, &proto);
   }
+  describe_step(x, &proto, cur);
   explain(x, inv, "%s step %s: emitted", ename, label);
   if (!add_actions(x, cur->first_action, cur->nactions, cur->tone_name, &proto, false))
     return false;
@@ -1027,8 +1049,9 @@ static bool is_contact_name(const char *k) {
 static bool apply_caps(run_ctx *x) {
   uint32_t nc = x->p->ncaps;
   if (nc == 0) return true;
-  int32_t counts[64] = {0};
-  if (nc > 64) nc = 64;
+  /* Every cap counts, however many the policy declares (zeroed). */
+  int32_t *counts = dn_arena_alloc(&x->scratch, sizeof *counts * nc);
+  if (!counts) return false;
   for (int32_t h = 0; h < x->c->nhistory; h++) {
     const dn_history_fact *r = &x->c->history[h];
     if (!is_contact_name(r->kind) || !r->status ||
@@ -1305,8 +1328,13 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
   dn_customer_facts_init(&c);
   while (st == DN_OK) {
     bool got;
+    size_t errors_before = diags->errors;
     st = dn_facts_reader_next(x.reader, &c, &got, diags);
     if (st != DN_OK || !got) break;
+    /* An invoice row the reader skipped (no valid due date or currency,
+     * E0506) is a data error like a missing rate: counted, so the run
+     * exits 1 and runs.errors says so. */
+    stats->errors += (int64_t)(diags->errors - errors_before);
     stats->customers++;
     stats->invoices += c.ninvoices;
     st = process_customer(&x, &c);

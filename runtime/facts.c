@@ -12,8 +12,8 @@
  * Choices where the spec is silent (docs: README of the runtime):
  * - on_time_ratio is 1.0 and avg_days_late 0 for a customer with no
  *   invoice settled by D (no evidence of lateness is not lateness);
- * - a missing credit limit is 0 in the policy currency, as a missing
- *   risk score is 0;
+ * - a missing credit limit is missing (not a limit of zero: comparisons
+ *   with it are false); a missing risk score is 0;
  * - a payment in another currency than its invoice is converted at D's
  *   rate; a promise is in its invoice's currency, else the customer's;
  * - history rows are those of this policy with as_of < D, so re-running
@@ -711,15 +711,23 @@ dn_status dn_facts_invoice_customer(dn_ledger *l, const char *invoice, char *buf
     return DN_ERR_INPUT;
   }
   sqlite3_bind_text(q, 1, invoice, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW && sqlite3_column_text(q, 0)) {
     const char *id = (const char *)sqlite3_column_text(q, 0);
     if (strlen(id) < buflen) {
       memcpy(buf, id, strlen(id) + 1);
       *found = true;
     }
   }
+  /* A failed read is a ledger error, not "no such invoice". */
+  dn_status st = DN_OK;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    dn_diag_add_at(diags, DN_E0502, l->path ? l->path : "ledger", 0, "%s",
+                   sqlite3_errmsg(l->db));
+    st = DN_ERR_INPUT;
+  }
   sqlite3_finalize(q);
-  return DN_OK;
+  return st;
 }
 
 dn_status dn_facts_load_holidays(dn_ledger *l, const char *name, dn_calendar *cal,
@@ -733,12 +741,20 @@ dn_status dn_facts_load_holidays(dn_ledger *l, const char *name, dn_calendar *ca
   }
   sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
   dn_status st = DN_OK;
-  while (sqlite3_step(q) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     dn_date d = col_date(q, 0);
     if (d != DN_DATE_NONE && !dn_calendar_add_holiday(cal, d)) {
       st = DN_ERR_INTERNAL;
       break;
     }
+  }
+  /* A read that fails half-way must not pass for a shorter holiday list:
+   * every business-day step and the schedule would silently shift. */
+  if (st == DN_OK && rc != SQLITE_DONE) {
+    dn_diag_add_at(diags, DN_E0502, l->path ? l->path : "ledger", 0, "reading holidays: %s",
+                   sqlite3_errmsg(l->db));
+    st = DN_ERR_INPUT;
   }
   sqlite3_finalize(q);
   return st;

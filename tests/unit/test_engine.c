@@ -783,6 +783,80 @@ static void test_missing_credit_limit(void **state) {
   assert_int_equal(f->stats.errors, 0);
 }
 
+/* LANGUAGE.md s.6: a money priority is compared in the policy's currency.
+ * `priority 100 EUR` in a USD policy with EUR/USD 1.10 dated before D is
+ * USD 110.00, so the record says 110 (not 100); the sms at USD 105.00
+ * therefore ranks below the email. Without any EUR rate, the priority
+ * cannot be known: the invoice is skipped with one data error. */
+static void test_priority_other_currency(void **state) {
+  fixture *f = *state;
+  compile(f,
+          "policy \"p\" version 1\ncurrency USD\n"
+          "segment all otherwise\n"
+          "escalation d for invoice in all {\n"
+          "  step 1 day: email tone firm priority 100 EUR, sms priority 105 USD\n"
+          "}\n");
+  one_invoice(f);
+  lf_exec_sql(f->l.db, "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'EUR', 'USD', '1.10');");
+  assert_int_equal(run(f, "2026-03-10"), DN_OK);
+  assert_int_equal(f->stats.errors, 0);
+  const rec *e = find(f, "C1", "email", "scheduled", "1d");
+  const rec *s = find(f, "C1", "sms", "scheduled", "1d");
+  assert_non_null(e);
+  assert_non_null(s);
+  assert_true(e->has_priority);
+  assert_true(e->priority > 109.999 && e->priority < 110.001);
+  assert_true(s->priority > 104.999 && s->priority < 105.001);
+
+  lf_exec_sql(f->l.db, "DELETE FROM fx_rates;");
+  assert_int_equal(run(f, "2026-03-10"), DN_OK);
+  assert_int_equal(f->stats.errors, 1);
+  assert_int_equal(f->n, 0);
+}
+
+/* An invoice whose due date is not a real day (a ledger written by
+ * another tool: 2026-02-30 passes the schema's GLOB) is skipped with
+ * E0506, and that is a data error like a missing rate: counted in the
+ * stats (so `run` exits 1). I1 (16 days past due) still gets its step. */
+static void test_bad_invoice_row_counted(void **state) {
+  fixture *f = *state;
+  compile(f, simple);
+  one_invoice(f);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor)"
+              " VALUES ('I2', 'C1', '2026-01-23', '2026-02-30', 'USD', 5000);");
+  assert_int_equal(run(f, "2026-03-10"), DN_OK);
+  assert_int_equal(f->stats.errors, 1);
+  const rec *e = find(f, "C1", "email", "scheduled", "15d");
+  assert_non_null(e);
+  assert_string_equal(e->invoices, "I1");
+}
+
+/* Caps are all enforced, however many one `limit` lists: 64 lenient caps
+ * (10 per 7 days) then a 65th of 1 per 7 days. C1 (I1 16 days past due,
+ * no history) gets step 15's email and sms: the 65th cap admits one and
+ * defers the other (equal priority and tone: the email, by channel,
+ * goes out; the sms is deferred). */
+static void test_many_caps(void **state) {
+  fixture *f = *state;
+  char src[8192];
+  int n = snprintf(src, sizeof src,
+                   "policy \"p\" version 1\ncurrency USD\n"
+                   "segment all otherwise\n"
+                   "escalation d for invoice in all {\n"
+                   "  step 15 days: email tone firm, sms\n"
+                   "}\n");
+  n += snprintf(src + n, sizeof src - (size_t)n, "limit contacts per customer:");
+  for (int i = 0; i < 64; i++) n += snprintf(src + n, sizeof src - (size_t)n, " 10 per 7 days,");
+  snprintf(src + n, sizeof src - (size_t)n, " 1 per 7 days\n");
+  compile(f, src);
+  one_invoice(f);
+  assert_int_equal(run(f, "2026-03-10"), DN_OK);
+  assert_non_null(find(f, "C1", "email", "scheduled", "15d"));
+  assert_non_null(find(f, "C1", "sms", "deferred", "15d"));
+  assert_null(find(f, "C1", "sms", "scheduled", "15d"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_missing_credit_limit, setup, teardown),
@@ -806,6 +880,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_no_segment, setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_customer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deferred_event_retried, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_priority_other_currency, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_invoice_row_counted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_many_caps, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,12 +272,52 @@ static void test_inverse_rate(void **state) {
   dn_facts_reader_close(r);
 }
 
+/* A holidays read that fails half-way (here a view that raises an
+ * integer overflow on its second row) is a ledger error, not a shorter
+ * calendar: the first holiday alone would move business days silently. */
+static void test_holidays_read_error(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db,
+              "CREATE TABLE h2(date TEXT, calendar TEXT);"
+              "INSERT INTO h2 VALUES ('2026-01-01', 'US'), ('2026-01-02', 'US');"
+              "DROP TABLE holidays;"
+              "CREATE VIEW holidays AS SELECT date, calendar FROM h2 WHERE CASE WHEN"
+              " date > '2026-01-01' THEN abs(-9223372036854775807 - 1) ELSE 1 END;");
+  dn_calendar *cal = dn_calendar_new("US");
+  assert_non_null(cal);
+  assert_int_equal(dn_facts_load_holidays(&f->l, "US", cal, &f->diags), DN_ERR_INPUT);
+  assert_true(f->diags.errors >= 1);
+  assert_int_equal(f->diags.items[0].code, DN_E0502);
+  dn_calendar_free(cal);
+}
+
+/* `explain --invoice` finds the invoice's customer first; a read that
+ * fails (a view raising an integer overflow) is a ledger error, not "no
+ * such invoice". */
+static void test_invoice_customer_read_error(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db,
+              "CREATE TABLE i2(id TEXT, customer_id TEXT);"
+              "INSERT INTO i2 VALUES ('I1', 'C1');"
+              "DROP TABLE invoices;"
+              "CREATE VIEW invoices AS SELECT id, customer_id FROM i2"
+              " WHERE abs(-9223372036854775807 - 1) > 0;");
+  char buf[32];
+  bool found = true;
+  assert_int_equal(dn_facts_invoice_customer(&f->l, "I1", buf, sizeof buf, &found, &f->diags),
+                   DN_ERR_INPUT);
+  assert_false(found);
+  assert_int_equal(f->diags.items[0].code, DN_E0502);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_customer_facts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_promise_kept_and_made, setup, teardown),
       cmocka_unit_test_setup_teardown(test_only_customer_and_missing_invoice_rate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_inverse_rate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_holidays_read_error, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_invoice_customer_read_error, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
