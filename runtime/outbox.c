@@ -10,7 +10,6 @@
 
 #include "lang/bcfile.h"
 
-const char *dn_action_status_name(dn_action_status s);
 
 /* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
  * surrogates and code points above U+10FFFF are invalid). */
