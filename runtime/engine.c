@@ -326,9 +326,16 @@ static bool parse_history(run_ctx *x) {
       hp->row = h;
       hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
       hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
-      /* Parts align with the invoice list (see align_parts); a single
-       * part, or one past the list, applies to any invoice listed. */
+      /* Parts align with the invoice list (see align_parts); one past the
+       * list names its invoice after '@' (join_steps_tagged); a single
+       * part applies to any invoice listed. */
       hp->inv = n > 1 && j < ni ? invs[j] : NULL;
+      char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
+      if (at) {
+        hp->inv = at + 1;
+        *at = '\0';
+        if (!*hp->step) hp->step = NULL;
+      }
       hp->invs = invs;
       hp->ninvs = ni;
     }
@@ -906,6 +913,23 @@ static const char *join_field(run_ctx *x, const raw_act *const *ps, int32_t n, s
   return sb_dup(x);
 }
 
+/* The step list of a record whose parts outnumber its invoices (one
+ * invoice brought a step and a rule contact of the same channel): the
+ * parts past the invoice list carry their invoice, "1d,1d,@I1", so that
+ * history read back applies each part to its own invoice only. */
+static const char *join_steps_tagged(run_ctx *x, const raw_act *const *ps, int32_t n, int32_t ninv) {
+  sb_reset(x);
+  for (int32_t i = 0; i < n; i++) {
+    if (i) sb_add(x, ",");
+    if (ps[i]->step) sb_add(x, ps[i]->step);
+    if (i >= ninv && ps[i]->inv >= 0) {
+      sb_add(x, "@");
+      sb_add(x, x->c->invoices[ps[i]->inv].id);
+    }
+  }
+  return sb_dup(x);
+}
+
 /* Orders parts so the first one of each invoice comes first, in invoice
  * order, aligned with the record's invoice list; then the others (a
  * customer-level part, a second escalation on the same invoice). History
@@ -981,7 +1005,8 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
   }
   a->reason = sb_dup(x);
   a->rule = join_field(x, ps, n, offsetof(raw_act, rule));
-  a->step = join_field(x, ps, n, offsetof(raw_act, step));
+  a->step = ninv > 0 && n > ninv ? join_steps_tagged(x, ps, n, ninv)
+                                  : join_field(x, ps, n, offsetof(raw_act, step));
   o->key_step = join_field(x, ps, n, offsetof(raw_act, key_step));
   sb_reset(x);
   for (int32_t i = 0; i < a->ninvoices; i++) {

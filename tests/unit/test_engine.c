@@ -857,9 +857,46 @@ static void test_many_caps(void **state) {
   assert_null(find(f, "C1", "sms", "scheduled", "15d"));
 }
 
+
+/* One invoice bringing a step email and an invoice-rule email on one day:
+ * the consolidated record's extra part names its invoice. Parts sort by
+ * invoice, then rule: I1 d/1d and I2 d/1d are aligned with the invoice
+ * list, I1's zbig10 is the extra one: rule "d,d,zbig10", step
+ * "1d,1d,@I1" (without the tag it would block zbig10 for I2 as well),
+ * so the next day the rule is held back for I1 only and fires for I2.
+ * I1 due 06-01, I2 due 06-02. On 06-11: I1 10 days (step 1d, rule
+ * zbig10), I2 9 days (step 1d). On 06-12 with that record as history: the
+ * steps were emitted, zbig10 fired for I1 within 30 days, I2 reaches 10. */
+static void test_consolidated_rule_part(void **state) {
+  fixture *f = *state;
+  compile(f,
+          "policy \"p\" version 1\ncurrency USD\n"
+          "segment all otherwise\n"
+          "escalation d for invoice in all { step 1 day: email tone friendly }\n"
+          "rule zbig10 for invoice when invoice.days_past_due >= 10 do email tone firm once per 30 days\n");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, currency) VALUES ('C1', 'USD');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-05-01', '2026-06-01', 'USD', 10000),"
+              " ('I2', 'C1', '2026-05-02', '2026-06-02', 'USD', 10000);");
+  assert_int_equal(run(f, "2026-06-11"), DN_OK);
+  const rec *e = find(f, "C1", "email", "scheduled", NULL);
+  assert_non_null(e);
+  assert_string_equal(e->invoices, "I1,I2");
+  assert_string_equal(e->rule, "d,d,zbig10");
+  assert_string_equal(e->step, "1d,1d,@I1");
+  assert_string_equal(e->tone, "firm");
+  history(f, "k1", "2026-06-11", "p", "d,d,zbig10", "1d,1d,@I1", "[\"I1\",\"I2\"]", "email", "scheduled");
+  assert_int_equal(run(f, "2026-06-12"), DN_OK);
+  assert_int_equal(f->n, 1);
+  assert_string_equal(f->recs[0].rule, "zbig10");
+  assert_string_equal(f->recs[0].invoices, "I2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_missing_credit_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_consolidated_rule_part, setup, teardown),
       cmocka_unit_test_setup_teardown(test_catch_up, setup, teardown),
       cmocka_unit_test_setup_teardown(test_emitted_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_other_policy_history, setup, teardown),
