@@ -24,6 +24,25 @@ void dn_arena_free(dn_arena *a) {
   a->head = NULL;
 }
 
+void dn_arena_reset(dn_arena *a) {
+  dn_arena_block *keep = a->head;
+  if (!keep) return;
+  /* keep the newest block only if it is a standard one; an oversized
+   * block from one large customer is not worth holding on to */
+  if (keep->size != DN_ARENA_BLOCK) {
+    dn_arena_free(a);
+    return;
+  }
+  dn_arena_block *b = keep->next;
+  while (b) {
+    dn_arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  keep->next = NULL;
+  keep->used = 0;
+}
+
 void *dn_arena_alloc(dn_arena *a, size_t size) {
   size = (size + 15) & ~(size_t)15;
   dn_arena_block *b = a->head;

@@ -1224,7 +1224,7 @@ static void report_fx(run_ctx *x) {
 }
 
 static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
-  dn_arena_free(&x->scratch);
+  dn_arena_reset(&x->scratch);
   x->c = c;
   x->raws.n = x->outs.n = 0;
   x->cust_err = false;

@@ -659,7 +659,7 @@ static dn_status collect_issued(dn_facts_reader *r, dn_diags *diags) {
 }
 
 static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
-  dn_arena_free(&c->arena);
+  dn_arena_reset(&c->arena);
   dn_arena arena = c->arena;
   memset(c, 0, sizeof *c);
   c->arena = arena;

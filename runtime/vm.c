@@ -114,8 +114,7 @@ void dn_vm_begin_customer(dn_vm *vm, const dn_customer_facts *c, int ladder) {
   if (vm->attrs) json_decref(vm->attrs);
   vm->attrs = NULL;
   vm->attrs_parsed = false;
-  dn_arena_free(&vm->scratch);
-  dn_arena_init(&vm->scratch);
+  dn_arena_reset(&vm->scratch);
 }
 
 /* --- errors --- */
