@@ -3,7 +3,8 @@
  * The verifier has proved stack depth, operand types, jump targets and
  * every index, so the loop below checks none of them; it only reports
  * what the data can still make fail (overflow, division by zero, a
- * missing exchange rate or date). Evaluation always terminates: jumps
+ * missing exchange rate). Missing values are a flag on the value, settled
+ * in the loop before any operator sees them. Evaluation always terminates: jumps
  * only go forward and a let can only read earlier lets, so no
  * instruction budget is needed.
  *
@@ -274,7 +275,6 @@ static dn_status align(dn_vm *vm, uint32_t pc, dn_money *a, dn_money *b) {
   return DN_OK;
 }
 
-static bool dates_present(dn_date a, dn_date b) { return a != DN_DATE_NONE && b != DN_DATE_NONE; }
 
 static bool relation(int rel, int c) {
   switch (rel) {
@@ -289,8 +289,9 @@ static bool relation(int rel, int c) {
 
 #define CMP3(a, b) (((a) > (b)) - ((a) < (b)))
 
-/* Compares two values of type t; a missing date makes every relation
- * false, != included (LANGUAGE.md s.4). */
+/* Compares two present values of type t; a comparison with a missing one
+ * is false, != included, and is settled in the dispatch loop first
+ * (LANGUAGE.md s.4). */
 static dn_status compare(dn_vm *vm, uint32_t pc, int rel, dn_type t, dn_value a, dn_value b, bool *out) {
   int c = 0;
   switch (t) {
@@ -304,7 +305,6 @@ static dn_status compare(dn_vm *vm, uint32_t pc, int rel, dn_type t, dn_value a,
       break;
     }
     case DN_T_DATE:
-      if (!dates_present(a.as.d, b.as.d)) { *out = false; return DN_OK; }
       c = CMP3(a.as.d, b.as.d);
       break;
     case DN_T_DURATION: c = CMP3(a.as.dur.days, b.as.dur.days); break;
@@ -318,7 +318,6 @@ static dn_status compare(dn_vm *vm, uint32_t pc, int rel, dn_type t, dn_value a,
 
 static dn_status add_days(dn_vm *vm, uint32_t pc, dn_date d, int64_t days, bool business, dn_value *r) {
   r->type = DN_T_DATE;
-  if (d == DN_DATE_NONE) { r->as.d = DN_DATE_NONE; return DN_OK; }
   if (business) {
     if (days < INT32_MIN || days > INT32_MAX) return fail(vm, pc, "date arithmetic overflows");
     r->as.d = dn_calendar_add_business_days(vm->env.calendar, d, (int)days);
@@ -411,7 +410,6 @@ static dn_status arith(dn_vm *vm, uint32_t pc, uint8_t variant, dn_value a, dn_v
     case DN_AR_ADD_DUR_DATE: return add_days(vm, pc, b.as.d, a.as.dur.days, a.as.dur.business, r);
     case DN_AR_SUB_DATE_DUR: return add_days(vm, pc, a.as.d, -(int64_t)b.as.dur.days, b.as.dur.business, r);
     case DN_AR_SUB_DATE:
-      if (!dates_present(a.as.d, b.as.d)) return fail(vm, pc, "subtracting a missing date (use coalesce)");
       return dur_result(vm, pc, (int64_t)a.as.d - b.as.d, false, r);
     case DN_AR_ADD_DUR: return add_durations(vm, pc, a, b, 1, r);
     case DN_AR_SUB_DUR: return add_durations(vm, pc, a, b, -1, r);
@@ -485,7 +483,7 @@ static const char *ascii_case(dn_vm *vm, const char *s, bool upper) {
   return d;
 }
 
-/* min/max; a missing date gives way to the other one. */
+/* min/max of two present values (call_missing handles a missing one). */
 static dn_status min_max(dn_vm *vm, uint32_t pc, int id, dn_value a, dn_value b, dn_value *r) {
   bool want_max = id >= DN_B_MAX_INT && id <= DN_B_MAX_DATE;
   int c = 0;
@@ -499,8 +497,6 @@ static dn_status min_max(dn_vm *vm, uint32_t pc, int id, dn_value a, dn_value b,
       break;
     }
     default:
-      if (a.as.d == DN_DATE_NONE) { *r = b; return DN_OK; }
-      if (b.as.d == DN_DATE_NONE) { *r = a; return DN_OK; }
       c = CMP3(a.as.d, b.as.d);
       break;
   }
@@ -526,14 +522,13 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
     case DN_B_ROUND_MONEY: case DN_B_FLOOR_MONEY: case DN_B_CEIL_MONEY:
       return money_whole(vm, pc, a.as.m, id == DN_B_ROUND_MONEY ? 0 : id == DN_B_FLOOR_MONEY ? -1 : 1, r);
     case DN_B_DAYS_BETWEEN: case DN_B_BUSINESS_DAYS_BETWEEN:
-      if (!dates_present(a.as.d, b.as.d)) return fail(vm, pc, "%s of a missing date (use coalesce)", builtin_names[id]);
       r->type = DN_T_INT;
       r->as.i = id == DN_B_DAYS_BETWEEN ? (int64_t)b.as.d - a.as.d
                                         : dn_calendar_business_days_between(vm->env.calendar, a.as.d, b.as.d);
       return DN_OK;
     case DN_B_IS_BUSINESS_DAY:
       r->type = DN_T_BOOL;
-      r->as.b = a.as.d != DN_DATE_NONE && dn_calendar_is_business_day(vm->env.calendar, a.as.d);
+      r->as.b = dn_calendar_is_business_day(vm->env.calendar, a.as.d);
       return DN_OK;
     case DN_B_TODAY: r->type = DN_T_DATE; r->as.d = vm->env.as_of; return DN_OK;
     case DN_B_LOWER: case DN_B_UPPER:
@@ -545,7 +540,7 @@ static dn_status call_builtin(dn_vm *vm, uint32_t pc, int id, dn_value *args, dn
       r->type = DN_T_BOOL;
       r->as.b = strncmp(a.as.s, b.as.s, strlen(b.as.s)) == 0;
       return DN_OK;
-    case DN_B_COALESCE_DATE: *r = a.as.d != DN_DATE_NONE ? a : b; return DN_OK;
+    case DN_B_COALESCE_DATE: *r = a; return DN_OK; /* a missing a never gets here */
     case DN_B_COALESCE_STRING: *r = a.as.s[0] ? a : b; return DN_OK;
     case DN_B_COALESCE_MONEY: *r = a; return DN_OK; /* a missing a never gets here */
     default: return fail(vm, pc, "unknown builtin");
