@@ -9,5 +9,12 @@ int dn_cmd_disasm(int argc, char **argv);
 int dn_cmd_ledger(int argc, char **argv);
 int dn_cmd_run(int argc, char **argv);
 int dn_cmd_explain(int argc, char **argv);
+int dn_cmd_fmt(int argc, char **argv);
+int dn_cmd_test(int argc, char **argv);
+int dn_cmd_simulate(int argc, char **argv);
+int dn_cmd_diff(int argc, char **argv);
+int dn_cmd_kpi(int argc, char **argv);
+int dn_cmd_decide(int argc, char **argv);
+int dn_cmd_serve(int argc, char **argv);
 
 #endif

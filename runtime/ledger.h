@@ -45,6 +45,31 @@ typedef struct dn_import_counts {
 dn_status dn_ledger_import(dn_ledger *l, const dn_import_files *files,
                            dn_import_counts *counts, dn_diags *diags);
 
+/* Rows from an in-memory source (policy tests, `decide`, `serve`
+ * events): each is one row of a LEDGER.md table given as column names and
+ * text values, exactly as a CSV row would give them (`amount` or
+ * `amount_minor`, dates as YYYY-MM-DD, an empty/NULL value is NULL), and
+ * checked by the same rules as `ledger import`. `table` is one of
+ * customers, invoices, payments, credits, disputes, promises, fx_rates,
+ * holidays, actions. `origin` names where the row came from ("acme_test.dun:12",
+ * "request 3: invoices[1]") and prefixes its diagnostics.
+ * All rows go in or none: they are inserted inside one SAVEPOINT (so a
+ * caller may wrap them in its own transaction and roll that back, as
+ * `decide` does on a scratch ledger), in table order (customers before
+ * invoices ...), whatever order they are given in. */
+typedef struct dn_row {
+  const char *table;
+  const char *const *names;
+  const char *const *values;  /* NULL entries are NULL */
+  int n;
+  const char *origin;
+} dn_row;
+dn_status dn_ledger_insert_rows(dn_ledger *l, const dn_row *rows, size_t n, dn_diags *diags);
+
+/* An empty ledger in memory with the current schema (policy tests,
+ * decide's scratch ledger, simulate's working copy). */
+dn_status dn_ledger_open_memory(dn_ledger *out, dn_diags *diags);
+
 /* Synthetic demo data: `customers` customers with about ten invoices
  * each, reproducible from `seed`, dated around `today`. */
 typedef struct dn_demo_options {
