@@ -958,6 +958,7 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
   a->kind = r0->kind;
   a->text = r0->text;
   a->as_of = x->as_of;
+  a->segment = x->c->segment;
   a->status = skipped ? DN_STATUS_SKIPPED : DN_STATUS_SCHEDULED;
   o->contact = dn_action_is_contact(r0->kind) && !skipped;
   a->invoices = dn_arena_alloc(&x->scratch, sizeof *a->invoices * (size_t)n);
@@ -1194,6 +1195,7 @@ static dn_status emit(run_ctx *x) {
   }
   qsort(x->outs.items, (size_t)x->outs.n, sizeof *x->outs.items, out_cmp);
   for (int32_t i = 0; i < x->outs.n; i++) {
+    x->outs.items[i].rec.facts = x->c;
     dn_status st = x->sink(x->sink_ctx, &x->outs.items[i].rec);
     if (st != DN_OK) return st;
     if (x->stats) x->stats->actions++;
@@ -1369,14 +1371,53 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
   return st;
 }
 
+/* A session keeps what a run sets up once (calendar, VM, time zones read
+ * from the tz database) across customers whose facts come from memory, so
+ * a caller deciding many customers pays for it once, not per customer. */
+struct dn_engine_session {
+  run_ctx x;
+};
+
+dn_status dn_engine_session_open(const dn_program *p, const dn_run_options *o,
+                                 dn_engine_session **out, dn_diags *diags) {
+  *out = NULL;
+  dn_engine_session *s = malloc(sizeof *s);
+  if (!s) {
+    dn_diag_add_at(diags, DN_E0505, "engine", 0, "out of memory during the run");
+    return DN_ERR_INTERNAL;
+  }
+  dn_status st = ctx_init(&s->x, p, o, NULL, NULL, NULL, NULL, diags);
+  if (st == DN_OK) st = ctx_start_vm(&s->x);
+  if (st != DN_OK) {
+    dn_engine_session_close(s);
+    return st;
+  }
+  *out = s;
+  return DN_OK;
+}
+
+dn_status dn_engine_session_run(dn_engine_session *s, dn_customer_facts *c,
+                                dn_action_sink sink, void *sink_ctx, dn_diags *diags) {
+  s->x.sink = sink;
+  s->x.sink_ctx = sink_ctx;
+  s->x.diags = diags;
+  return process_customer(&s->x, c);
+}
+
+void dn_engine_session_close(dn_engine_session *s) {
+  if (!s) return;
+  ctx_free(&s->x);
+  free(s);
+}
+
 dn_status dn_engine_run_customer(const dn_program *p, dn_customer_facts *c,
                                  const dn_run_options *o, dn_action_sink sink,
                                  void *sink_ctx, dn_diags *diags) {
-  run_ctx x;
-  dn_status st = ctx_init(&x, p, o, NULL, sink, sink_ctx, NULL, diags);
-  if (st == DN_OK) st = ctx_start_vm(&x);
-  if (st == DN_OK) st = process_customer(&x, c);
-  ctx_free(&x);
+  dn_engine_session *s;
+  dn_status st = dn_engine_session_open(p, o, &s, diags);
+  if (st != DN_OK) return st;
+  st = dn_engine_session_run(s, c, sink, sink_ctx, diags);
+  dn_engine_session_close(s);
   return st;
 }
 

@@ -40,6 +40,10 @@ typedef struct dn_action_rec {
   const char *reason;
   const char *text;          /* task text / escalate target, or NULL */
   dn_date as_of;
+  const char *segment;       /* the customer's segment on as_of, or NULL (simulate's totals) */
+  /* The customer's facts, valid during the sink call (render.c writes
+   * the message from them); NULL when a record is built elsewhere. */
+  const dn_customer_facts *facts;
 } dn_action_rec;
 
 typedef dn_status (*dn_action_sink)(void *ctx, const dn_action_rec *a);
@@ -75,6 +79,16 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
 dn_status dn_engine_run_customer(const dn_program *p, dn_customer_facts *c,
                                  const dn_run_options *o, dn_action_sink sink,
                                  void *sink_ctx, dn_diags *diags);
+
+/* The same for many customers in a row (a decision service, a benchmark):
+ * set up once with the options (as_of, extern_fns), then one call per
+ * customer. Not for concurrent use: one session per thread. */
+typedef struct dn_engine_session dn_engine_session;
+dn_status dn_engine_session_open(const dn_program *p, const dn_run_options *o,
+                                 dn_engine_session **out, dn_diags *diags);
+dn_status dn_engine_session_run(dn_engine_session *s, dn_customer_facts *c,
+                                dn_action_sink sink, void *sink_ctx, dn_diags *diags);
+void dn_engine_session_close(dn_engine_session *s);
 
 const char *dn_action_status_name(dn_action_status s);
 

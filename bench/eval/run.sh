@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/eval/run.sh - evaluation alone, facts in memory: Dunlin's engine
+# against the same policy (LANGUAGE.md s.1) written by hand in C, in Lua
+# 5.4, LuaJIT, json-rules-engine and GoRules zen-engine. Every engine gets
+# the same facts (gen_facts.py) and must print the same decisions, byte
+# for byte, or the run stops. Each is pinned to one core (taskset -c 0).
+# Usage: bash bench/eval/run.sh [CUSTOMERS]   (default 10000, ~100k invoices)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+work=${WORK_DIR:-/tmp/dunlin-bench-eval}
+customers=${1:-10000}
+mkdir -p "$work"
+
+missing=()
+for tool in lua5.4 luajit node npm taskset; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "missing: ${missing[*]} (Debian: apt-get install lua5.4 luajit nodejs npm util-linux)" >&2
+  exit 2
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDUNLIN_BENCH=ON >/dev/null
+cmake --build "$build" --target eval_dunlin eval_hand -j2 >/dev/null
+[ -d "$here/node_modules" ] || (cd "$here" && npm install --no-audit --no-fund --silent)
+
+facts=$work/facts.csv
+python3 "$here/gen_facts.py" "$customers" 7 >"$facts"
+invoices=$(($(wc -l <"$facts") - 1))
+echo "facts: $customers customers, $invoices invoices; decisions per second on one core"
+
+# name, repeat count (enough for ~1 s or more), command...
+run() {
+  local name=$1; shift
+  local rate
+  rate=$(taskset -c 0 "$@" "$work/$name.txt")
+  if ! cmp -s "$work/hand_c.txt" "$work/$name.txt"; then
+    echo "$name: decisions differ from hand-written C (see $work/$name.txt)" >&2
+    exit 1
+  fi
+  printf '%-20s %14s\n' "$name" "$rate"
+}
+taskset -c 0 "$build/bench/eval_hand" "$facts" 200 "$work/hand_c.txt" >"$work/hand_rate"
+printf '%-20s %14s\n' hand_c "$(cat "$work/hand_rate")"
+run dunlin "$build/bench/eval_dunlin" "$here/acme.dun" "$facts" 5
+run lua5.4 lua5.4 "$here/eval.lua" "$facts" 20
+run luajit luajit "$here/eval.lua" "$facts" 50
+run json-rules-engine node "$here/eval_node.js" rules "$facts" 1
+run zen-engine node "$here/eval_node.js" zen "$facts" 1
