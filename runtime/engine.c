@@ -92,6 +92,11 @@ typedef struct run_ctx {
   dn_action_sink sink;
   void *sink_ctx;
   dn_arena scratch;          /* reset per customer */
+  /* Per step of the program, made once per run: every open invoice
+   * would otherwise format them again ("15d", "15 days", the catch-up
+   * reason). */
+  dn_arena texts;
+  const char **step_labels, **step_words, **skip_reasons, **step_reasons;
   VEC(zone_ent) zones;
   VEC(raw_act) raws;
   VEC(hist_part) hparts;
@@ -118,13 +123,20 @@ static const char *name_of(const run_ctx *x, int32_t i) {
 
 static const char *afmt(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const char *afmt(run_ctx *x, const char *fmt, ...) {
+  /* One formatting pass for the usual short text (reasons, labels), a
+   * second only when it does not fit. */
+  char buf[256];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (n < 0) return "";
   char *s = dn_arena_alloc(&x->scratch, (size_t)n + 1);
   if (!s) return "";
+  if ((size_t)n < sizeof buf) {
+    memcpy(s, buf, (size_t)n + 1);
+    return s;
+  }
   va_start(ap, fmt);
   vsnprintf(s, (size_t)n + 1, fmt, ap);
   va_end(ap);
@@ -168,12 +180,8 @@ static void explain(run_ctx *x, int32_t inv, const char *fmt, ...) {
 
 /* ---- the key ------------------------------------------------------------- */
 
-static uint64_t fnv1a(const char *s, size_t n, uint64_t h) {
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ULL;
-  }
-  /* A final avalanche so the two halves do not share FNV's weak low bits. */
+/* A final avalanche so the two halves do not share FNV's weak low bits. */
+static uint64_t avalanche(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -182,11 +190,34 @@ static uint64_t fnv1a(const char *s, size_t n, uint64_t h) {
   return h;
 }
 
-static void make_key(const char *canon, char out[33]) {
-  size_t n = strlen(canon);
-  uint64_t a = fnv1a(canon, n, 0xcbf29ce484222325ULL);
-  uint64_t b = fnv1a(canon, n, 0x84222325cbf29ce4ULL ^ 0x9e3779b97f4a7c15ULL);
-  snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+static void put_hex64(uint64_t v, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; i--, v >>= 4) out[i] = digits[v & 15];
+}
+
+/* The key is two FNV-1a streams over the canonical text
+ * "policy|rule|step|customer|invoices|kind|text|status", fed part by part
+ * (keys are computed for every record, skipped ones included, so this is
+ * on the run's hot path). Keys are stored in ledgers: the hash must never
+ * change its output. */
+typedef struct key_hash { uint64_t a, b; } key_hash;
+
+static void key_feed(key_hash *h, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    h->a = (h->a ^ *p) * 0x100000001b3ULL;
+    h->b = (h->b ^ *p) * 0x100000001b3ULL;
+  }
+}
+
+static void make_key(const char *const *parts, size_t n, char out[33]) {
+  key_hash h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL ^ 0x9e3779b97f4a7c15ULL};
+  for (size_t i = 0; i < n; i++) {
+    if (i) key_feed(&h, "|");
+    key_feed(&h, parts[i]);
+  }
+  put_hex64(avalanche(h.a), out);
+  put_hex64(avalanche(h.b), out + 16);
+  out[32] = 0;
 }
 
 /* ---- diagnostics --------------------------------------------------------- */
@@ -568,13 +599,46 @@ static void choose_segment(run_ctx *x) {
 /* ---- escalations --------------------------------------------------------- */
 
 static const char *step_label(run_ctx *x, const dn_step_def *s) {
-  return afmt(x, "%d%s", s->offset_days, s->business ? "bd" : "d");
+  return x->step_labels[s - x->p->steps];
 }
 
-static const char *step_words(run_ctx *x, const dn_step_def *s) {
-  int d = s->offset_days;
-  if (s->business) return afmt(x, "%d business day%s", d, d == 1 || d == -1 ? "" : "s");
-  return afmt(x, "%d day%s", d, d == 1 || d == -1 ? "" : "s");
+static char *text_fmt(dn_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *text_fmt(dn_arena *a, const char *fmt, ...) {
+  char buf[128];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return dn_arena_strndup(a, buf, strlen(buf));
+}
+
+static bool make_step_texts(run_ctx *x) {
+  uint32_t n = x->p->nsteps;
+  if (n == 0) return true;
+  x->step_labels = dn_arena_alloc(&x->texts, sizeof(char *) * n);
+  x->step_words = dn_arena_alloc(&x->texts, sizeof(char *) * n);
+  x->skip_reasons = dn_arena_alloc(&x->texts, sizeof(char *) * n);
+  if (!x->step_labels || !x->step_words || !x->skip_reasons) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    const dn_step_def *s = &x->p->steps[i];
+    int d = s->offset_days;
+    const char *plural = d == 1 || d == -1 ? "" : "s";
+    x->step_labels[i] = text_fmt(&x->texts, "%d%s", d, s->business ? "bd" : "d");
+    x->step_words[i] = s->business ? text_fmt(&x->texts, "%d business day%s", d, plural)
+                                   : text_fmt(&x->texts, "%d day%s", d, plural);
+    x->skip_reasons[i] = text_fmt(&x->texts, "skipped: caught up to step %s", x->step_labels[i]);
+    if (!x->step_labels[i] || !x->step_words[i] || !x->skip_reasons[i]) return false;
+  }
+  x->step_reasons = dn_arena_alloc(&x->texts, sizeof(char *) * n);
+  if (!x->step_reasons) return false;
+  for (uint32_t e = 0; e < x->p->nescalations; e++) {
+    const dn_escalation_def *esc = &x->p->escalations[e];
+    for (int32_t k = esc->first_step; k < esc->first_step + esc->nsteps; k++) {
+      x->step_reasons[k] = text_fmt(&x->texts, "%s step %s", name_of(x, esc->name), x->step_words[k]);
+      if (!x->step_reasons[k]) return false;
+    }
+  }
+  return true;
 }
 
 static bool segment_listed(const run_ctx *x, const dn_escalation_def *e) {
@@ -632,9 +696,15 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
  * are proposed, not for every open invoice whose step already went out. */
 static void describe_step(run_ctx *x, raw_act *proto, const dn_step_def *st) {
   const dn_invoice_facts *f = &x->c->invoices[proto->inv];
-  proto->reason = afmt(x, "%s step %s", proto->rule, step_words(x, st));
+  proto->reason = x->step_reasons[st - x->p->steps];
   int32_t dpd = f->days_past_due;
-  proto->detail = afmt(x, "%s %d day%s past due", f->id, dpd, dpd == 1 || dpd == -1 ? "" : "s");
+  char num[16];
+  snprintf(num, sizeof num, " %d", (int)dpd);
+  sb_reset(x);
+  sb_add(x, f->id);
+  sb_add(x, num);
+  sb_add(x, dpd == 1 || dpd == -1 ? " day past due" : " days past due");
+  proto->detail = sb_dup(x);
 }
 
 static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *proto) {
@@ -689,7 +759,7 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
     if (history_find(x, ename, sl, f->id) >= 0) continue;
     raw_act sk = {.rule = ename, .step = sl, .key_step = sl, .inv = inv, .skipped = true,
                   .escalation = true};
-    sk.reason = afmt(x, "skipped: caught up to step %s", label);
+    sk.reason = x->skip_reasons[cur - x->p->steps];
     explain(x, inv, "%s step %s: skipped (caught up to %s)", ename, sl, label);
     if (st->nactions > 0 && !add_actions(x, st->first_action, 1, st->tone_name, &sk, true))
       return false;
@@ -1125,15 +1195,10 @@ static void finish_key(run_ctx *x, out_act *o) {
   const char *tag = a->status == DN_STATUS_SKIPPED    ? "skipped"
                     : a->status == DN_STATUS_DEFERRED ? "deferred"
                                                       : "";
-  sb_reset(x);
   const char *parts[] = {x->p->name ? x->p->name : "", a->rule ? a->rule : "",
                          o->key_step ? o->key_step : "", a->customer, o->inv_list,
                          dn_action_kind_name(a->kind), a->text ? a->text : "", tag};
-  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-    if (i) sb_add(x, "|");
-    sb_add(x, parts[i]);
-  }
-  make_key(x->sb.n ? x->sb.items : "", a->key);
+  make_key(parts, sizeof parts / sizeof *parts, a->key);
 }
 
 static zone_ent *zone_get(run_ctx *x, const char *name) {
@@ -1291,6 +1356,8 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
   x->sink = sink;
   x->sink_ctx = sink_ctx;
   dn_arena_init(&x->scratch);
+  dn_arena_init(&x->texts);
+  if (!make_step_texts(x)) return oom(x);
   x->cal = dn_calendar_new(p->calendar ? p->calendar : "");
   if (!x->cal) return oom(x);
   if (l && p->calendar) {
@@ -1327,6 +1394,7 @@ static void ctx_free(run_ctx *x) {
   free(x->inv_err.items);
   free(x->sb.items);
   dn_arena_free(&x->scratch);
+  dn_arena_free(&x->texts);
 }
 
 dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
