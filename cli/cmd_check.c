@@ -10,14 +10,18 @@
 #include "lang/ast.h"
 #include "lang/check.h"
 #include "lang/compile.h"
+#include "runtime/template.h"
 
 static const char help[] =
-    "usage: dunlin check [--werror] [--format text|json] FILE...\n"
+    "usage: dunlin check [--werror] [--format text|json] [--templates DIR] FILE...\n"
     "       dunlin check --explain CODE\n\n"
     "Parses and type-checks each policy and prints its diagnostics: text with the\n"
     "source line and a caret on stderr, or one JSON object per diagnostic on stdout\n"
     "(--format json, for CI annotations). --werror turns warnings into errors.\n"
     "--explain CODE prints what a diagnostic code means and how to fix it.\n"
+    "--templates DIR also checks the message templates every policy can emit (each\n"
+    "in every language of DIR, every variable known); without it, a `templates`\n"
+    "directory next to the policy file or in its parent is checked when present.\n"
     "Exit status 1 when any file has an error (or a warning under --werror).\n";
 
 static int explain_code(const char *name) {
@@ -31,8 +35,25 @@ static int explain_code(const char *name) {
   return 0;
 }
 
+/* The templates of a clean policy: an explicit --templates DIR, else the
+ * directory found next to the policy; none is fine. False when they have
+ * an error (printed). */
+static bool check_templates(const char *path, const char *dir, const dn_program *p, bool json) {
+  char found[4096];
+  if (!dir && dn_templates_default_dir(path, found, sizeof found)) dir = found;
+  if (!dir) return true;
+  dn_templates *t;
+  dn_status st = dn_templates_load(dir, &t);
+  if (t && st != DN_ERR_INTERNAL) st = dn_templates_check_program(t, p);
+  if (t) dn_templates_render_diags(t, json ? stdout : stderr, json);
+  bool ok = t && st == DN_OK && dn_templates_errors(t) == 0;
+  if (!t || st == DN_ERR_INTERNAL) fprintf(stderr, "%s: error: out of memory loading templates\n", dir);
+  dn_templates_free(t);
+  return ok;
+}
+
 /* Checks one file; returns true when it is clean (under werror rules). */
-static bool check_file(const char *path, bool werror, bool json, int *status) {
+static bool check_file(const char *path, const char *templates, bool werror, bool json, int *status) {
   dn_diags diags;
   dn_diags_init(&diags, path, NULL, 0);
   char *src;
@@ -52,14 +73,16 @@ static bool check_file(const char *path, bool werror, bool json, int *status) {
   /* Compiling too, so that a policy beyond the bytecode's limits (an
    * expression over 64 KiB) fails here and not first at `run`. */
   dn_program *prog = NULL;
-  if (st == DN_OK && (st = dn_compile(&ast, &prog, &diags)) == DN_OK) dn_program_free(prog);
+  if (st == DN_OK) st = dn_compile(&ast, &prog, &diags);
   dn_diags_sort(&diags);
   if (json) dn_diags_render_json(&diags, stdout, werror);
   else dn_diags_render_text(&diags, stderr, werror);
+  bool templates_ok = st != DN_OK || check_templates(path, templates, prog, json);
+  dn_program_free(prog);
   /* A failure without a diagnostic must not pass for a clean file. */
   bool silent = st != DN_OK && diags.errors == 0;
   if (silent) dn_cli_silent_failure(path, st);
-  bool clean = !silent && diags.errors == 0 && !(werror && diags.warnings > 0);
+  bool clean = !silent && templates_ok && diags.errors == 0 && !(werror && diags.warnings > 0);
   if (silent && st == DN_ERR_INTERNAL) *status = 3;
   dn_ast_free(&ast);
   dn_diags_free(&diags);
@@ -70,11 +93,14 @@ static bool check_file(const char *path, bool werror, bool json, int *status) {
 
 int dn_cmd_check(int argc, char **argv) {
   bool werror = false, help_flag = false;
-  const char *format = "text", *explain = NULL;
+  const char *format = "text", *explain = NULL, *templates = NULL;
   const char *files[256];
   int nfiles;
-  dn_opt opts[] = {{"werror", NULL, &werror}, {"format", &format, NULL}, {"explain", &explain, NULL}};
-  if (dn_args_parse("check", argc, argv, opts, 3, files, 256, &nfiles, &help_flag) != DN_OK) return 2;
+  dn_opt opts[] = {{"werror", NULL, &werror},
+                   {"format", &format, NULL},
+                   {"explain", &explain, NULL},
+                   {"templates", &templates, NULL}};
+  if (dn_args_parse("check", argc, argv, opts, 4, files, 256, &nfiles, &help_flag) != DN_OK) return 2;
   if (help_flag) {
     dn_cli_help(help);
     return 0;
@@ -90,7 +116,7 @@ int dn_cmd_check(int argc, char **argv) {
     return 2;
   }
   int status = 0, clean = 0;
-  for (int i = 0; i < nfiles; i++) clean += check_file(files[i], werror, json, &status);
+  for (int i = 0; i < nfiles; i++) clean += check_file(files[i], templates, werror, json, &status);
   if (!json) fprintf(stderr, "%d of %d file%s checked clean\n", clean, nfiles, nfiles == 1 ? "" : "s");
   return status;
 }

@@ -1,5 +1,6 @@
 /* cmd_run.c - `dunlin run` and `dunlin explain`: evaluate a policy
  * against a ledger as of a date. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,13 @@
 #include "cli/externs.h"
 #include "runtime/engine.h"
 #include "runtime/outbox.h"
+#include "runtime/render.h"
+#include "runtime/template.h"
 
 static const char run_help[] =
     "usage: dunlin run POLICY --ledger LEDGER --as-of DATE [--commit] [--format jsonl|table]\n"
-    "                  [--allow-ffi LIB[:LIB...]]\n\n"
+    "                  [--allow-ffi LIB[:LIB...]] [--templates DIR] [--render]\n"
+    "                  [--pay-link URL] [--company NAME]\n\n"
     "Evaluates the policy (source .dun, or bytecode .dbc, verified first) against the\n"
     "ledger as of DATE and prints the day's actions: one JSON object per line ordered by\n"
     "customer, scheduled_at and key (default), or a table for people.\n"
@@ -23,10 +27,16 @@ static const char run_help[] =
     "--allow-ffi LIB[:LIB...] lets a policy's `extern fn`s load from those shared\n"
     "libraries; a policy that needs any other library fails to load.\n"
     "Data errors (a missing fx rate, a bad time zone) skip only the invoice or customer\n"
-    "concerned, are printed on stderr, and make the exit status 1.\n";
+    "concerned, are printed on stderr, and make the exit status 1.\n"
+    "--templates DIR checks the message templates the policy can emit before running.\n"
+    "--render adds \"language\", \"subject\" and \"body\" to each contact's JSON line,\n"
+    "written from the templates in the customer's language (DIR, else a `templates`\n"
+    "directory next to the policy or in its parent). --pay-link URL fills {{pay_link}}\n"
+    "(\"{customer}\" in it becomes the customer id); --company NAME fills {{company.name}}.\n";
 
 static const char explain_help[] =
-    "usage: dunlin explain POLICY --ledger LEDGER --as-of DATE (--customer ID | --invoice ID)\n\n"
+    "usage: dunlin explain POLICY --ledger LEDGER --as-of DATE (--customer ID | --invoice ID)\n"
+    "                      [--templates DIR]\n\n"
     "Shows why each action was or was not emitted for one customer or invoice: the\n"
     "segment conditions tried, each escalation step against days past due, guards,\n"
     "events, rules and their once-per history, and contact caps; then the actions.\n";
@@ -38,6 +48,8 @@ typedef struct run_sink {
   dn_outbox *outbox;
   dn_diags *diags;
   const char *only_invoice;
+  const dn_templates *templates; /* set with --render (JSON lines only) */
+  dn_render_options render;
 } run_sink;
 
 static bool lists_invoice(const dn_action_rec *a, const char *id) {
@@ -53,12 +65,20 @@ static dn_status sink_action(void *ctx, const dn_action_rec *a) {
     dn_status st = dn_outbox_add(s->outbox, a, s->diags);
     if (st != DN_OK) return st;
   }
-  return s->table ? dn_table_row(&s->tw, a) : dn_action_write_json(s->out, a, false);
+  if (s->table) return dn_table_row(&s->tw, a);
+  if (!s->templates) return dn_action_write_json(s->out, a, false);
+  json_t *o = dn_action_to_json(a, false);
+  if (!o) return DN_ERR_INTERNAL;
+  dn_status st = dn_render_action_json(o, s->templates, NULL, a, &s->render, s->diags);
+  if (st == DN_OK) st = dn_json_write_line(s->out, o);
+  json_decref(o);
+  return st;
 }
 
 typedef struct run_args {
   const char *policy, *ledger, *as_of, *format, *customer, *invoice, *allow_ffi;
-  bool commit, all;
+  const char *templates, *pay_link, *company;
+  bool commit, all, render;
   dn_date date;
 } run_args;
 
@@ -71,12 +91,14 @@ static int parse_run_args(const char *cmd, int argc, char **argv, run_args *r, c
   r->format = "jsonl";
   dn_opt run_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
                        {"format", &r->format, NULL},     {"commit", NULL, &r->commit},
-                       {"allow-ffi", &r->allow_ffi, NULL}, {"all", NULL, &r->all}};
+                       {"allow-ffi", &r->allow_ffi, NULL}, {"all", NULL, &r->all},
+                       {"templates", &r->templates, NULL}, {"render", NULL, &r->render},
+                       {"pay-link", &r->pay_link, NULL},   {"company", &r->company, NULL}};
   dn_opt explain_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
                            {"customer", &r->customer, NULL}, {"invoice", &r->invoice, NULL},
-                           {"allow-ffi", &r->allow_ffi, NULL}};
+                           {"allow-ffi", &r->allow_ffi, NULL}, {"templates", &r->templates, NULL}};
   const dn_opt *opts = explain ? explain_opts : run_opts;
-  int nopts = explain ? 5 : 6;
+  int nopts = explain ? 6 : 10;
   if (dn_args_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(help_text);
@@ -128,7 +150,8 @@ static bool explain_target_exists(const run_args *r, dn_ledger *l) {
 
 /* Runs the engine with the sink; commit wraps it in the outbox's one
  * transaction, rolled back if anything but a data error goes wrong. */
-static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p, void *const *extern_fns) {
+static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p, void *const *extern_fns,
+                           const dn_templates *templates) {
   dn_status st = DN_OK;
   dn_diags diags;
   dn_diags_init(&diags, r->ledger, NULL, 0);
@@ -146,7 +169,9 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
   }
   dn_outbox outbox;
   run_sink sink = {.table = strcmp(r->format, "table") == 0, .out = stdout, .diags = &diags,
-                   .only_invoice = r->invoice};
+                   .only_invoice = r->invoice,
+                   .templates = r->render ? templates : NULL,
+                   .render = {.pay_link = r->pay_link, .company = r->company}};
   /* explain prints its trail as the engine decides, then the actions */
   char *actions_buf = NULL;
   size_t actions_len = 0;
@@ -192,17 +217,50 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
   return st;
 }
 
+/* --templates DIR, or with --render the directory found next to the
+ * policy: loaded and checked against the policy before anything runs, so
+ * a missing template or an unknown variable never reaches a customer.
+ * *out stays NULL when templates are neither asked for nor needed. */
+static dn_status load_templates(const run_args *r, const dn_program *p, dn_templates **out) {
+  *out = NULL;
+  char found[4096];
+  const char *dir = r->templates;
+  if (!dir && r->render && dn_templates_default_dir(r->policy, found, sizeof found)) dir = found;
+  if (!dir) {
+    if (!r->render) return DN_OK;
+    fprintf(stderr, "dunlin run: --render needs templates: give --templates DIR or put a `templates`\n"
+                    "directory next to the policy (see docs/templates.md)\n");
+    return DN_ERR_USAGE;
+  }
+  dn_status st = dn_templates_load(dir, out);
+  if (*out && st != DN_ERR_INTERNAL) st = dn_templates_check_program(*out, p);
+  if (*out) dn_templates_render_diags(*out, stderr, false);
+  if (*out && st == DN_OK && dn_templates_errors(*out) > 0) st = DN_ERR_INPUT;
+  if (st != DN_OK) {
+    dn_templates_free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
 /* Loads the policy and binds its extern fns; the run itself is above. */
 static int evaluate(const run_args *r, bool explain) {
   dn_program *p;
   dn_status st = dn_cli_load_policy(r->policy, &p);
   if (st != DN_OK) return st;
-  dn_cli_externs ext;
-  if ((st = dn_cli_externs_load(r->policy, p, r->allow_ffi, &ext)) != DN_OK) {
+  dn_templates *templates;
+  if ((st = load_templates(r, p, &templates)) != DN_OK) {
     dn_program_free(p);
     return st;
   }
-  int rc = evaluate_loaded(r, explain, p, ext.fns);
+  dn_cli_externs ext;
+  if ((st = dn_cli_externs_load(r->policy, p, r->allow_ffi, &ext)) != DN_OK) {
+    dn_templates_free(templates);
+    dn_program_free(p);
+    return st;
+  }
+  int rc = evaluate_loaded(r, explain, p, ext.fns, templates);
+  dn_templates_free(templates);
   dn_cli_externs_free(&ext);
   dn_program_free(p);
   return rc;

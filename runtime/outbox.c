@@ -92,6 +92,15 @@ static json_t *action_json(const dn_action_rec *a, bool with_as_of) {
   return o;
 }
 
+json_t *dn_action_to_json(const dn_action_rec *a, bool with_as_of) { return action_json(a, with_as_of); }
+
+dn_status dn_json_write_line(FILE *out, json_t *o) {
+  if (!o) return DN_ERR_INTERNAL;
+  int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+  if (rc != 0 || fputc('\n', out) == EOF) return DN_ERR_INTERNAL;
+  return DN_OK;
+}
+
 dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of) {
   json_t *o = action_json(a, with_as_of);
   if (!o) return DN_ERR_INTERNAL;

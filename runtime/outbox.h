@@ -17,6 +17,14 @@
  * adds the simulate field `as_of`. */
 dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of);
 
+struct json_t; /* jansson's */
+/* The record dn_action_write_json writes, as a jansson object (a new
+ * reference, NULL on out of memory), for writers that append fields
+ * (`run --render` adds language, subject and body). */
+struct json_t *dn_action_to_json(const dn_action_rec *a, bool with_as_of);
+/* Writes o as one line in the same compact, ordered form. */
+dn_status dn_json_write_line(FILE *out, struct json_t *o);
+
 /* A table for people: header, one row per action, a closing count. */
 typedef struct dn_table_writer {
   FILE *out;
