@@ -15,6 +15,7 @@
 
 #include "lang/diag.h"
 #include "lang/program.h"
+#include "runtime/engine.h"
 #include "stdlib/status.h"
 
 typedef struct dn_decider dn_decider;
@@ -30,5 +31,11 @@ void dn_decider_close(dn_decider *d);
  * error object {"id":…,"error":"…"} still fit to send back. */
 dn_status dn_decide_json(dn_decider *d, const char *request, size_t len, char **response,
                          dn_diags *diags);
+
+/* The same, and each action also goes to `sink` (NULL for none) as the
+ * engine emits it, for callers that want records rather than text
+ * (libdunlin's dunlin_decide_json). */
+dn_status dn_decide_json_sink(dn_decider *d, const char *request, size_t len, dn_action_sink sink,
+                              void *sink_ctx, char **response, dn_diags *diags);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include <csv.h>
 
+#include "lang/ast.h"
 #include "runtime/ledger.h"
 #include "stdlib/money.h"
 
@@ -33,11 +34,15 @@
  * invoice, and keeps the runtime's sums over a customer's invoices,
  * payments and credits far from int64 overflow. */
 #define DN_IMPORT_MAX_MINOR 1000000000000000LL
-#define MAX_COLS 16
+#define MAX_COLS 20
 #define DN_ID_MAX 256 /* longer customer ids are cut, and then fail as unknown */
 
 typedef struct importer importer;
 typedef bool (*row_fn)(importer *imp);
+/* Where the cells of the current row come from: a CSV record (the header
+ * is itself a record) or a dn_row (names and values given apart). Every
+ * validator reads through these, so both paths check rows alike. */
+typedef const char *(*cell_fn)(const importer *imp, int f);
 
 typedef struct col_def {
   const char *name;
@@ -66,6 +71,11 @@ struct importer {
   dn_diags *diags;
   map_entry *map;
   size_t nmap;
+  /* the source of cells: CSV (csv_cell for both) or a dn_row */
+  cell_fn cell, header_cell;
+  const dn_row *row;
+  const char *default_policy; /* for action rows without a policy */
+  const char *earlier;        /* "this file" / "these rows", for duplicates */
   /* current file */
   const table_def *t;
   const char *file;
@@ -160,10 +170,23 @@ static int col_index(const table_def *t, const char *name) {
   return -1;
 }
 
-static const char *field_text(const importer *imp, int f) {
+static const char *csv_cell(const importer *imp, int f) {
   if (f < 0 || f >= imp->nfields || imp->offs[f] == SIZE_MAX) return NULL;
   return imp->buf + imp->offs[f];
 }
+
+/* An empty value is NULL, as an empty CSV cell is. */
+static const char *row_cell(const importer *imp, int f) {
+  if (f < 0 || f >= imp->row->n || !imp->row->values) return NULL;
+  const char *v = imp->row->values[f];
+  return v && *v ? v : NULL;
+}
+
+static const char *row_name(const importer *imp, int f) {
+  return f < 0 || f >= imp->row->n || !imp->row->names ? NULL : imp->row->names[f];
+}
+
+static const char *field_text(const importer *imp, int f) { return imp->cell(imp, f); }
 
 /* The cell of column `name` in the current row, or NULL when the column
  * is absent or the cell empty (LEDGER.md: an empty cell is NULL). */
@@ -261,13 +284,14 @@ static bool header_complete(importer *imp) {
   return ok;
 }
 
-static void on_header(importer *imp) {
+/* Maps the named columns (a CSV header, or a dn_row's names) to fields. */
+static bool bind_columns(importer *imp) {
   imp->have_header = true;
   imp->ncsv = imp->nfields;
   for (int i = 0; i < MAX_COLS; i++) imp->field_of[i] = -1;
   bool ok = true;
   for (int f = 0; f < imp->nfields && ok; f++) {
-    const char *name = field_text(imp, f);
+    const char *name = imp->header_cell(imp, f);
     if (!name) {
       row_error(imp, "column %d has no name", f + 1);
       ok = false;
@@ -276,7 +300,11 @@ static void on_header(importer *imp) {
     }
   }
   if (ok) ok = header_complete(imp);
-  if (!ok) header_error_stop(imp);
+  return ok;
+}
+
+static void on_header(importer *imp) {
+  if (!bind_columns(imp)) header_error_stop(imp);
 }
 
 /* ---- the current row ------------------------------------------------ */
@@ -304,8 +332,11 @@ static bool row_is_utf8(importer *imp) {
     const char *t = field_text(imp, f);
     long at = t ? utf8_invalid_at((const unsigned char *)t) : -1;
     if (at < 0) continue;
-    dn_diag *g = row_error(imp, "column %d is not valid UTF-8 (byte 0x%02X at offset %ld)", f + 1,
-                           (unsigned char)t[at], at);
+    const char *name = imp->row ? row_name(imp, f) : NULL;
+    dn_diag *g = name ? row_error(imp, "column \"%s\" is not valid UTF-8 (byte 0x%02X at offset %ld)", name,
+                                  (unsigned char)t[at], at)
+                      : row_error(imp, "column %d is not valid UTF-8 (byte 0x%02X at offset %ld)", f + 1,
+                                  (unsigned char)t[at], at);
     dn_diag_hint(g, "save the file as UTF-8, or convert it, e.g. `iconv -f latin1 -t utf-8`");
     return false;
   }
@@ -521,7 +552,9 @@ static void report_duplicate(importer *imp, const char *k1, const char *k2, cons
   if (k3) bind_text(d, 3, k3);
   int64_t rowid = sqlite3_step(d) == SQLITE_ROW ? sqlite3_column_int64(d, 0) : 0;
   sqlite3_reset(d);
-  const char *where = rowid > imp->max_rowid_before ? "also earlier in this file" : "already in the ledger";
+  char earlier[48];
+  snprintf(earlier, sizeof earlier, "also earlier in %s", imp->earlier);
+  const char *where = rowid > imp->max_rowid_before ? earlier : "already in the ledger";
   if (strcmp(imp->t->name, "fx_rates") == 0)
     row_error(imp, "duplicate rate %s/%s on %s (%s)", k2, k3, k1, where);
   else if (strcmp(imp->t->name, "holidays") == 0)
@@ -559,12 +592,12 @@ static bool need_id(importer *imp, const char **id) {
 
 /* ---- one function per table ----------------------------------------- */
 
-static bool parse_risk(importer *imp, const char *text, double *out) {
+static bool parse_number(importer *imp, const char *col, const char *text, double *out) {
   char *end;
   errno = 0;
   *out = strtod(text, &end);
   if (!errno && !*end && isfinite(*out)) return true;
-  row_error(imp, "bad number \"%s\" in column \"risk_score\"", text);
+  row_error(imp, "bad number \"%s\" in column \"%s\"", text, col);
   return false;
 }
 
@@ -586,7 +619,7 @@ static bool row_customer(importer *imp) {
   if (!need_id(imp, &id)) return false;
   if (cur_text && !parse_currency(imp, "currency", cur_text, &cur)) return false;
   if (!read_money(imp, "credit_limit_minor", "credit_limit", cur, 0, &limit, &has_limit)) return false;
-  if (risk && !parse_risk(imp, risk, &risk_v)) return false;
+  if (risk && !parse_number(imp, "risk_score", risk, &risk_v)) return false;
   if (attrs && !check_attrs(imp, attrs)) return false;
   sqlite3_stmt *st = imp->insert;
   static const char *const text_cols[] = {"id", "name", "tier", "country", "timezone", "language", "email", "phone"};
@@ -762,8 +795,126 @@ static bool row_holiday(importer *imp) {
   return insert_row(imp, cal, date_t, NULL);
 }
 
+/* ---- prior actions (in-memory rows only) ---------------------------- */
+
+static bool known_kind(const char *k) {
+  for (int i = 0; i < DN_ACT_COUNT; i++)
+    if (strcmp(k, dn_action_kind_name((dn_action_kind)i)) == 0) return true;
+  return false;
+}
+
+static bool known_status(const char *s) {
+  static const char *const ok[] = {"scheduled", "skipped", "deferred", "sent", "cancelled"};
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    if (strcmp(s, ok[i]) == 0) return true;
+  return false;
+}
+
+static bool action_invoice(importer *imp, const char *inv, const char *cust, json_t *arr) {
+  parent i;
+  if (!need_invoice(imp, inv, &i)) return false;
+  if (strcmp(i.customer, cust) != 0) {
+    row_error(imp, "invoice \"%s\" belongs to customer \"%s\", not \"%s\"", inv, i.customer, cust);
+    return false;
+  }
+  return json_array_append_new(arr, json_string(inv)) == 0;
+}
+
+/* invoice_ids as the outbox stores it (a JSON array of ids) or, for
+ * people writing rows by hand, a comma-separated list; stored as JSON. */
+static bool action_invoices(importer *imp, const char *text, const char *cust, char **out) {
+  json_t *arr = json_array();
+  bool ok = arr != NULL;
+  if (ok && text && text[0] == '[') {
+    json_error_t err;
+    json_t *j = json_loads(text, 0, &err);
+    bool shape = j && json_is_array(j);
+    for (size_t k = 0; shape && k < json_array_size(j); k++) shape = json_is_string(json_array_get(j, k));
+    if (!shape) row_error(imp, "bad invoice_ids %s: expected a JSON array of invoice ids", text);
+    ok = shape;
+    for (size_t k = 0; ok && k < json_array_size(j); k++)
+      ok = action_invoice(imp, json_string_value(json_array_get(j, k)), cust, arr);
+    json_decref(j);
+  } else if (ok && text) {
+    for (const char *p = text; ok && *p;) {
+      size_t n = strcspn(p, ",");
+      char id[DN_ID_MAX];
+      while (n && isspace((unsigned char)*p)) p++, n--;
+      size_t m = n;
+      while (m && isspace((unsigned char)p[m - 1])) m--;
+      snprintf(id, sizeof id, "%.*s", (int)m, p);
+      if (m) ok = action_invoice(imp, id, cust, arr);
+      p += n + (p[n] == ',');
+    }
+  }
+  *out = ok ? json_dumps(arr, JSON_COMPACT) : NULL;
+  json_decref(arr);
+  return ok && *out;
+}
+
+static bool opt_int(importer *imp, const char *col, const char **text, int64_t *v) {
+  *text = val(imp, col);
+  if (!*text || parse_int64(*text, v)) return true;
+  row_error(imp, "bad number \"%s\" in column \"%s\": expected a whole number", *text, col);
+  return false;
+}
+
+/* A generated key cannot clash with an engine key: those are 32 hex digits. */
+static void action_key(importer *imp, char key[48]) {
+  snprintf(key, 48, "given-%lld", (long long)(imp->max_rowid_before + imp->rows + 1));
+}
+
+static bool row_action(importer *imp) {
+  const char *key = val(imp, "key"), *as_of_t, *cust, *kind, *status = val(imp, "status");
+  const char *policy = val(imp, "policy"), *prio = val(imp, "priority"), *ver_t, *run_t;
+  dn_date as_of;
+  parent c;
+  double prio_v = 0;
+  int64_t ver = 0, run = 0;
+  char gen[48], *invs = NULL;
+  if (!policy) policy = imp->default_policy;
+  if (!policy) return need(imp, "policy", &policy);
+  if (!need_date(imp, "as_of", &as_of, &as_of_t) || !need(imp, "customer_id", &cust) ||
+      !need_customer(imp, cust, &c) || !need(imp, "kind", &kind))
+    return false;
+  if (!known_kind(kind)) {
+    row_error(imp, "bad kind \"%s\": expected email, sms, letter, call, task, hold, release or escalate", kind);
+    return false;
+  }
+  if (status && !known_status(status)) {
+    row_error(imp, "bad status \"%s\": expected scheduled, skipped, deferred, sent or cancelled", status);
+    return false;
+  }
+  if ((prio && !parse_number(imp, "priority", prio, &prio_v)) || !opt_int(imp, "policy_version", &ver_t, &ver) ||
+      !opt_int(imp, "run_id", &run_t, &run))
+    return false;
+  if (!action_invoices(imp, val(imp, "invoice_ids"), cust, &invs)) return false;
+  if (!key) action_key(imp, gen), key = gen;
+  sqlite3_stmt *st = imp->insert;
+  bind_text(st, 1, key);
+  if (run_t) sqlite3_bind_int64(st, 2, run);
+  bind_text(st, 3, as_of_t);
+  bind_text(st, 4, policy);
+  if (ver_t) sqlite3_bind_int64(st, 5, ver);
+  bind_text(st, 6, val(imp, "rule"));
+  bind_text(st, 7, val(imp, "step"));
+  bind_text(st, 8, cust);
+  bind_text(st, 9, invs);
+  bind_text(st, 10, kind);
+  bind_text(st, 11, val(imp, "tone"));
+  bind_text(st, 12, val(imp, "template"));
+  bind_text(st, 13, val(imp, "scheduled_at"));
+  if (prio) sqlite3_bind_double(st, 14, prio_v);
+  bind_text(st, 15, val(imp, "assignee"));
+  bind_text(st, 16, status ? status : "scheduled");
+  bind_text(st, 17, val(imp, "reason"));
+  free(invs);
+  return insert_row(imp, key, NULL, NULL);
+}
+
 /* ---- the tables, in load order -------------------------------------- */
 
+#define NO_FILE SIZE_MAX
 #define FILE_OFF(f) offsetof(dn_import_files, f), offsetof(dn_import_counts, f)
 
 static const table_def tables[] = {
@@ -819,6 +970,17 @@ static const table_def tables[] = {
      NULL, NULL, false,
      "INSERT INTO holidays(calendar, date, name) VALUES (?1, ?2, ?3)",
      "SELECT rowid FROM holidays WHERE calendar = ?1 AND date = ?2", row_holiday},
+    /* Only from in-memory rows: history for tests and `decide`. */
+    {"actions", NO_FILE, NO_FILE,
+     {{"key", false}, {"run_id", false}, {"as_of", true}, {"policy", false}, {"policy_version", false},
+      {"rule", false}, {"step", false}, {"customer_id", true}, {"invoice_ids", false}, {"kind", true},
+      {"tone", false}, {"template", false}, {"scheduled_at", false}, {"priority", false},
+      {"assignee", false}, {"status", false}, {"reason", false}},
+     NULL, NULL, false,
+     "INSERT INTO actions(key, run_id, as_of, policy, policy_version, rule, step, customer_id, invoice_ids,"
+     " kind, tone, template, scheduled_at, priority, assignee, status, reason)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+     "SELECT rowid FROM actions WHERE key = ?1", row_action},
 };
 
 /* ---- the --map file ------------------------------------------------- */
@@ -971,6 +1133,7 @@ static dn_status import_all(importer *imp, const dn_import_files *files, dn_impo
       prepare(imp, "SELECT currency, customer_id FROM invoices WHERE id = ?1", &imp->find_invoice) != DN_OK)
     return imp->status;
   for (size_t i = 0; i < sizeof tables / sizeof *tables && imp->status == DN_OK; i++) {
+    if (tables[i].file_off == NO_FILE) continue;
     const char *path = *(const char *const *)((const char *)files + tables[i].file_off);
     if (path) import_file(imp, &tables[i], path, (int64_t *)((char *)counts + tables[i].count_off));
   }
@@ -983,6 +1146,8 @@ dn_status dn_ledger_import(dn_ledger *l, const dn_import_files *files, dn_import
   memset(&imp, 0, sizeof imp);
   imp.l = l;
   imp.diags = diags;
+  imp.cell = imp.header_cell = csv_cell;
+  imp.earlier = "this file";
   memset(counts, 0, sizeof *counts);
   if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(&imp, "begin import");
   dn_status st = import_all(&imp, files, counts);
@@ -993,4 +1158,114 @@ dn_status dn_ledger_import(dn_ledger *l, const dn_import_files *files, dn_import
     memset(counts, 0, sizeof *counts);
   }
   return st;
+}
+
+/* ---- rows from memory (policy tests, decide, serve) ------------------ */
+
+static const table_def *find_table(const char *name) {
+  for (size_t i = 0; name && i < sizeof tables / sizeof *tables; i++)
+    if (strcmp(tables[i].name, name) == 0) return &tables[i];
+  return NULL;
+}
+
+static bool rows_tables_known(importer *imp, const dn_row *rows, size_t n) {
+  bool ok = true;
+  for (size_t r = 0; r < n; r++) {
+    if (find_table(rows[r].table)) continue;
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; rows[r].table && i < sizeof tables / sizeof *tables; i++) {
+      int d = edit_distance(rows[r].table, tables[i].name);
+      if (d < best_d) best_d = d, best = tables[i].name;
+    }
+    imp->file = rows[r].origin;
+    imp->rec_line = 0;
+    if (best) row_error(imp, "unknown table \"%s\"; did you mean \"%s\"?", rows[r].table ? rows[r].table : "", best);
+    else row_error(imp, "unknown table \"%s\"", rows[r].table ? rows[r].table : "");
+    ok = false;
+  }
+  return ok;
+}
+
+static bool row_names_utf8(importer *imp) {
+  for (int f = 0; f < imp->nfields; f++) {
+    const char *name = row_name(imp, f);
+    if (name && utf8_invalid_at((const unsigned char *)name) >= 0) {
+      row_error(imp, "the name of column %d is not valid UTF-8", f + 1);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* One row: its names play the CSV header, its values the record. */
+static void insert_one(importer *imp, const dn_row *row) {
+  imp->row = row;
+  imp->file = row->origin ? row->origin : "row";
+  imp->rec_line = 0;
+  imp->nfields = row->n < 0 ? 0 : row->n;
+  imp->header_cell = row_name;
+  imp->cell = row_cell;
+  bool ok = row_names_utf8(imp) && row_is_utf8(imp) && bind_columns(imp);
+  if (ok && imp->t->row(imp)) imp->rows++;
+}
+
+static dn_status insert_table(importer *imp, const table_def *t, const dn_row *rows, size_t n) {
+  bool any = false;
+  for (size_t r = 0; r < n && !any; r++) any = find_table(rows[r].table) == t;
+  if (!any) return imp->status;
+  imp->t = t;
+  imp->rows = 0;
+  if (max_rowid(imp, t) == DN_OK && prepare(imp, t->insert_sql, &imp->insert) == DN_OK &&
+      prepare(imp, t->dup_sql, &imp->dup) == DN_OK)
+    for (size_t r = 0; r < n && !imp->stop; r++)
+      if (find_table(rows[r].table) == t) insert_one(imp, &rows[r]);
+  sqlite3_finalize(imp->insert);
+  sqlite3_finalize(imp->dup);
+  imp->insert = imp->dup = NULL;
+  if (imp->errors >= DN_IMPORT_MAX_ERRORS)
+    dn_diag_add_at(imp->diags, DN_E0503, imp->file, 0, "stopped after %d errors; nothing was inserted",
+                   DN_IMPORT_MAX_ERRORS);
+  return imp->status;
+}
+
+static dn_status insert_all(importer *imp, const dn_row *rows, size_t n) {
+  if (!rows_tables_known(imp, rows, n)) return imp->status;
+  if (prepare(imp, "SELECT currency FROM customers WHERE id = ?1", &imp->find_customer) != DN_OK ||
+      prepare(imp, "SELECT currency, customer_id FROM invoices WHERE id = ?1", &imp->find_invoice) != DN_OK)
+    return imp->status;
+  /* As with CSV files, a table with errors ends the load: the rows of
+   * later tables would only fail for want of their rejected parents. */
+  for (size_t i = 0; i < sizeof tables / sizeof *tables && imp->status == DN_OK; i++)
+    insert_table(imp, &tables[i], rows, n);
+  return imp->status;
+}
+
+dn_status dn_ledger_insert_history(dn_ledger *l, const char *policy, const dn_row *rows, size_t n,
+                                   dn_diags *diags) {
+  importer imp;
+  memset(&imp, 0, sizeof imp);
+  imp.l = l;
+  imp.diags = diags;
+  imp.default_policy = policy;
+  imp.earlier = "these rows";
+  /* A savepoint nests in the caller's transaction, or is one itself. */
+  if (sqlite3_exec(l->db, "SAVEPOINT dn_rows", NULL, NULL, NULL) != SQLITE_OK) return db_error(&imp, "begin rows");
+  dn_status st = insert_all(&imp, rows, n);
+  importer_free(&imp);
+  if (st == DN_OK && sqlite3_exec(l->db, "RELEASE dn_rows", NULL, NULL, NULL) != SQLITE_OK)
+    st = db_error(&imp, "commit rows");
+  if (st != DN_OK) {
+    sqlite3_exec(l->db, "ROLLBACK TO dn_rows", NULL, NULL, NULL);
+    sqlite3_exec(l->db, "RELEASE dn_rows", NULL, NULL, NULL);
+  }
+  return st;
+}
+
+dn_status dn_ledger_insert_rows(dn_ledger *l, const dn_row *rows, size_t n, dn_diags *diags) {
+  return dn_ledger_insert_history(l, NULL, rows, n, diags);
+}
+
+dn_status dn_ledger_open_memory(dn_ledger *out, dn_diags *diags) {
+  return dn_ledger_open(":memory:", DN_LEDGER_CREATE, out, diags);
 }

@@ -65,6 +65,13 @@ typedef struct dn_row {
   const char *origin;
 } dn_row;
 dn_status dn_ledger_insert_rows(dn_ledger *l, const dn_row *rows, size_t n, dn_diags *diags);
+/* The same, where `actions` rows without a `policy` value are history of
+ * `policy` (a program's name: what the facts reader matches a history row
+ * on). An `actions` row needs as_of, customer_id and kind; key defaults to
+ * a generated one, status to scheduled; invoice_ids is a JSON array or a
+ * comma-separated list of the customer's invoices. */
+dn_status dn_ledger_insert_history(dn_ledger *l, const char *policy, const dn_row *rows, size_t n,
+                                   dn_diags *diags);
 
 /* An empty ledger in memory with the current schema (policy tests,
  * decide's scratch ledger, simulate's working copy). */
