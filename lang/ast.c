@@ -70,4 +70,6 @@ void dn_ast_free(dn_ast *ast) {
   ast->ndecls = 0;
   ast->lets = NULL;
   ast->nlets = 0;
+  ast->tests = NULL;
+  ast->ntests = 0;
 }

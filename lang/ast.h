@@ -180,6 +180,73 @@ typedef struct dn_decl {
   dn_scope let_scope;     /* LET: inferred scope */
 } dn_decl;
 
+/* ---- policy tests (LANGUAGE.md s.9, docs/testing.md) ----------------
+ * A `test "NAME" { ... }` block is kept apart from the declarations, so
+ * the policy checker never sees it; runtime/testrun.c checks and runs it. */
+
+typedef enum dn_tval_kind {
+  DN_TVAL_STRING, DN_TVAL_NAME, DN_TVAL_NUMBER, DN_TVAL_MONEY, DN_TVAL_DATE, DN_TVAL_BOOL
+} dn_tval_kind;
+
+/* A field value as written: `"gold"`, `USD`, `0.7`, `1_200 USD`, a date. */
+typedef struct dn_test_value {
+  dn_tval_kind kind;
+  dn_span span;
+  const char *text;     /* STRING/NAME text; NUMBER/MONEY digits (no underscores,
+                           leading '-' kept); BOOL "true"/"false" */
+  const char *currency; /* MONEY: the code as written */
+  dn_date date;         /* DATE */
+} dn_test_value;
+
+typedef struct dn_test_field {
+  dn_ident name;
+  dn_test_value value;
+} dn_test_field;
+
+typedef enum dn_test_item_kind {
+  DN_TI_POLICY,   /* policy "path.dun" */
+  DN_TI_AS_OF,    /* as_of DATE */
+  DN_TI_ROW,      /* customer C1 { ... }, invoice I1 of C1 { ... }, ... */
+  DN_TI_HISTORY,  /* history email to C1 on DATE ... */
+  DN_TI_RAN,      /* ran on DATE, DATE ... */
+  DN_TI_EXPECT    /* expect [no|N] KIND ... */
+} dn_test_item_kind;
+
+/* What an expectation (or a history line) says about an action; every
+ * part is optional (name NULL / has_* false when absent). */
+typedef struct dn_test_attrs {
+  dn_action_kind kind; dn_span kind_span;
+  const char *text; dn_span text_span;   /* task "x", escalate "x" */
+  dn_ident to;                           /* customer */
+  dn_ident tone;
+  const char *template_name; dn_span template_span;
+  dn_ident *invoices; int ninvoices;     /* for I1, I2 */
+  dn_ident status;
+  bool has_at; dn_date at_date; int at_minutes; /* -1: date only */ dn_span at_span;
+  bool has_on; dn_date on_date; dn_span on_span;
+  dn_ident rule;                         /* name or string as written */
+  const char *step; dn_span step_span;   /* normalised like the engine: "15d", "3bd", "-3d" */
+} dn_test_attrs;
+
+typedef struct dn_test_item {
+  dn_test_item_kind kind;
+  dn_span span;
+  const char *path; dn_span path_span;   /* POLICY */
+  dn_date date;                          /* AS_OF */
+  /* ROW: kind word as written ("customer", "fx_rate"), id, `of` parent */
+  dn_ident row_kind, id, parent;
+  dn_test_field *fields; int nfields;
+  dn_date *dates; dn_span *date_spans; int ndates; /* RAN */
+  int64_t count;                         /* EXPECT: -1 some, 0 `no`, N exactly */
+  dn_test_attrs attrs;                   /* EXPECT, HISTORY */
+} dn_test_item;
+
+typedef struct dn_test {
+  const char *name;
+  dn_span span, name_span;
+  dn_test_item *items; int nitems;
+} dn_test;
+
 typedef struct dn_ast {
   dn_arena arena;
   const char *filename;
@@ -187,6 +254,8 @@ typedef struct dn_ast {
   dn_decl *decls; int ndecls;
   /* checker: indices into decls, in file order, by kind */
   int *lets; int nlets;
+  /* `test` blocks, in file order (a *_test.dun file) */
+  dn_test *tests; int ntests;
 } dn_ast;
 
 /* Parses `source` into *ast (initialised here; free with dn_ast_free even

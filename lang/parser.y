@@ -77,6 +77,7 @@ typedef struct dn_lexctx {
   bool oom;
   bool too_deep;          /* the parser stack hit its limit (reported) */
   int operators;          /* operator nodes in the current declaration */
+  bool in_test;           /* inside a `test` block: its own words are keywords */
   jmp_buf fatal;          /* flex's fatal errors (out of memory) land here */
 } dn_lexctx;
 
@@ -102,6 +103,9 @@ typedef struct dn_lexctx {
   dn_ident ident;
   dn_parse_segbody body;
   dn_scope scope;
+  dn_test_value tval;
+  dn_test_attrs tattrs;
+  dn_test_item titem;
 }
 
 %code {
@@ -308,6 +312,69 @@ static bool dn_finish_segment(dn_lexctx *ctx, dn_span sp, dn_ident name, dn_expr
   return true;
 }
 
+/* ---- test blocks ---- */
+
+static void dn_set_ident(dn_lexctx *ctx, dn_ident *slot, dn_ident v, const char *what) {
+  if (slot->name) dn_twice(ctx, what, v.span, slot->span);
+  else *slot = v;
+}
+
+static void dn_set_at(dn_lexctx *ctx, dn_test_attrs *a, int date, int minutes, dn_span sp) {
+  if (a->has_at) {
+    dn_twice(ctx, "at", sp, a->at_span);
+    return;
+  }
+  a->has_at = true;
+  a->at_date = date;
+  a->at_minutes = minutes;
+  a->at_span = sp;
+}
+
+/* The label the engine gives a step (runtime/engine.c step_label). */
+static const char *dn_step_text(dn_lexctx *ctx, const dn_duration *d) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d%s", (int)d->days, d->business ? "bd" : "d");
+  return dn_arena_strdup(ARENA, buf);
+}
+
+static void dn_set_step(dn_lexctx *ctx, dn_test_attrs *a, const char *step, dn_span sp) {
+  if (!step) {
+    ctx->oom = true;
+    return;
+  }
+  if (a->step) dn_twice(ctx, "step", sp, a->step_span);
+  else { a->step = step; a->step_span = sp; }
+}
+
+static void dn_merge_kind(dn_test_attrs *a, const dn_test_attrs *k) {
+  a->kind = k->kind;
+  a->kind_span = k->kind_span;
+  a->text = k->text;
+  a->text_span = k->text_span;
+}
+
+static const char *dn_negate(dn_lexctx *ctx, const char *digits) {
+  size_t n = strlen(digits);
+  char *s = dn_arena_alloc(ARENA, n + 2);
+  if (!s) return NULL;
+  s[0] = '-';
+  memcpy(s + 1, digits, n + 1);
+  return s;
+}
+
+static bool dn_split_dates(dn_lexctx *ctx, dn_test_item *it, const dn_parse_list *l) {
+  const dn_test_value *ids = l->items;
+  it->ndates = l->n;
+  it->dates = dn_arena_alloc(ARENA, sizeof *it->dates * (size_t)(l->n + 1));
+  it->date_spans = dn_arena_alloc(ARENA, sizeof *it->date_spans * (size_t)(l->n + 1));
+  if (!it->dates || !it->date_spans) return false;
+  for (int i = 0; i < l->n; i++) {
+    it->dates[i] = ids[i].date;
+    it->date_spans[i] = ids[i].span;
+  }
+  return true;
+}
+
 static void dn_tone_shift(dn_lexctx *ctx, dn_parse_segbody *b, int64_t n, dn_span sp) {
   if (b->has_tone_shift) {
     dn_twice(ctx, "tone", sp, b->tone_shift_span);
@@ -339,6 +406,11 @@ static void dn_tone_shift(dn_lexctx *ctx, dn_parse_segbody *b, int64_t n, dn_spa
 %token ESCALATE "`escalate`" TONE "`tone`" TEMPLATE "`template`" PRIORITY "`priority`"
 %token ASSIGN "`assign`" AND "`and`" OR "`or`" NOT "`not`" TRUE "`true`" FALSE "`false`"
 %token EQ "`==`" NE "`!=`" LE "`<=`" GE "`>=`" ARROW "`->`" DOTDOT "`..`"
+%token TEST "`test`"
+/* words that are keywords only inside a `test` block (lexer.l) */
+%token AS_OF "`as_of`" EXPECT "`expect`" NO "`no`" OF "`of`" TO "`to`" STATUS "`status`"
+%token CREDIT_NOTE "`credit_note`" AT "`at`" PAYMENT "`payment`" DISPUTE "`dispute`" PROMISE "`promise`"
+%token FX_RATE "`fx_rate`" HOLIDAY "`holiday`" HISTORY "`history`" RAN "`ran`"
 
 %left OR
 %left AND
@@ -358,6 +430,12 @@ static void dn_tone_shift(dn_lexctx *ctx, dn_parse_segbody *b, int64_t n, dn_spa
 %type <body> seg_body_opt seg_items
 %type <scope> scope
 %type <str> string_opt
+%type <list> test_items test_fields test_fields_opt test_ids date_list
+%type <titem> test_item
+%type <tval> test_value
+%type <tattrs> act_kind act_attrs
+%type <ident> row_kind row_id row_id_opt of_opt field_key
+%type <ival> exp_count
 
 %%
 
@@ -466,6 +544,17 @@ decl
       d->caps = $6.items;
       d->ncaps = $6.n;
     }
+  | test_kw STRING '{' test_items '}' {
+      dn_test *t;
+      void *items = ctx->ast->tests;
+      TRY(t = dn_vec_push(ARENA, &items, &ctx->ast->ntests, sizeof *t));
+      ctx->ast->tests = items;
+      t->name = $2;
+      t->name_span = @2;
+      t->span = @$;
+      t->items = $4.items;
+      t->nitems = $4.n;
+    }
   | extern_kw FN IDENT '(' type_list_opt ')' ARROW IDENT FROM STRING {
       dn_decl *d; TRY(d = dn_new_decl(ctx, DN_D_EXTERN, @$));
       d->name = (dn_ident){$3, @3};
@@ -501,6 +590,186 @@ on_kw : ON { yyerrok; } ;
 rule_kw : RULE { yyerrok; } ;
 limit_kw : LIMIT { yyerrok; } ;
 extern_kw : EXTERN { yyerrok; } ;
+test_kw : TEST { yyerrok; } ;
+
+/* ---- test blocks (LANGUAGE.md s.9; docs/testing.md) ---- */
+
+test_items
+  : %empty                    { $$ = (dn_parse_list){0}; }
+  | test_items test_item {
+      $$ = $1;
+      dn_test_item *it; TRY(it = dn_vec_push(ARENA, &$$.items, &$$.n, sizeof *it));
+      *it = $2;
+      it->span = @2;
+    }
+  ;
+
+test_item
+  : POLICY STRING             { memset(&$$, 0, sizeof $$); $$.kind = DN_TI_POLICY; $$.path = $2; $$.path_span = @2; }
+  | AS_OF DATE                { memset(&$$, 0, sizeof $$); $$.kind = DN_TI_AS_OF; $$.date = $2; }
+  | row_kind row_id_opt of_opt '{' test_fields_opt '}' {
+      memset(&$$, 0, sizeof $$);
+      $$.kind = DN_TI_ROW;
+      $$.row_kind = $1;
+      $$.id = $2;
+      $$.parent = $3;
+      $$.fields = $5.items;
+      $$.nfields = $5.n;
+    }
+  | HISTORY act_kind act_attrs {
+      memset(&$$, 0, sizeof $$);
+      $$.kind = DN_TI_HISTORY;
+      $$.attrs = $3;
+      dn_merge_kind(&$$.attrs, &$2);
+    }
+  | RAN ON date_list {
+      memset(&$$, 0, sizeof $$);
+      $$.kind = DN_TI_RAN;
+      TRY(dn_split_dates(ctx, &$$, &$3));
+    }
+  | EXPECT exp_count act_kind act_attrs {
+      memset(&$$, 0, sizeof $$);
+      $$.kind = DN_TI_EXPECT;
+      $$.count = $2;
+      $$.attrs = $4;
+      dn_merge_kind(&$$.attrs, &$3);
+    }
+  ;
+
+row_kind
+  : CUSTOMER                  { $$ = (dn_ident){"customer", @1}; }
+  | INVOICE                   { $$ = (dn_ident){"invoice", @1}; }
+  | PAYMENT                   { $$ = (dn_ident){"payment", @1}; }
+  | CREDIT_NOTE               { $$ = (dn_ident){"credit_note", @1}; }
+  | DISPUTE                   { $$ = (dn_ident){"dispute", @1}; }
+  | PROMISE                   { $$ = (dn_ident){"promise", @1}; }
+  | FX_RATE                   { $$ = (dn_ident){"fx_rate", @1}; }
+  | HOLIDAY                   { $$ = (dn_ident){"holiday", @1}; }
+  ;
+
+/* Ledger ids are text: a name, a quoted string ("C-17") or digits. */
+row_id
+  : IDENT                     { $$ = (dn_ident){$1, @1}; }
+  | STRING                    { $$ = (dn_ident){$1, @1}; }
+  | INT                       { $$ = (dn_ident){$1.text, @1}; }
+  ;
+
+row_id_opt
+  : %empty                    { $$ = (dn_ident){NULL, @$}; }
+  | row_id
+  ;
+
+of_opt
+  : %empty                    { $$ = (dn_ident){NULL, @$}; }
+  | OF row_id                 { $$ = $2; }
+  ;
+
+test_fields_opt
+  : %empty                    { $$ = (dn_parse_list){0}; }
+  | test_fields
+  | test_fields ','
+  ;
+
+test_fields
+  : field_key ':' test_value {
+      $$ = (dn_parse_list){0};
+      dn_test_field *f; TRY(f = dn_vec_push(ARENA, &$$.items, &$$.n, sizeof *f));
+      f->name = $1;
+      f->value = $3;
+    }
+  | test_fields ',' field_key ':' test_value {
+      $$ = $1;
+      dn_test_field *f; TRY(f = dn_vec_push(ARENA, &$$.items, &$$.n, sizeof *f));
+      f->name = $3;
+      f->value = $5;
+    }
+  ;
+
+/* Column names that are keywords elsewhere. */
+field_key
+  : IDENT                     { $$ = (dn_ident){$1, @1}; }
+  | CURRENCY                  { $$ = (dn_ident){"currency", @1}; }
+  | EMAIL                     { $$ = (dn_ident){"email", @1}; }
+  | TIMEZONE                  { $$ = (dn_ident){"timezone", @1}; }
+  | CALENDAR                  { $$ = (dn_ident){"calendar", @1}; }
+  | STATUS                    { $$ = (dn_ident){"status", @1}; }
+  ;
+
+test_value
+  : STRING                    { $$ = (dn_test_value){DN_TVAL_STRING, @$, $1, NULL, 0}; }
+  | IDENT                     { $$ = (dn_test_value){DN_TVAL_NAME, @$, $1, NULL, 0}; }
+  | INT                       { $$ = (dn_test_value){DN_TVAL_NUMBER, @$, $1.text, NULL, 0}; }
+  | DECIMAL                   { $$ = (dn_test_value){DN_TVAL_NUMBER, @$, $1.text, NULL, 0}; }
+  | '-' INT                   { $$ = (dn_test_value){DN_TVAL_NUMBER, @$, NULL, NULL, 0}; TRY($$.text = dn_negate(ctx, $2.text)); }
+  | '-' DECIMAL               { $$ = (dn_test_value){DN_TVAL_NUMBER, @$, NULL, NULL, 0}; TRY($$.text = dn_negate(ctx, $2.text)); }
+  | INT CURCODE               { $$ = (dn_test_value){DN_TVAL_MONEY, @$, $1.text, $2, 0}; }
+  | DECIMAL CURCODE           { $$ = (dn_test_value){DN_TVAL_MONEY, @$, $1.text, $2, 0}; }
+  | DATE                      { $$ = (dn_test_value){DN_TVAL_DATE, @$, NULL, NULL, $1}; }
+  | TRUE                      { $$ = (dn_test_value){DN_TVAL_BOOL, @$, "true", NULL, 0}; }
+  | FALSE                     { $$ = (dn_test_value){DN_TVAL_BOOL, @$, "false", NULL, 0}; }
+  ;
+
+exp_count
+  : %empty                    { $$ = -1; }
+  | NO                        { $$ = 0; }
+  | INT                       { $$ = $1.i > 1000000 ? 1000000 : (int)$1.i; }
+  ;
+
+act_kind
+  : contact                   { memset(&$$, 0, sizeof $$); $$.kind = (dn_action_kind)$1; $$.kind_span = @$; }
+  | TASK string_opt           { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_TASK; $$.kind_span = @1; $$.text = $2; $$.text_span = @2; }
+  | ESCALATE string_opt       { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_ESCALATE; $$.kind_span = @1; $$.text = $2; $$.text_span = @2; }
+  | HOLD                      { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_HOLD; $$.kind_span = @$; }
+  | HOLD CREDIT               { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_HOLD; $$.kind_span = @$; }
+  | RELEASE                   { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_RELEASE; $$.kind_span = @$; }
+  | RELEASE CREDIT            { memset(&$$, 0, sizeof $$); $$.kind = DN_ACT_RELEASE; $$.kind_span = @$; }
+  ;
+
+act_attrs
+  : %empty                    { memset(&$$, 0, sizeof $$); $$.at_minutes = -1; }
+  | act_attrs TO row_id       { $$ = $1; dn_set_ident(ctx, &$$.to, $3, "to"); }
+  | act_attrs TONE IDENT      { $$ = $1; dn_set_ident(ctx, &$$.tone, (dn_ident){$3, @3}, "tone"); }
+  | act_attrs TEMPLATE STRING {
+      $$ = $1;
+      if ($$.template_name) dn_twice(ctx, "template", @3, $$.template_span);
+      else { $$.template_name = $3; $$.template_span = @3; }
+    }
+  | act_attrs FOR test_ids {
+      $$ = $1;
+      if ($$.invoices) dn_twice(ctx, "for", @3, $$.invoices[0].span);
+      else { $$.invoices = $3.items; $$.ninvoices = $3.n; }
+    }
+  | act_attrs STATUS IDENT    { $$ = $1; dn_set_ident(ctx, &$$.status, (dn_ident){$3, @3}, "status"); }
+  | act_attrs AT DATE         { $$ = $1; dn_set_at(ctx, &$$, $3, -1, (dn_span){@2.start, @3.end}); }
+  | act_attrs AT DATE TIME    { $$ = $1; dn_set_at(ctx, &$$, $3, $4, (dn_span){@2.start, @4.end}); }
+  | act_attrs ON DATE {
+      $$ = $1;
+      if ($$.has_on) dn_twice(ctx, "on", (dn_span){@2.start, @3.end}, $$.on_span);
+      else { $$.has_on = true; $$.on_date = $3; $$.on_span = (dn_span){@2.start, @3.end}; }
+    }
+  | act_attrs RULE IDENT      { $$ = $1; dn_set_ident(ctx, &$$.rule, (dn_ident){$3, @3}, "rule"); }
+  | act_attrs RULE STRING     { $$ = $1; dn_set_ident(ctx, &$$.rule, (dn_ident){$3, @3}, "rule"); }
+  | act_attrs STEP offset     { $$ = $1; dn_set_step(ctx, &$$, dn_step_text(ctx, &$3), @3); }
+  | act_attrs STEP STRING     { $$ = $1; dn_set_step(ctx, &$$, $3, @3); }
+  ;
+
+test_ids
+  : row_id                    { $$ = (dn_parse_list){0}; TRY(dn_push_ident(ctx, &$$, $1.name, $1.span)); }
+  | test_ids ',' row_id       { $$ = $1; TRY(dn_push_ident(ctx, &$$, $3.name, $3.span)); }
+  ;
+
+date_list
+  : DATE {
+      $$ = (dn_parse_list){0};
+      dn_test_value *d; TRY(d = dn_vec_push(ARENA, &$$.items, &$$.n, sizeof *d));
+      *d = (dn_test_value){DN_TVAL_DATE, @1, NULL, NULL, $1};
+    }
+  | date_list ',' DATE {
+      $$ = $1;
+      dn_test_value *d; TRY(d = dn_vec_push(ARENA, &$$.items, &$$.n, sizeof *d));
+      *d = (dn_test_value){DN_TVAL_DATE, @3, NULL, NULL, $3};
+    }
+  ;
 
 tone_ladder
   : IDENT                     { $$ = (dn_parse_list){0}; TRY(dn_push_ident(ctx, &$$, $1, @1)); }
