@@ -36,6 +36,9 @@ void dn_html_bar_chart(dn_html *h, const char *title, int nlabels, const char *c
 /* One line per series over the labels (e.g. DSO by month). */
 void dn_html_line_chart(dn_html *h, const char *title, int nlabels, const char *const *labels,
                         int nseries, const dn_chart_series *series, const char *unit);
+/* The fixed colour of series i ("#rrggbb"), cycling after eight; the
+ * screenshot test of tests/report/ counts pixels of these colours. */
+const char *dn_html_series_colour(int i);
 /* Writes the tail and frees h; DN_ERR_INTERNAL when any write failed. */
 dn_status dn_html_close(dn_html *h);
 

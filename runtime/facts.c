@@ -19,6 +19,7 @@
  * - history rows are those of this policy with as_of < D, so re-running
  *   a date reproduces its actions. */
 #include "runtime/facts_reader.h"
+#include "runtime/fx.h"
 #include "runtime/vec.h"
 
 #include <stdlib.h>
@@ -65,18 +66,6 @@ typedef struct cred_row {
   int64_t amount;
 } cred_row;
 
-/* A conversion as of D: a direct (or inverse) rate, or, where the ledger
- * quotes both currencies only against a third (EUR/USD and GBP/USD for a
- * GBP invoice in an EUR policy), the cross rate through that pivot. */
-typedef struct fx_entry {
-  uint16_t from, to;
-  bool found, invert;
-  dn_rate rate;
-  bool cross, invert2; /* cross: rate links from-pivot, rate2 pivot-to */
-  uint16_t pivot;
-  dn_rate rate2;
-} fx_entry;
-
 struct dn_facts_reader {
   sqlite3 *db;
   const char *ledger_name;
@@ -86,8 +75,7 @@ struct dn_facts_reader {
   sqlite3_stmt *st[S_COUNT];
   bool row[S_COUNT];
   bool overflow; /* this customer's amounts do not add up within int64 */
-  sqlite3_stmt *fx_stmt, *pivot_stmt;
-  VEC(fx_entry) fx;
+  dn_fx *fx; /* rates as of D, shared rules with kpi (runtime/fx.c) */
   VEC(dn_invoice_facts) inv;
   VEC(dn_date) settled_on;
   VEC(dn_event_fact) ev;
@@ -145,27 +133,7 @@ dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
       sqlite3_bind_text(r->st[s], 3, p->name ? p->name : "", -1, SQLITE_STATIC);
     st = stream_step(r, s, diags);
   }
-  /* LEDGER.md: the latest rate dated <= D applies, and the inverse pair
-   * only where only it is given: a direct row wins over a later inverse. */
-  if (st == DN_OK &&
-      sqlite3_prepare_v2(r->db,
-                         "SELECT base, rate FROM fx_rates WHERE date <= ?1 AND"
-                         " ((base = ?2 AND quote = ?3) OR (base = ?3 AND quote = ?2))"
-                         " ORDER BY base = ?2 DESC, date DESC LIMIT 1",
-                         -1, &r->fx_stmt, NULL) != SQLITE_OK)
-    st = ledger_error(r, diags, "preparing the fx query");
-  /* Pivot candidates: currencies quoted against both sides as of D; the
-   * alphabetically first wins, so the choice is deterministic. */
-  if (st == DN_OK &&
-      sqlite3_prepare_v2(r->db,
-                         "SELECT CASE WHEN base = ?2 THEN quote ELSE base END FROM fx_rates"
-                         " WHERE date <= ?1 AND (base = ?2 OR quote = ?2)"
-                         " INTERSECT"
-                         " SELECT CASE WHEN base = ?3 THEN quote ELSE base END FROM fx_rates"
-                         " WHERE date <= ?1 AND (base = ?3 OR quote = ?3)"
-                         " ORDER BY 1 LIMIT 1",
-                         -1, &r->pivot_stmt, NULL) != SQLITE_OK)
-    st = ledger_error(r, diags, "preparing the fx pivot query");
+  if (st == DN_OK) st = dn_fx_open(r->db, r->ledger_name, as_of, &r->fx, diags);
   if (st != DN_OK) {
     dn_facts_reader_close(r);
     return st;
@@ -177,9 +145,7 @@ dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
 void dn_facts_reader_close(dn_facts_reader *r) {
   if (!r) return;
   for (int s = 0; s < S_COUNT; s++) sqlite3_finalize(r->st[s]);
-  sqlite3_finalize(r->fx_stmt);
-  sqlite3_finalize(r->pivot_stmt);
-  free(r->fx.items);
+  dn_fx_close(r->fx);
   free(r->inv.items);
   free(r->settled_on.items);
   free(r->ev.items);
@@ -191,70 +157,9 @@ void dn_facts_reader_close(dn_facts_reader *r) {
 
 /* ---- fx ---------------------------------------------------------------- */
 
-/* The latest rate dated <= D between a and b, either way round. */
-static bool direct_rate(dn_facts_reader *r, uint16_t from, uint16_t to, dn_rate *rate, bool *invert) {
-  sqlite3_stmt *q = r->fx_stmt;
-  bool found = false;
-  sqlite3_reset(q);
-  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    const char *base = (const char *)sqlite3_column_text(q, 0);
-    const char *text = (const char *)sqlite3_column_text(q, 1);
-    if (base && text && dn_rate_parse(text, strlen(text), rate) && rate->num > 0) {
-      found = true;
-      *invert = strcmp(base, dn_currency_code(from)) != 0;
-    }
-  }
-  sqlite3_reset(q);
-  return found;
-}
-
-static uint16_t find_pivot(dn_facts_reader *r, uint16_t from, uint16_t to) {
-  sqlite3_stmt *q = r->pivot_stmt;
-  uint16_t pivot = DN_CUR_NONE;
-  sqlite3_reset(q);
-  sqlite3_bind_text(q, 1, r->as_of_text, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, dn_currency_code(from), -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, dn_currency_code(to), -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    const char *code = (const char *)sqlite3_column_text(q, 0);
-    if (code) pivot = dn_currency_lookup(code, strlen(code));
-  }
-  sqlite3_reset(q);
-  return pivot;
-}
-
-static fx_entry *fx_lookup(dn_facts_reader *r, uint16_t from, uint16_t to) {
-  for (int32_t i = 0; i < r->fx.n; i++)
-    if (r->fx.items[i].from == from && r->fx.items[i].to == to) return &r->fx.items[i];
-  fx_entry *e = VEC_PUSH(r->fx);
-  if (!e) return NULL;
-  e->from = from;
-  e->to = to;
-  e->found = direct_rate(r, from, to, &e->rate, &e->invert);
-  if (!e->found) {
-    e->pivot = find_pivot(r, from, to);
-    e->cross = e->pivot != DN_CUR_NONE && direct_rate(r, from, e->pivot, &e->rate, &e->invert) &&
-               direct_rate(r, e->pivot, to, &e->rate2, &e->invert2);
-    e->found = e->cross;
-  }
-  return e;
-}
-
 static bool convert_minor(dn_facts_reader *r, int64_t minor, uint16_t from, uint16_t to,
                           int64_t *out) {
-  if (from == to) {
-    *out = minor;
-    return true;
-  }
-  if (from == DN_CUR_NONE || to == DN_CUR_NONE) return false;
-  fx_entry *e = fx_lookup(r, from, to);
-  if (!e || !e->found) return false;
-  if (e->cross)
-    return dn_money_convert_cross(minor, from, to, e->rate, e->invert, e->rate2, e->invert2, out);
-  return dn_money_convert(minor, from, to, e->rate, e->invert, out);
+  return dn_fx_convert(r->fx, minor, from, to, out);
 }
 
 bool dn_facts_convert(dn_facts_reader *r, dn_money in, uint16_t to, dn_money *out) {
