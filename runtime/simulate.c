@@ -1,0 +1,534 @@
+/* simulate.c - the day-by-day replay behind `dunlin simulate` and `diff`
+ * (see simulate.h): the in-memory working copy of the ledger, the per-day
+ * loop through the engine and the outbox, the totals of dn_sim_summary,
+ * and the pairing of two simulations' actions by a policy-independent
+ * identity. */
+#include "runtime/simulate.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/outbox.h"
+
+/* ---- the working copy ------------------------------------------------------ */
+
+static dn_status copy_error(dn_ledger *src, sqlite3 *db, dn_diags *diags, const char *what) {
+  dn_diag_add_at(diags, DN_E0505, src->path ? src->path : "ledger", 0, "%s: %s", what,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+  return DN_ERR_INTERNAL;
+}
+
+/* The copy starts with the policy's history before `from` only: rows the
+ * policy committed on or after `from` (a real daily run) are exactly what
+ * the simulation recomputes, and left in place they would count as already
+ * emitted (and their runs rows would make the outbox treat each day as
+ * committed already), so the replay would show nothing for those days. */
+static dn_status drop_replayed(dn_ledger *copy, const dn_program *p, dn_date from,
+                               dn_diags *diags) {
+  static const char *const sql[] = {
+      "DELETE FROM actions WHERE policy = ?1 AND as_of >= ?2",
+      "DELETE FROM runs WHERE policy = ?1 AND as_of >= ?2",
+  };
+  char d[11];
+  dn_date_format(from, d);
+  for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(copy->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+      return copy_error(copy, copy->db, diags, "preparing the working copy");
+    sqlite3_bind_text(st, 1, p->name ? p->name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return copy_error(copy, copy->db, diags, "preparing the working copy");
+  }
+  return DN_OK;
+}
+
+dn_status dn_sim_copy_ledger(dn_ledger *source, const dn_program *p, dn_date from,
+                             dn_ledger *out, dn_diags *diags) {
+  memset(out, 0, sizeof *out);
+  out->path = strdup(source->path ? source->path : "ledger");
+  if (!out->path) return DN_ERR_INTERNAL;
+  if (sqlite3_open_v2(":memory:", &out->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    dn_status st = copy_error(source, out->db, diags, "cannot make the working copy");
+    dn_ledger_close(out);
+    return st;
+  }
+  /* The backup API copies pages, schema and indexes included, at the cost
+   * of one read of the file: far cheaper than re-importing row by row. */
+  sqlite3_backup *b = sqlite3_backup_init(out->db, "main", source->db, "main");
+  int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+  if (b) sqlite3_backup_finish(b);
+  dn_status st = DN_OK;
+  if (rc != SQLITE_DONE) {
+    /* A busy or unreadable source is the user's to fix, like any read. */
+    dn_diag_add_at(diags, DN_E0502, source->path ? source->path : "ledger", 0,
+                   "cannot copy the ledger for the simulation: %s",
+                   b ? sqlite3_errstr(rc) : sqlite3_errmsg(out->db));
+    st = DN_ERR_INPUT;
+  }
+  if (st == DN_OK) st = drop_replayed(out, p, from, diags);
+  if (st != DN_OK) dn_ledger_close(out);
+  return st;
+}
+
+/* ---- the summary ------------------------------------------------------------ */
+
+static int64_t *count_named(dn_sim_summary *s, dn_sim_count **items, int32_t *n,
+                            const char *name) {
+  for (int32_t i = 0; i < *n; i++)
+    if (!strcmp((*items)[i].name, name)) return &(*items)[i].n;
+  dn_sim_count *grown = realloc(*items, sizeof **items * (size_t)(*n + 1));
+  if (!grown) return NULL;
+  *items = grown;
+  dn_sim_count *c = &grown[(*n)++];
+  c->name = dn_arena_strdup(&s->arena, name);
+  c->n = 0;
+  return c->name ? &c->n : NULL;
+}
+
+/* The local date of scheduled_at ("2026-03-10T09:00:00-05:00"): the day
+ * the action goes out, which is D or the next business day. */
+static dn_date scheduled_day(const dn_action_rec *a) {
+  dn_date d;
+  if (strlen(a->scheduled_at) >= 10 && dn_date_parse(a->scheduled_at, 10, &d)) return d;
+  return a->as_of;
+}
+
+static dn_date monday_of(dn_date d) { return d - dn_date_weekday(d); }
+
+static bool count_week(dn_sim_summary *s, dn_date day, dn_action_kind k) {
+  dn_date monday = monday_of(day);
+  if (s->nweeks == 0) {
+    s->weeks = calloc(1, sizeof *s->weeks);
+    if (!s->weeks) return false;
+    s->weeks[0].monday = monday_of(s->from);
+    s->nweeks = 1;
+  }
+  /* Scheduled days never precede the simulated day, so weeks only grow. */
+  int32_t i = (monday - s->weeks[0].monday) / 7;
+  if (i < 0) i = 0;
+  if (i >= s->nweeks) {
+    dn_sim_week *w = realloc(s->weeks, sizeof *w * (size_t)(i + 1));
+    if (!w) return false;
+    for (int32_t j = s->nweeks; j <= i; j++) {
+      memset(&w[j], 0, sizeof w[j]);
+      w[j].monday = w[0].monday + 7 * j;
+    }
+    s->weeks = w;
+    s->nweeks = i + 1;
+  }
+  s->weeks[i].by_kind[k]++;
+  return true;
+}
+
+static dn_sim_collector *collector(dn_sim_summary *s, const char *name) {
+  int32_t lo = 0, hi = s->ncollectors;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(s->collectors[mid].assignee, name);
+    if (c == 0) return &s->collectors[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  dn_sim_collector *g = realloc(s->collectors, sizeof *g * (size_t)(s->ncollectors + 1));
+  if (!g) return NULL;
+  s->collectors = g;
+  memmove(&g[lo + 1], &g[lo], sizeof *g * (size_t)(s->ncollectors - lo));
+  s->ncollectors++;
+  memset(&g[lo], 0, sizeof g[lo]);
+  g[lo].assignee = dn_arena_strdup(&s->arena, name);
+  g[lo].first_day = s->from;
+  return g[lo].assignee ? &g[lo] : NULL;
+}
+
+static bool count_call(dn_sim_summary *s, const dn_action_rec *a) {
+  dn_sim_collector *c = collector(s, a->assignee ? a->assignee : "unassigned");
+  if (!c) return false;
+  dn_date day = scheduled_day(a);
+  int32_t i = day - c->first_day;
+  if (i < 0) i = 0;
+  if (i >= c->ndays) {
+    /* A week of slack past the last day: scheduling moves a weekend's
+     * calls to the next business day, rarely further. */
+    int32_t nd = i + 1 > s->days + 7 ? i + 1 : s->days + 7;
+    int64_t *p = realloc(c->per_day, sizeof *p * (size_t)nd);
+    if (!p) return false;
+    memset(p + c->ndays, 0, sizeof *p * (size_t)(nd - c->ndays));
+    c->per_day = p;
+    c->ndays = nd;
+  }
+  c->per_day[i]++;
+  c->calls++;
+  return true;
+}
+
+/* The i-th part of a comma-separated list aligned with the invoices, or
+ * the whole value when it is a single one (LEDGER's consolidated rows). */
+static bool list_part(const char *list, int32_t i, char *buf, size_t len) {
+  if (!list) return false;
+  if (!strchr(list, ',')) {
+    snprintf(buf, len, "%s", list);
+    return true;
+  }
+  const char *p = list;
+  for (int32_t k = 0; k < i; k++) {
+    p = strchr(p, ',');
+    if (!p) return false;
+    p++;
+  }
+  size_t n = strcspn(p, ",");
+  if (n >= len) n = len - 1;
+  memcpy(buf, p, n);
+  buf[n] = '\0';
+  return true;
+}
+
+typedef struct sim_run {
+  const dn_program *p;
+  const dn_sim_options *o;
+  dn_sim_summary *sum;
+  dn_outbox *outbox;
+  dn_diags *diags;
+  char **last_label; /* per escalation: the label of its last step */
+} sim_run;
+
+static int32_t escalation_index(const sim_run *r, const char *rule) {
+  for (uint32_t e = 0; e < r->p->nescalations; e++)
+    if (!strcmp(r->p->strings[r->p->escalations[e].name], rule)) return (int32_t)e;
+  return -1;
+}
+
+static bool add_final(dn_sim_summary *s, const dn_action_rec *a, const char *invoice,
+                      const char *rule, const char *step, const char *target) {
+  if (s->nfinals % 64 == 0) {
+    dn_sim_final *f = realloc(s->finals, sizeof *f * (size_t)(s->nfinals + 64));
+    if (!f) return false;
+    s->finals = f;
+  }
+  dn_sim_final *f = &s->finals[s->nfinals++];
+  f->as_of = a->as_of;
+  f->customer = dn_arena_strdup(&s->arena, a->customer);
+  f->invoice = invoice ? dn_arena_strdup(&s->arena, invoice) : NULL;
+  f->rule = rule ? dn_arena_strdup(&s->arena, rule) : NULL;
+  f->step = step ? dn_arena_strdup(&s->arena, step) : NULL;
+  f->target = target ? dn_arena_strdup(&s->arena, target) : NULL;
+  return f->customer != NULL;
+}
+
+/* Invoices whose part of a scheduled action is the last step of its
+ * escalation, and every invoice of a scheduled `escalate`. */
+static bool note_finals(sim_run *r, const dn_action_rec *a) {
+  dn_sim_summary *s = r->sum;
+  if (a->kind == DN_ACT_ESCALATE) {
+    if (a->ninvoices == 0) return add_final(s, a, NULL, a->rule, a->step, a->text);
+    for (int i = 0; i < a->ninvoices; i++) {
+      char rule[256], step[64];
+      bool hr = list_part(a->rule, i, rule, sizeof rule), hs = list_part(a->step, i, step, sizeof step);
+      if (!add_final(s, a, a->invoices[i], hr ? rule : NULL, hs ? step : NULL, a->text)) return false;
+    }
+    return true;
+  }
+  if (!a->rule || !a->step) return true;
+  for (int i = 0; i < a->ninvoices; i++) {
+    char rule[256], step[64];
+    if (!list_part(a->rule, i, rule, sizeof rule) || !list_part(a->step, i, step, sizeof step))
+      continue;
+    int32_t e = escalation_index(r, rule);
+    if (e < 0 || !r->last_label[e] || strcmp(r->last_label[e], step)) continue;
+    if (!add_final(s, a, a->invoices[i], rule, step, NULL)) return false;
+  }
+  return true;
+}
+
+static bool summarise(sim_run *r, const dn_action_rec *a) {
+  dn_sim_summary *s = r->sum;
+  int st = (unsigned)a->status < 3 ? (int)a->status : 0;
+  s->actions++;
+  s->by_status[st]++;
+  if ((unsigned)a->kind < DN_ACT_COUNT) s->by_kind[a->kind][st]++;
+  if (a->status != DN_STATUS_SCHEDULED || (unsigned)a->kind >= DN_ACT_COUNT) return true;
+  int64_t *n;
+  if (a->tone) {
+    if (!(n = count_named(s, &s->tones, &s->ntones, a->tone))) return false;
+    (*n)++;
+  }
+  if (!(n = count_named(s, &s->segments, &s->nsegments, a->segment ? a->segment : "none")))
+    return false;
+  (*n)++;
+  if (!count_week(s, scheduled_day(a), a->kind)) return false;
+  if (a->kind == DN_ACT_CALL && !count_call(s, a)) return false;
+  return note_finals(r, a);
+}
+
+static dn_status day_sink(void *ctx, const dn_action_rec *a) {
+  sim_run *r = ctx;
+  dn_status st = dn_outbox_add(r->outbox, a, r->diags);
+  if (st != DN_OK) return st;
+  if (!summarise(r, a)) return DN_ERR_INTERNAL;
+  return r->o->on_action ? r->o->on_action(r->o->ctx, a) : DN_OK;
+}
+
+static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
+  dn_outbox ob;
+  dn_status st = dn_outbox_begin(&ob, copy, r->p, day, r->diags);
+  if (st != DN_OK) return st;
+  r->outbox = &ob;
+  dn_run_options ro = {.as_of = day, .extern_fns = r->o->extern_fns};
+  dn_run_stats stats = {0};
+  st = dn_engine_run(r->p, copy, &ro, day_sink, r, &stats, r->diags);
+  dn_status end = dn_outbox_end(&ob, st == DN_OK, (long)stats.errors, r->diags);
+  r->outbox = NULL;
+  r->sum->errors += stats.errors;
+  r->sum->customers = stats.customers;
+  return st != DN_OK ? st : end;
+}
+
+/* Ties of the final list (an invoice reaching the last step and getting
+ * an escalate on the same run, or a final step with two actions) keep the
+ * first day: sorted by (customer, invoice, rule, day), then deduplicated. */
+static int nstrcmp(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
+
+static int final_key_cmp(const void *pa, const void *pb) {
+  const dn_sim_final *a = pa, *b = pb;
+  int c = strcmp(a->customer, b->customer);
+  if (!c) c = nstrcmp(a->invoice, b->invoice);
+  if (!c) c = nstrcmp(a->rule, b->rule);
+  if (!c) c = (a->as_of > b->as_of) - (a->as_of < b->as_of);
+  if (!c) c = (a->target == NULL) - (b->target == NULL); /* keep the escalate target */
+  return c;
+}
+
+static int final_day_cmp(const void *pa, const void *pb) {
+  const dn_sim_final *a = pa, *b = pb;
+  if (a->as_of != b->as_of) return a->as_of < b->as_of ? -1 : 1;
+  int c = strcmp(a->customer, b->customer);
+  return c ? c : nstrcmp(a->invoice, b->invoice);
+}
+
+static void finish_finals(dn_sim_summary *s) {
+  if (s->nfinals < 2) return;
+  qsort(s->finals, (size_t)s->nfinals, sizeof *s->finals, final_key_cmp);
+  int32_t m = 1;
+  for (int32_t i = 1; i < s->nfinals; i++) {
+    const dn_sim_final *a = &s->finals[m - 1], *b = &s->finals[i];
+    if (!strcmp(a->customer, b->customer) && !nstrcmp(a->invoice, b->invoice) &&
+        !nstrcmp(a->rule, b->rule))
+      continue;
+    s->finals[m++] = *b;
+  }
+  s->nfinals = m;
+  qsort(s->finals, (size_t)s->nfinals, sizeof *s->finals, final_day_cmp);
+}
+
+static char **last_labels(const dn_program *p) {
+  char **out = calloc(p->nescalations + 1, sizeof *out);
+  if (!out) return NULL;
+  for (uint32_t e = 0; e < p->nescalations; e++) {
+    const dn_escalation_def *d = &p->escalations[e];
+    if (d->nsteps <= 0) continue;
+    const dn_step_def *st = &p->steps[d->first_step + d->nsteps - 1];
+    char buf[24];
+    /* The engine's step label (engine.c step_label): "60d", "3bd", "-3d". */
+    snprintf(buf, sizeof buf, "%d%s", st->offset_days, st->business ? "bd" : "d");
+    out[e] = strdup(buf);
+  }
+  return out;
+}
+
+/* Tones in ladder order and segments in policy order read better than
+ * first-seen order; names the policy does not have ("none") go last. */
+static int32_t tone_rank(const dn_program *p, const char *name) {
+  for (uint32_t i = 0; i < p->ntone_names; i++)
+    if (!strcmp(p->tone_names[i], name)) return (int32_t)i;
+  return INT32_MAX;
+}
+
+static int32_t segment_rank(const dn_program *p, const char *name) {
+  for (uint32_t i = 0; i < p->nsegments; i++)
+    if (!strcmp(p->strings[p->segments[i].name], name)) return (int32_t)i;
+  return INT32_MAX;
+}
+
+static void order_counts(const dn_program *p, dn_sim_count *c, int32_t n,
+                         int32_t (*rank)(const dn_program *, const char *)) {
+  for (int32_t i = 1; i < n; i++) { /* a handful of names: insertion sort */
+    dn_sim_count x = c[i];
+    int32_t rx = rank(p, x.name), j = i;
+    while (j > 0 && rank(p, c[j - 1].name) > rx) {
+      c[j] = c[j - 1];
+      j--;
+    }
+    c[j] = x;
+  }
+}
+
+static void summary_init(dn_sim_summary *s, const dn_sim_options *o) {
+  memset(s, 0, sizeof *s);
+  dn_arena_init(&s->arena);
+  s->from = o->from;
+  s->to = o->to;
+  s->days = o->to >= o->from ? o->to - o->from + 1 : 0;
+}
+
+dn_status dn_simulate_on(const dn_program *p, dn_ledger *copy, const dn_sim_options *o,
+                         dn_sim_summary *sum, dn_diags *diags) {
+  summary_init(sum, o);
+  if (o->to < o->from) return DN_ERR_USAGE;
+  sim_run r = {.p = p, .o = o, .sum = sum, .diags = diags, .last_label = last_labels(p)};
+  if (!r.last_label) return DN_ERR_INTERNAL;
+  dn_status st = DN_OK;
+  for (dn_date d = o->from; d <= o->to && st == DN_OK; d++) st = run_day(&r, copy, d);
+  for (uint32_t e = 0; e < p->nescalations; e++) free(r.last_label[e]);
+  free(r.last_label);
+  finish_finals(sum);
+  order_counts(p, sum->tones, sum->ntones, tone_rank);
+  order_counts(p, sum->segments, sum->nsegments, segment_rank);
+  return st;
+}
+
+dn_status dn_simulate(const dn_program *p, dn_ledger *source, const dn_sim_options *o,
+                      dn_sim_summary *sum, dn_diags *diags) {
+  dn_ledger copy;
+  dn_status st = dn_sim_copy_ledger(source, p, o->from, &copy, diags);
+  if (st != DN_OK) {
+    summary_init(sum, o);
+    return st;
+  }
+  st = dn_simulate_on(p, &copy, o, sum, diags);
+  dn_ledger_close(&copy);
+  return st;
+}
+
+void dn_sim_summary_free(dn_sim_summary *s) {
+  for (int32_t i = 0; i < s->ncollectors; i++) free(s->collectors[i].per_day);
+  free(s->collectors);
+  free(s->tones);
+  free(s->segments);
+  free(s->weeks);
+  free(s->finals);
+  dn_arena_free(&s->arena);
+  memset(s, 0, sizeof *s);
+}
+
+/* ---- collecting and comparing ------------------------------------------------ */
+
+void dn_action_list_init(dn_action_list *l) {
+  memset(l, 0, sizeof *l);
+  dn_arena_init(&l->arena);
+}
+
+void dn_action_list_free(dn_action_list *l) {
+  free(l->items);
+  dn_arena_free(&l->arena);
+  memset(l, 0, sizeof *l);
+}
+
+static bool dup_str(dn_arena *a, const char **s) {
+  if (!*s) return true;
+  *s = dn_arena_strdup(a, *s);
+  return *s != NULL;
+}
+
+dn_status dn_action_list_add(void *list, const dn_action_rec *a) {
+  dn_action_list *l = list;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 256;
+    dn_action_rec *g = realloc(l->items, sizeof *g * nc);
+    if (!g) return DN_ERR_INTERNAL;
+    l->items = g;
+    l->cap = nc;
+  }
+  dn_action_rec *c = &l->items[l->n];
+  *c = *a;
+  const char **inv = a->ninvoices ? dn_arena_alloc(&l->arena, sizeof *inv * (size_t)a->ninvoices) : NULL;
+  if (a->ninvoices && !inv) return DN_ERR_INTERNAL;
+  for (int i = 0; i < a->ninvoices; i++) {
+    inv[i] = a->invoices[i];
+    if (!dup_str(&l->arena, &inv[i])) return DN_ERR_INTERNAL;
+  }
+  c->invoices = inv;
+  if (!dup_str(&l->arena, &c->customer) || !dup_str(&l->arena, &c->tone) ||
+      !dup_str(&l->arena, &c->template_name) || !dup_str(&l->arena, &c->rule) ||
+      !dup_str(&l->arena, &c->step) || !dup_str(&l->arena, &c->assignee) ||
+      !dup_str(&l->arena, &c->reason) || !dup_str(&l->arena, &c->text) ||
+      !dup_str(&l->arena, &c->segment))
+    return DN_ERR_INTERNAL;
+  l->n++;
+  return DN_OK;
+}
+
+int dn_action_identity_cmp(const dn_action_rec *a, const dn_action_rec *b) {
+  if (a->as_of != b->as_of) return a->as_of < b->as_of ? -1 : 1;
+  int c = strcmp(a->customer, b->customer);
+  if (c) return c;
+  if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+  if ((c = nstrcmp(a->rule, b->rule))) return c;
+  if ((c = nstrcmp(a->step, b->step))) return c;
+  for (int i = 0; i < a->ninvoices && i < b->ninvoices; i++)
+    if ((c = strcmp(a->invoices[i], b->invoices[i]))) return c;
+  if (a->ninvoices != b->ninvoices) return a->ninvoices < b->ninvoices ? -1 : 1;
+  return nstrcmp(a->text, b->text);
+}
+
+bool dn_action_same_outcome(const dn_action_rec *a, const dn_action_rec *b) {
+  return dn_action_identity_cmp(a, b) == 0 && !nstrcmp(a->tone, b->tone) &&
+         !nstrcmp(a->template_name, b->template_name) && !strcmp(a->scheduled_at, b->scheduled_at) &&
+         a->has_priority == b->has_priority && (!a->has_priority || a->priority == b->priority) &&
+         !nstrcmp(a->assignee, b->assignee) && a->status == b->status;
+}
+
+/* qsort is not stable: the index breaks ties, so equal identities pair in
+ * run order. */
+typedef struct ranked {
+  const dn_action_rec *a;
+  size_t i;
+} ranked;
+
+static int ranked_cmp(const void *pa, const void *pb) {
+  const ranked *x = pa, *y = pb;
+  int c = dn_action_identity_cmp(x->a, y->a);
+  if (c) return c;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+static ranked *rank_list(const dn_action_list *l) {
+  ranked *r = malloc(sizeof *r * (l->n ? l->n : 1));
+  if (!r) return NULL;
+  for (size_t i = 0; i < l->n; i++) r[i] = (ranked){&l->items[i], i};
+  qsort(r, l->n, sizeof *r, ranked_cmp);
+  return r;
+}
+
+dn_status dn_action_diff(const dn_action_list *before, const dn_action_list *after,
+                         dn_diff_entry **out, size_t *n, size_t counts[4]) {
+  *out = NULL;
+  *n = 0;
+  memset(counts, 0, sizeof *counts * 4);
+  ranked *b = rank_list(before), *a = rank_list(after);
+  dn_diff_entry *e = malloc(sizeof *e * (before->n + after->n + 1));
+  if (!a || !b || !e) {
+    free(a);
+    free(b);
+    free(e);
+    return DN_ERR_INTERNAL;
+  }
+  size_t i = 0, j = 0, m = 0;
+  while (i < before->n || j < after->n) {
+    int c = i == before->n ? 1 : j == after->n ? -1 : dn_action_identity_cmp(b[i].a, a[j].a);
+    if (c < 0) e[m++] = (dn_diff_entry){DN_DIFF_REMOVED, b[i++].a, NULL};
+    else if (c > 0) e[m++] = (dn_diff_entry){DN_DIFF_ADDED, NULL, a[j++].a};
+    else {
+      bool same = dn_action_same_outcome(b[i].a, a[j].a);
+      e[m++] = (dn_diff_entry){same ? DN_DIFF_UNCHANGED : DN_DIFF_CHANGED, b[i++].a, a[j++].a};
+    }
+    counts[e[m - 1].kind]++;
+  }
+  free(a);
+  free(b);
+  *out = e;
+  *n = m;
+  return DN_OK;
+}
