@@ -69,6 +69,10 @@ typedef struct hist_part {
 typedef struct zone_ent {
   char *name;
   dn_zone *zone;             /* NULL when the name did not load */
+  /* Every action of a run is scheduled on the same day at the window's
+   * start, so a zone's local time is formatted once per run. */
+  bool have_when;
+  char when[32];
 } zone_ent;
 
 typedef struct out_act {
@@ -76,7 +80,15 @@ typedef struct out_act {
   int32_t tone_rank;
   bool contact;
   const char *key_rule, *key_step, *inv_list;
+  /* The key's two hash halves (its hex text orders as they do) and the
+   * status it was made for: caps key contacts before emit does. */
+  uint64_t key_a, key_b;
+  bool keyed;
+  dn_action_status keyed_status;
 } out_act;
+
+/* The two FNV-1a streams of an action key (see make_key). */
+typedef struct key_hash { uint64_t a, b; } key_hash;
 
 typedef struct run_ctx {
   const dn_program *p;
@@ -97,11 +109,23 @@ typedef struct run_ctx {
    * reason). */
   dn_arena texts;
   const char **step_labels, **step_words, **skip_reasons, **step_reasons;
+  const char **rule_reasons; /* "rule over_limit", per rule */
+  /* "email-firm": the default template of a kind and tone, per kind and
+   * tone_names index (NULL when it could not be made). */
+  const char **templates;
+  /* A tone name's rank on each ladder before the segment's shift, per
+   * ladder and string index; INT32_MIN until first asked. */
+  int32_t *tone_ranks;
+  key_hash key_prefix;       /* the key streams after the policy name */
+  dn_date sched_day;         /* the day actions are scheduled on */
+  bool have_utc_when;
+  char utc_when[32];         /* scheduled_at when no zone applies */
   VEC(zone_ent) zones;
   VEC(raw_act) raws;
   VEC(hist_part) hparts;
   VEC(out_act) outs;
   VEC(const raw_act *) idx;
+  VEC(out_act *) order;
   VEC(bool) inv_err;
   VEC(char) sb;
   /* per customer */
@@ -145,6 +169,19 @@ static const char *afmt(run_ctx *x, const char *fmt, ...) {
 
 static void sb_reset(run_ctx *x) { x->sb.n = 0; }
 
+/* lead then v in decimal, NUL-terminated, as " %d" writes it (16 bytes
+ * hold any int32). */
+static void put_int(char *out, char lead, int32_t v) {
+  char digits[12];
+  int n = 0;
+  uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+  do digits[n++] = (char)('0' + u % 10); while ((u /= 10) != 0);
+  *out++ = lead;
+  if (v < 0) *out++ = '-';
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+}
+
 static void sb_add(run_ctx *x, const char *s) {
   int32_t len = (int32_t)strlen(s);
   if (!vec_grow((void **)&x->sb.items, &x->sb.cap, x->sb.n + len + 1, 1)) return;
@@ -166,9 +203,9 @@ static bool selected(const run_ctx *x, int32_t inv) {
   return true;
 }
 
-static void explain(run_ctx *x, int32_t inv, const char *fmt, ...)
+static void explain_line(run_ctx *x, int32_t inv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void explain(run_ctx *x, int32_t inv, const char *fmt, ...) {
+static void explain_line(run_ctx *x, int32_t inv, const char *fmt, ...) {
   if (!selected(x, inv)) return;
   char line[512];
   va_list ap;
@@ -177,6 +214,46 @@ static void explain(run_ctx *x, int32_t inv, const char *fmt, ...) {
   va_end(ap);
   x->o->explain(x->o->explain_ctx, x->c->id, inv >= 0 ? x->c->invoices[inv].id : NULL, line);
 }
+
+/* ---- sorting -------------------------------------------------------------- */
+
+/* NAME(x, v, n) sorts the pointers v[0..n) by CMP (qsort's convention:
+ * it gets the addresses of two elements): a merge sort, insertion below
+ * 16, with its buffer in the scratch arena and the comparison inlined;
+ * qsort's indirect calls cost more than the comparisons for a customer's
+ * few dozen records. Every comparator used is a total order, so the order
+ * is the one qsort gave. */
+#define DEFINE_PTR_SORT(NAME, T, CMP)                                            \
+  static void NAME##_merge(T *v, T *tmp, int32_t n) {                           \
+    if (n <= 16) {                                                               \
+      for (int32_t i = 1; i < n; i++) {                                          \
+        T t = v[i];                                                              \
+        int32_t j = i;                                                           \
+        for (; j > 0 && CMP(&v[j - 1], &t) > 0; j--) v[j] = v[j - 1];            \
+        v[j] = t;                                                                \
+      }                                                                          \
+      return;                                                                    \
+    }                                                                            \
+    int32_t h = n / 2, i = 0, j = h, k = 0;                                      \
+    NAME##_merge(v, tmp, h);                                                     \
+    NAME##_merge(v + h, tmp, n - h);                                             \
+    if (CMP(&v[h - 1], &v[h]) <= 0) return;                                      \
+    memcpy(tmp, v, sizeof *v * (size_t)h);                                       \
+    while (i < h && j < n) v[k++] = CMP(&tmp[i], &v[j]) <= 0 ? tmp[i++] : v[j++]; \
+    while (i < h) v[k++] = tmp[i++];                                             \
+  }                                                                              \
+  static void NAME(run_ctx *x, T *v, int32_t n) {                                \
+    T *tmp = n > 16 ? dn_arena_alloc(&x->scratch, sizeof *v * (size_t)(n / 2)) : NULL; \
+    if (n > 16 && !tmp) {                                                        \
+      qsort((void *)v, (size_t)n, sizeof *v, CMP);                               \
+      return;                                                                    \
+    }                                                                            \
+    NAME##_merge(v, tmp, n);                                                     \
+  }
+
+/* Explain lines cost nothing unless explain is on: the test comes before
+ * the variadic call and its arguments. */
+#define explain(x, ...) ((x)->o->explain ? explain_line((x), __VA_ARGS__) : (void)0)
 
 /* ---- the key ------------------------------------------------------------- */
 
@@ -190,34 +267,55 @@ static uint64_t avalanche(uint64_t h) {
   return h;
 }
 
+/* The 8 hex digits of x, most significant first, without a loop: each
+ * nibble spread to its own byte, then '0'..'9' or 'a'..'f' added to all
+ * bytes at once (two keys per record made this loop 30% of the key). */
+static void put_hex32(uint32_t x, char *out) {
+  uint64_t v = x;
+  v = (v | (v << 16)) & 0x0000FFFF0000FFFFULL;
+  v = (v | (v << 8)) & 0x00FF00FF00FF00FFULL;
+  v = (v | (v << 4)) & 0x0F0F0F0F0F0F0F0FULL; /* byte i = nibble i */
+  uint64_t letter = ((v + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+  v += 0x3030303030303030ULL + letter * ('a' - '0' - 10);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  v = __builtin_bswap64(v);
+  memcpy(out, &v, 8);
+#else
+  for (int k = 0; k < 8; k++) out[k] = (char)(v >> (8 * (7 - k)));
+#endif
+}
+
 static void put_hex64(uint64_t v, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; i--, v >>= 4) out[i] = digits[v & 15];
+  put_hex32((uint32_t)(v >> 32), out);
+  put_hex32((uint32_t)v, out + 8);
 }
 
 /* The key is two FNV-1a streams over the canonical text
  * "policy|rule|step|customer|invoices|kind|text|status", fed part by part
  * (keys are computed for every record, skipped ones included, so this is
  * on the run's hot path). Keys are stored in ledgers: the hash must never
- * change its output. */
-typedef struct key_hash { uint64_t a, b; } key_hash;
+ * change its output. The streams after the policy name are the same for
+ * every key of a run: made once (key_prefix). */
+static const key_hash key_seed = {0xcbf29ce484222325ULL,
+                                  0x84222325cbf29ce4ULL ^ 0x9e3779b97f4a7c15ULL};
 
 static void key_feed(key_hash *h, const char *s) {
+  /* Locals, not h->a: a store through h could alias *p (a char), which
+   * would keep both streams in memory on every byte. */
+  uint64_t a = h->a, b = h->b;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h->a = (h->a ^ *p) * 0x100000001b3ULL;
-    h->b = (h->b ^ *p) * 0x100000001b3ULL;
+    a = (a ^ *p) * 0x100000001b3ULL;
+    b = (b ^ *p) * 0x100000001b3ULL;
   }
+  h->a = a;
+  h->b = b;
 }
 
-static void make_key(const char *const *parts, size_t n, char out[33]) {
-  key_hash h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL ^ 0x9e3779b97f4a7c15ULL};
-  for (size_t i = 0; i < n; i++) {
-    if (i) key_feed(&h, "|");
-    key_feed(&h, parts[i]);
-  }
-  put_hex64(avalanche(h.a), out);
-  put_hex64(avalanche(h.b), out + 16);
-  out[32] = 0;
+/* "|" then the part. */
+static void key_part(key_hash *h, const char *s) {
+  h->a = (h->a ^ '|') * 0x100000001b3ULL;
+  h->b = (h->b ^ '|') * 0x100000001b3ULL;
+  key_feed(h, s);
 }
 
 /* ---- diagnostics --------------------------------------------------------- */
@@ -388,6 +486,7 @@ static bool status_counts(const char *s) {
 }
 
 static int nstrcmp(const char *a, const char *b) {
+  if (a == b) return 0; /* rules and steps mostly share their pointers */
   return strcmp(a ? a : "", b ? b : "");
 }
 
@@ -409,6 +508,7 @@ static int hpart_key_cmp(const hist_part *hp, const char *rule, const char *step
 /* The first history part of (rule, step) in the sorted parts. */
 static int32_t history_lower_bound(const run_ctx *x, const char *rule, const char *step) {
   int32_t lo = 0, hi = x->hparts.n;
+  if (hi == 0) return 0; /* a customer never contacted: nothing to search */
   while (lo < hi) {
     int32_t mid = lo + (hi - lo) / 2;
     if (hpart_key_cmp(&x->hparts.items[mid], rule, step) < 0) lo = mid + 1;
@@ -422,6 +522,7 @@ static int32_t history_lower_bound(const run_ctx *x, const char *rule, const cha
 static int32_t history_find(const run_ctx *x, const char *rule, const char *step,
                             const char *inv) {
   int32_t best = -1;
+  if (x->hparts.n == 0) return -1;
   for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
     const hist_part *hp = &x->hparts.items[i];
     if (hpart_key_cmp(hp, rule, step) != 0) break;
@@ -437,6 +538,7 @@ static int32_t history_find(const run_ctx *x, const char *rule, const char *step
  * this action kind that was deferred (`deferred`) or that counts. */
 static bool history_has_kind(const run_ctx *x, const char *rule, const char *step,
                              const char *inv, const char *kind, bool deferred) {
+  if (x->hparts.n == 0) return false;
   for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
     const hist_part *hp = &x->hparts.items[i];
     if (hpart_key_cmp(hp, rule, step) != 0) break;
@@ -475,8 +577,16 @@ static int32_t resolve_tone(const run_ctx *x, int32_t name) {
   const dn_ladder *l = &x->p->ladders[x->ladder];
   int32_t rank = 0;
   if (name != DN_NONE) {
-    rank = rank_on(x, l, str(x, name));
-    if (rank < 0) rank = mapped_rank(x, l, str(x, name));
+    /* Name to rank is a string search over the ladders: once per run. */
+    int32_t *memo = x->tone_ranks ? &x->tone_ranks[(size_t)x->ladder * x->p->nstrings + (size_t)name]
+                                  : NULL;
+    if (memo && *memo != INT32_MIN) {
+      rank = *memo;
+    } else {
+      rank = rank_on(x, l, str(x, name));
+      if (rank < 0) rank = mapped_rank(x, l, str(x, name));
+      if (memo) *memo = rank;
+    }
   }
   rank += x->shift;
   if (rank < 0) rank = 0;
@@ -641,6 +751,49 @@ static bool make_step_texts(run_ctx *x) {
   return true;
 }
 
+/* s + sep + t in the arena, whatever their length. */
+static const char *join2(dn_arena *a, const char *s, char sep, const char *t) {
+  size_t ls = strlen(s), lt = strlen(t);
+  char *out = dn_arena_alloc(a, ls + lt + 2);
+  if (!out) return NULL;
+  memcpy(out, s, ls);
+  out[ls] = sep;
+  memcpy(out + ls + 1, t, lt + 1);
+  return out;
+}
+
+/* The per-run tables of tones: default template names and the memo of
+ * tone ranks per ladder (see resolve_tone). */
+static bool make_tone_texts(run_ctx *x) {
+  const dn_program *p = x->p;
+  if (p->nrules > 0) {
+    x->rule_reasons = dn_arena_alloc(&x->texts, sizeof *x->rule_reasons * p->nrules);
+    if (!x->rule_reasons) return false;
+    for (uint32_t i = 0; i < p->nrules; i++) {
+      x->rule_reasons[i] = join2(&x->texts, "rule", ' ', name_of(x, p->rules[i].name));
+      if (!x->rule_reasons[i]) return false;
+    }
+  }
+  if (p->ntone_names > 0) {
+    size_t n = (size_t)DN_ACT_COUNT * p->ntone_names;
+    x->templates = dn_arena_alloc(&x->texts, sizeof *x->templates * n);
+    if (!x->templates) return false;
+    for (int k = 0; k < DN_ACT_COUNT; k++)
+      for (uint32_t t = 0; t < p->ntone_names; t++)
+        x->templates[(size_t)k * p->ntone_names + t] =
+            dn_action_is_contact((dn_action_kind)k)
+                ? join2(&x->texts, dn_action_kind_name((dn_action_kind)k), '-', p->tone_names[t])
+                : NULL;
+  }
+  if (p->nladders > 0 && p->nstrings > 0) {
+    size_t n = (size_t)p->nladders * p->nstrings;
+    x->tone_ranks = dn_arena_alloc(&x->texts, sizeof *x->tone_ranks * n);
+    if (!x->tone_ranks) return false;
+    for (size_t i = 0; i < n; i++) x->tone_ranks[i] = INT32_MIN;
+  }
+  return true;
+}
+
 static bool segment_listed(const run_ctx *x, const dn_escalation_def *e) {
   for (int32_t i = 0; i < e->nsegments; i++)
     if (x->p->segment_refs[e->first_segment + i] == x->seg) return true;
@@ -699,7 +852,7 @@ static void describe_step(run_ctx *x, raw_act *proto, const dn_step_def *st) {
   proto->reason = x->step_reasons[st - x->p->steps];
   int32_t dpd = f->days_past_due;
   char num[16];
-  snprintf(num, sizeof num, " %d", (int)dpd);
+  put_int(num, ' ', dpd);
   sb_reset(x);
   sb_add(x, f->id);
   sb_add(x, num);
@@ -923,7 +1076,7 @@ static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
   if (once_blocked(x, r, inv)) return retry_rule_contacts(x, r, inv, &proto);
   if (x->o->explain) explain(x, inv, "rule %s%s: fires", name, cond_text(x, r->cond));
-  proto.reason = afmt(x, "rule %s", name);
+  proto.reason = x->rule_reasons ? x->rule_reasons[r - x->p->rules] : afmt(x, "rule %s", name);
   return add_actions(x, r->first_action, r->nactions, line_tone(x, r->first_action, r->nactions), &proto,
                      false);
 }
@@ -1006,6 +1159,10 @@ static const char *join_steps_tagged(run_ctx *x, const raw_act *const *ps, int32
  * reading relies on this alignment. *nprefix = number of invoices. */
 static const raw_act **align_parts(run_ctx *x, const raw_act *const *ps, int32_t n,
                                    int32_t *nprefix) {
+  if (n == 1) { /* most records: nothing to order */
+    *nprefix = ps[0]->inv >= 0;
+    return (const raw_act **)ps;
+  }
   const raw_act **ord = dn_arena_alloc(&x->scratch, sizeof *ord * (size_t)n);
   if (!ord) return NULL;
   int32_t m = 0;
@@ -1015,6 +1172,16 @@ static const raw_act **align_parts(run_ctx *x, const raw_act *const *ps, int32_t
   for (int32_t i = 0; i < n; i++)
     if (!(ps[i]->inv >= 0 && (i == 0 || ps[i - 1]->inv != ps[i]->inv))) ord[m++] = ps[i];
   return ord;
+}
+
+static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation);
+
+/* "email-firm": made once per run; afmt when the table could not be. */
+static const char *default_template(run_ctx *x, dn_action_kind kind, int32_t rank) {
+  int32_t t = x->p->ladders[x->ladder].first_tone + rank;
+  if (x->templates && x->templates[(size_t)kind * x->p->ntone_names + (size_t)t])
+    return x->templates[(size_t)kind * x->p->ntone_names + (size_t)t];
+  return afmt(x, "%s-%s", dn_action_kind_name(kind), x->p->tone_names[t]);
 }
 
 static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bool skipped) {
@@ -1035,7 +1202,6 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
   if (!a->invoices) return false;
   int32_t best = -1;
   bool any_escalation = false;
-  sb_reset(x);
   for (int32_t i = 0; i < n; i++) {
     const raw_act *r = ps[i];
     if (i < ninv) a->invoices[a->ninvoices++] = x->c->invoices[r->inv].id;
@@ -1051,8 +1217,34 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
   o->tone_rank = rb->tone;
   a->tone = tone_text(x, rb->tone);
   if (rb->tone >= 0)
-    a->template_name = rb->template_name ? rb->template_name
-                                         : afmt(x, "%s-%s", dn_action_kind_name(a->kind), a->tone);
+    a->template_name = rb->template_name ? rb->template_name : default_template(x, a->kind, rb->tone);
+  if (n == 1 && !(any_escalation && x->seg >= 0) && !r0->detail) {
+    a->reason = r0->reason; /* a skipped step, a customer rule: the phrase alone */
+  } else {
+    if (!build_reason(x, ps, n, any_escalation)) return false;
+    a->reason = sb_dup(x);
+  }
+  a->rule = join_field(x, ps, n, offsetof(raw_act, rule));
+  a->step = ninv > 0 && n > ninv ? join_steps_tagged(x, ps, n, ninv)
+                                  : join_field(x, ps, n, offsetof(raw_act, step));
+  o->key_step = join_field(x, ps, n, offsetof(raw_act, key_step));
+  if (a->ninvoices <= 1) {
+    o->inv_list = a->ninvoices ? a->invoices[0] : "";
+    return true;
+  }
+  sb_reset(x);
+  for (int32_t i = 0; i < a->ninvoices; i++) {
+    if (i) sb_add(x, ",");
+    sb_add(x, a->invoices[i]);
+  }
+  o->inv_list = sb_dup(x);
+  return true;
+}
+
+/* The reason of a record in x->sb: "segment S" for escalations, then one
+ * phrase per distinct reason followed by the invoices it covers. */
+static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation) {
+  sb_reset(x);
   if (any_escalation && x->seg >= 0) {
     sb_add(x, "segment ");
     sb_add(x, name_of(x, x->p->segments[x->seg].name));
@@ -1074,19 +1266,10 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
       sb_add(x, ps[k]->detail);
     }
   }
-  a->reason = sb_dup(x);
-  a->rule = join_field(x, ps, n, offsetof(raw_act, rule));
-  a->step = ninv > 0 && n > ninv ? join_steps_tagged(x, ps, n, ninv)
-                                  : join_field(x, ps, n, offsetof(raw_act, step));
-  o->key_step = join_field(x, ps, n, offsetof(raw_act, key_step));
-  sb_reset(x);
-  for (int32_t i = 0; i < a->ninvoices; i++) {
-    if (i) sb_add(x, ",");
-    sb_add(x, a->invoices[i]);
-  }
-  o->inv_list = sb_dup(x);
   return true;
 }
+
+DEFINE_PTR_SORT(sort_raws, const raw_act *, raw_cmp)
 
 static bool consolidate(run_ctx *x) {
   x->idx.n = 0;
@@ -1101,7 +1284,7 @@ static bool consolidate(run_ctx *x) {
     if (!slot) return false;
     *slot = r;
   }
-  if (x->idx.n > 1) qsort(x->idx.items, (size_t)x->idx.n, sizeof *x->idx.items, raw_cmp);
+  sort_raws(x, x->idx.items, x->idx.n);
   for (int32_t g = 0; g < x->idx.n;) {
     int32_t e = g + 1;
     while (e < x->idx.n &&
@@ -1125,6 +1308,7 @@ static int channel_weight(dn_action_kind k) {
 }
 
 static void finish_key(run_ctx *x, out_act *o);
+static int key_cmp(const out_act *a, const out_act *b);
 
 static int admit_cmp(const void *pa, const void *pb) {
   const out_act *a = *(const out_act *const *)pa, *b = *(const out_act *const *)pb;
@@ -1134,12 +1318,40 @@ static int admit_cmp(const void *pa, const void *pb) {
   if (a->tone_rank != b->tone_rank) return a->tone_rank > b->tone_rank ? -1 : 1;
   int wa = channel_weight(a->rec.kind), wb = channel_weight(b->rec.kind);
   if (wa != wb) return wa < wb ? -1 : 1;
-  return strcmp(a->rec.key, b->rec.key);
+  int c = key_cmp(a, b);
+  /* Equal keys keep their record order, as the stable sort did. */
+  return c ? c : (a > b) - (a < b);
 }
+
+/* Output records in key order (every record of a customer has the same
+ * scheduled_at), equal keys in record order. */
+static int out_ptr_cmp(const void *pa, const void *pb) {
+  const out_act *a = *(const out_act *const *)pa, *b = *(const out_act *const *)pb;
+  int c = key_cmp(a, b);
+  return c ? c : (a > b) - (a < b);
+}
+
+DEFINE_PTR_SORT(sort_admit, out_act *, admit_cmp)
+DEFINE_PTR_SORT(sort_outs, out_act *, out_ptr_cmp)
 
 static bool is_contact_name(const char *k) {
   return k && (!strcmp(k, "email") || !strcmp(k, "sms") || !strcmp(k, "letter") ||
                !strcmp(k, "call"));
+}
+
+/* "deferred: limit N per M days reached; REASON" */
+static const char *deferred_reason(run_ctx *x, const dn_cap_def *cap, const char *reason) {
+  char num[16];
+  sb_reset(x);
+  sb_add(x, "deferred: limit");
+  put_int(num, ' ', cap->count);
+  sb_add(x, num);
+  sb_add(x, " per");
+  put_int(num, ' ', cap->days);
+  sb_add(x, num);
+  sb_add(x, " days reached; ");
+  sb_add(x, reason);
+  return sb_dup(x);
 }
 
 static bool apply_caps(run_ctx *x) {
@@ -1167,7 +1379,7 @@ static bool apply_caps(run_ctx *x) {
     finish_key(x, &x->outs.items[i]); /* a provisional key, for a total order */
     order[m++] = &x->outs.items[i];
   }
-  qsort(order, (size_t)m, sizeof *order, admit_cmp);
+  sort_admit(x, order, m);
   for (int32_t i = 0; i < m; i++) {
     int32_t broken = -1;
     for (uint32_t k = 0; k < nc && broken < 0; k++)
@@ -1180,8 +1392,7 @@ static bool apply_caps(run_ctx *x) {
     }
     const dn_cap_def *cap = &x->p->caps[broken];
     a->status = DN_STATUS_DEFERRED;
-    a->reason = afmt(x, "deferred: limit %d per %d days reached; %s", cap->count, cap->days,
-                     a->reason);
+    a->reason = deferred_reason(x, cap, a->reason);
     explain(x, -1, "caps: %s deferred (limit %d per %d days: %d already)",
             dn_action_kind_name(a->kind), cap->count, cap->days, counts[broken]);
   }
@@ -1192,13 +1403,33 @@ static bool apply_caps(run_ctx *x) {
 
 static void finish_key(run_ctx *x, out_act *o) {
   dn_action_rec *a = &o->rec;
+  if (o->keyed && o->keyed_status == a->status) return; /* made for caps, still right */
   const char *tag = a->status == DN_STATUS_SKIPPED    ? "skipped"
                     : a->status == DN_STATUS_DEFERRED ? "deferred"
                                                       : "";
-  const char *parts[] = {x->p->name ? x->p->name : "", a->rule ? a->rule : "",
-                         o->key_step ? o->key_step : "", a->customer, o->inv_list,
-                         dn_action_kind_name(a->kind), a->text ? a->text : "", tag};
-  make_key(parts, sizeof parts / sizeof *parts, a->key);
+  key_hash h = x->key_prefix;
+  key_part(&h, a->rule ? a->rule : "");
+  key_part(&h, o->key_step ? o->key_step : "");
+  key_part(&h, a->customer);
+  key_part(&h, o->inv_list);
+  key_part(&h, dn_action_kind_name(a->kind));
+  key_part(&h, a->text ? a->text : "");
+  key_part(&h, tag);
+  o->key_a = avalanche(h.a);
+  o->key_b = avalanche(h.b);
+  put_hex64(o->key_a, a->key);
+  put_hex64(o->key_b, a->key + 16);
+  a->key[32] = 0;
+  o->keyed = true;
+  o->keyed_status = a->status;
+}
+
+/* Key order: the hex text is the two halves big-endian, so comparing the
+ * numbers is comparing the text. */
+static int key_cmp(const out_act *a, const out_act *b) {
+  if (a->key_a != b->key_a) return a->key_a < b->key_a ? -1 : 1;
+  if (a->key_b != b->key_b) return a->key_b < b->key_b ? -1 : 1;
+  return 0;
 }
 
 static zone_ent *zone_get(run_ctx *x, const char *name) {
@@ -1215,14 +1446,22 @@ static zone_ent *zone_get(run_ctx *x, const char *name) {
   return z;
 }
 
-static void schedule(run_ctx *x, char out[32]) {
+/* The first business day from D: every action of the run goes out then. */
+static dn_date schedule_day(const run_ctx *x) {
   dn_date day = x->as_of;
   if (x->cal && !dn_calendar_is_business_day(x->cal, day))
     day = dn_calendar_next_business_day(x->cal, day);
-  const dn_zone *zone = NULL;
+  return day;
+}
+
+/* The customer's scheduled_at: the window's start on the schedule day in
+ * the customer's zone, else the policy's, else UTC; formatted once per
+ * zone and run. */
+static const char *schedule(run_ctx *x) {
+  zone_ent *zone = NULL;
   if (x->c->timezone && *x->c->timezone) {
     zone_ent *z = zone_get(x, x->c->timezone);
-    zone = z ? z->zone : NULL;
+    zone = z && z->zone ? z : NULL;
     if (!zone) {
       dn_diag_add_at(x->diags, DN_E0506, x->ledger_name, 0,
                      "customer %s: unknown time zone \"%s\"; using the policy's", x->c->id,
@@ -1232,36 +1471,42 @@ static void schedule(run_ctx *x, char out[32]) {
   }
   if (!zone && x->p->timezone) {
     zone_ent *z = zone_get(x, x->p->timezone);
-    zone = z ? z->zone : NULL;
+    zone = z && z->zone ? z : NULL;
   }
   if (zone) {
-    dn_zone_format_local(zone, day, x->p->window_start, out);
-    return;
+    if (!zone->have_when) {
+      dn_zone_format_local(zone->zone, x->sched_day, x->p->window_start, zone->when);
+      zone->have_when = true;
+    }
+    return zone->when;
   }
-  char d[11];
-  dn_date_format(day, d);
-  int ws = x->p->window_start;
-  snprintf(out, 32, "%sT%02d:%02d:00+00:00", d, ws / 60 % 24, ws % 60);
+  if (!x->have_utc_when) {
+    char d[11];
+    dn_date_format(x->sched_day, d);
+    int ws = x->p->window_start;
+    snprintf(x->utc_when, sizeof x->utc_when, "%sT%02d:%02d:00+00:00", d, ws / 60 % 24, ws % 60);
+    x->have_utc_when = true;
+  }
+  return x->utc_when;
 }
 
-static int out_cmp(const void *pa, const void *pb) {
-  const out_act *a = pa, *b = pb;
-  int c = strcmp(a->rec.scheduled_at, b->rec.scheduled_at);
-  return c ? c : strcmp(a->rec.key, b->rec.key);
-}
+static dn_status oom(run_ctx *x);
 
 static dn_status emit(run_ctx *x) {
   if (x->outs.n == 0) return DN_OK;
-  char when[32];
-  schedule(x, when);
+  const char *when = schedule(x);
+  if (!vec_grow((void **)&x->order.items, &x->order.cap, x->outs.n, sizeof *x->order.items))
+    return oom(x);
   for (int32_t i = 0; i < x->outs.n; i++) {
-    memcpy(x->outs.items[i].rec.scheduled_at, when, sizeof when);
-    finish_key(x, &x->outs.items[i]);
+    out_act *o = &x->outs.items[i];
+    memcpy(o->rec.scheduled_at, when, sizeof o->rec.scheduled_at);
+    finish_key(x, o);
+    o->rec.facts = x->c;
+    x->order.items[i] = o;
   }
-  qsort(x->outs.items, (size_t)x->outs.n, sizeof *x->outs.items, out_cmp);
+  sort_outs(x, x->order.items, x->outs.n);
   for (int32_t i = 0; i < x->outs.n; i++) {
-    x->outs.items[i].rec.facts = x->c;
-    dn_status st = x->sink(x->sink_ctx, &x->outs.items[i].rec);
+    dn_status st = x->sink(x->sink_ctx, &x->order.items[i]->rec);
     if (st != DN_OK) return st;
     if (x->stats) x->stats->actions++;
   }
@@ -1364,6 +1609,10 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
     dn_status st = dn_facts_load_holidays(l, p->calendar, x->cal, diags);
     if (st != DN_OK) return st;
   }
+  x->sched_day = schedule_day(x);
+  x->key_prefix = key_seed;
+  key_feed(&x->key_prefix, p->name ? p->name : "");
+  if (!make_tone_texts(x)) return oom(x);
   return DN_OK;
 }
 
@@ -1391,6 +1640,7 @@ static void ctx_free(run_ctx *x) {
   free(x->hparts.items);
   free(x->outs.items);
   free(x->idx.items);
+  free(x->order.items);
   free(x->inv_err.items);
   free(x->sb.items);
   dn_arena_free(&x->scratch);
@@ -1417,7 +1667,10 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     }
     only = owner;
   }
-  if (st == DN_OK) st = dn_facts_reader_open(l, p, o->as_of, only, &x.reader, diags);
+  if (st == DN_OK && !only && o->only_customers)
+    st = dn_facts_reader_open_set(l, p, o->as_of, o->only_customers, o->nonly_customers,
+                                  o->only_customers_scan, &x.reader, diags);
+  else if (st == DN_OK) st = dn_facts_reader_open(l, p, o->as_of, only, &x.reader, diags);
   if (st == DN_OK) st = ctx_start_vm(&x);
   dn_customer_facts c;
   dn_customer_facts_init(&c);
@@ -1433,6 +1686,7 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     stats->customers++;
     stats->invoices += c.ninvoices;
     st = process_customer(&x, &c);
+    if (st == DN_OK && o->on_customer) o->on_customer(o->on_customer_ctx, &c);
   }
   dn_customer_facts_free(&c);
   ctx_free(&x);

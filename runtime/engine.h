@@ -61,6 +61,14 @@ typedef struct dn_run_options {
   /* Resolved `extern fn` pointers, one per program->externs entry (the
    * caller loads the allowed libraries), or NULL when there are none. */
   void *const *extern_fns;
+  /* Only these customers, sorted by id in byte order (simulate's awake
+   * set), or NULL for all; ignored when only_customer is set. */
+  const char *const *only_customers; size_t nonly_customers;
+  bool only_customers_scan;   /* stream and skip (a dense set) */
+  /* Called after each customer is processed, its facts still valid
+   * (simulate computes the next day it must look at it again). */
+  void (*on_customer)(void *ctx, const dn_customer_facts *c);
+  void *on_customer_ctx;
 } dn_run_options;
 
 typedef struct dn_run_stats {

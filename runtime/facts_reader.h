@@ -25,6 +25,16 @@ typedef struct dn_facts_reader dn_facts_reader;
 dn_status dn_facts_reader_open(dn_ledger *l, const dn_program *p, dn_date as_of,
                                const char *only_customer, dn_facts_reader **out,
                                dn_diags *diags);
+/* The same facts for a chosen set of customers only, ids sorted by byte
+ * order (as the reader's ORDER BY id); ids not in the ledger are passed
+ * over; `ids` must outlive the reader. scan false: each customer is read
+ * through the ledger's customer indexes, so the cost follows the set, not
+ * the ledger. scan true: the streams of dn_facts_reader_open, skipping the
+ * customers not listed, cheaper when the set is a large part of the
+ * ledger. */
+dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as_of,
+                                   const char *const *ids, size_t nids, bool scan,
+                                   dn_facts_reader **out, dn_diags *diags);
 void dn_facts_reader_close(dn_facts_reader *r);
 
 /* Fills *c with the next customer (its arena is reset first; c must have

@@ -3,6 +3,7 @@
 #include "runtime/outbox.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,13 +102,210 @@ dn_status dn_json_write_line(FILE *out, json_t *o) {
   return DN_OK;
 }
 
+/* ---- the streaming writer -------------------------------------------------
+ * The record has a fixed shape, so it is written straight into one line
+ * buffer and handed to stdio once: building a jansson object per record
+ * and dumping it was half of a run's instructions (callgrind). The bytes
+ * are those jansson writes with the flags above (tests/unit/
+ * test_json_writer.c compares both on hostile text): invalid UTF-8 bytes
+ * become U+FFFD as text() does; '"', '\\' and the controls below 0x20 are
+ * escaped (\b \f \n \r \t, else \u00XX in upper-case hex); '/', DEL and
+ * non-ASCII pass through. */
+
+typedef struct line_buf {
+  char *p;
+  size_t n, cap;
+  bool failed;        /* out of memory: the line is not written */
+  char local[1024];   /* a usual record fits: no allocation */
+} line_buf;
+
+static void lb_init(line_buf *b) {
+  b->p = b->local;
+  b->n = 0;
+  b->cap = sizeof b->local;
+  b->failed = false;
+}
+
+static void lb_free(line_buf *b) {
+  if (b->p != b->local) free(b->p);
+}
+
+static bool lb_reserve(line_buf *b, size_t more) {
+  if (b->failed) return false;
+  if (b->n + more <= b->cap) return true;
+  size_t cap = b->cap * 2;
+  while (cap < b->n + more) cap *= 2;
+  char *q = b->p == b->local ? malloc(cap) : realloc(b->p, cap);
+  if (!q) {
+    b->failed = true;
+    return false;
+  }
+  if (b->p == b->local) memcpy(q, b->local, b->n);
+  b->p = q;
+  b->cap = cap;
+  return true;
+}
+
+static void lb_put(line_buf *b, const char *s, size_t n) {
+  if (!lb_reserve(b, n)) return;
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+}
+
+#define LB_LIT(b, lit) lb_put((b), (lit), sizeof(lit) - 1)
+
+/* Bytes copied as they are: printable ASCII but '"' and '\\'. */
+static bool plain_ascii(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* s as a JSON string, escaped as jansson escapes it. */
+static void lb_string(line_buf *b, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  const unsigned char *p = (const unsigned char *)s;
+  /* At most 6 output bytes per input byte (a control as \u00XX, a bad
+   * byte as 3 bytes of U+FFFD), plus the quotes. */
+  size_t len = strlen(s);
+  if (!lb_reserve(b, len * 6 + 2)) return;
+  char *w = b->p + b->n;
+  *w++ = '"';
+  while (*p) {
+    const unsigned char *run = p;
+    while (plain_ascii(*p)) p++;
+    if (p > run) {
+      memcpy(w, run, (size_t)(p - run));
+      w += p - run;
+      continue;
+    }
+    unsigned char c = *p;
+    if (c >= 0x80) {
+      size_t n = utf8_seq(p);
+      if (n == 0) {
+        memcpy(w, "\xEF\xBF\xBD", 3);
+        w += 3;
+        p++;
+      } else {
+        memcpy(w, p, n);
+        w += n;
+        p += n;
+      }
+      continue;
+    }
+    *w++ = '\\';
+    switch (c) {
+    case '"': *w++ = '"'; break;
+    case '\\': *w++ = '\\'; break;
+    case '\b': *w++ = 'b'; break;
+    case '\f': *w++ = 'f'; break;
+    case '\n': *w++ = 'n'; break;
+    case '\r': *w++ = 'r'; break;
+    case '\t': *w++ = 't'; break;
+    default:
+      memcpy(w, "u00", 3);
+      w[3] = hex[c >> 4];
+      w[4] = hex[c & 15];
+      w += 5;
+      break;
+    }
+    p++;
+  }
+  *w++ = '"';
+  b->n = (size_t)(w - b->p);
+}
+
+static void lb_opt_string(line_buf *b, const char *s) {
+  if (s) lb_string(b, s);
+  else LB_LIT(b, "null");
+}
+
+/* A real as jansson's jsonp_dtostr writes it with JSON_REAL_PRECISION(15):
+ * "%.15g", a ".0" when there is neither '.' nor 'e', and the exponent
+ * without '+' or leading zeros ("1e+20" -> "1e20", "1e-07" -> "1e-7"). */
+static void lb_real(line_buf *b, double v) {
+  char buf[64];
+  int len = snprintf(buf, sizeof buf, "%.15g", v);
+  if (len < 0 || (size_t)len >= sizeof buf - 3) return;
+  for (int i = 0; i < len; i++) /* a locale's decimal comma, as jansson's from_locale */
+    if (buf[i] == ',') buf[i] = '.';
+  char *e = strchr(buf, 'e');
+  if (!strchr(buf, '.') && !e) {
+    memcpy(buf + len, ".0", 3);
+    len += 2;
+  }
+  if (e) {
+    char *start = e + 1, *end = start + 1;
+    if (*start == '-') start++;
+    while (*end == '0') end++;
+    if (end != start) {
+      memmove(start, end, (size_t)(len - (end - buf)) + 1);
+      len -= (int)(end - start);
+    }
+  }
+  lb_put(b, buf, (size_t)len);
+}
+
+static void lb_invoices(line_buf *b, const dn_action_rec *a) {
+  LB_LIT(b, "[");
+  for (int i = 0; i < a->ninvoices; i++) {
+    if (i) LB_LIT(b, ",");
+    lb_string(b, a->invoices[i]);
+  }
+  LB_LIT(b, "]");
+}
+
+/* The record of action_json, field for field. */
+static void lb_action(line_buf *b, const dn_action_rec *a, bool with_as_of) {
+  LB_LIT(b, "{");
+  if (with_as_of) {
+    char d[11];
+    dn_date_format(a->as_of, d);
+    LB_LIT(b, "\"as_of\":");
+    lb_string(b, d);
+    LB_LIT(b, ",");
+  }
+  LB_LIT(b, "\"key\":");
+  lb_string(b, a->key);
+  LB_LIT(b, ",\"customer\":");
+  lb_string(b, a->customer);
+  LB_LIT(b, ",\"invoices\":");
+  lb_invoices(b, a);
+  LB_LIT(b, ",\"kind\":");
+  lb_string(b, dn_action_kind_name(a->kind));
+  LB_LIT(b, ",\"tone\":");
+  lb_opt_string(b, a->tone);
+  LB_LIT(b, ",\"template\":");
+  lb_opt_string(b, a->template_name);
+  LB_LIT(b, ",\"scheduled_at\":");
+  lb_string(b, a->scheduled_at);
+  LB_LIT(b, ",\"rule\":");
+  lb_opt_string(b, a->rule);
+  LB_LIT(b, ",\"step\":");
+  lb_opt_string(b, a->step);
+  /* jansson has no value for a non-finite real (json_real returns NULL),
+   * so the key is left out: kept byte for byte. */
+  if (!a->has_priority) LB_LIT(b, ",\"priority\":null");
+  else if (isfinite(a->priority)) {
+    LB_LIT(b, ",\"priority\":");
+    lb_real(b, a->priority);
+  }
+  LB_LIT(b, ",\"assignee\":");
+  lb_opt_string(b, a->assignee);
+  LB_LIT(b, ",\"status\":");
+  lb_string(b, dn_action_status_name(a->status));
+  LB_LIT(b, ",\"reason\":");
+  lb_opt_string(b, a->reason);
+  if (a->text) {
+    LB_LIT(b, ",\"text\":");
+    lb_string(b, a->text);
+  }
+  LB_LIT(b, "}\n");
+}
+
 dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of) {
-  json_t *o = action_json(a, with_as_of);
-  if (!o) return DN_ERR_INTERNAL;
-  int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-  json_decref(o);
-  if (rc != 0 || fputc('\n', out) == EOF) return DN_ERR_INTERNAL;
-  return DN_OK;
+  line_buf b;
+  lb_init(&b);
+  lb_action(&b, a, with_as_of);
+  bool ok = !b.failed && fwrite(b.p, 1, b.n, out) == b.n;
+  lb_free(&b);
+  return ok ? DN_OK : DN_ERR_INTERNAL;
 }
 
 void dn_table_begin(dn_table_writer *t, FILE *out, bool all) {
@@ -229,10 +427,13 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
     return DN_OK;
   }
   sqlite3_stmt *st = o->insert_stmt;
-  json_t *inv = invoice_array(a);
-  char *inv_text = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
-  json_decref(inv);
-  if (!inv_text) return DN_ERR_INTERNAL;
+  line_buf inv;
+  lb_init(&inv);
+  lb_invoices(&inv, a);
+  if (inv.failed) {
+    lb_free(&inv);
+    return DN_ERR_INTERNAL;
+  }
   char date[11];
   dn_date_format(o->as_of, date);
   sqlite3_reset(st);
@@ -244,7 +445,7 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
   bind_opt(st, 6, a->rule);
   bind_opt(st, 7, a->step);
   sqlite3_bind_text(st, 8, a->customer, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 9, inv_text, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 9, inv.p, (int)inv.n, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 10, dn_action_kind_name(a->kind), -1, SQLITE_STATIC);
   bind_opt(st, 11, a->tone);
   bind_opt(st, 12, a->template_name ? a->template_name : a->text);
@@ -255,7 +456,7 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
   sqlite3_bind_text(st, 16, dn_action_status_name(a->status), -1, SQLITE_STATIC);
   bind_opt(st, 17, a->reason);
   int rc = sqlite3_step(st);
-  free(inv_text);
+  lb_free(&inv);
   if (rc != SQLITE_DONE) return db_error(o, diags, "insert action");
   if (sqlite3_changes(o->ledger->db) > 0) o->inserted++;
   else o->ignored++;

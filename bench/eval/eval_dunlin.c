@@ -23,7 +23,11 @@ typedef struct run_state {
   bool over_limit;
 } run_state;
 
+/* The engine hands back the facts' own id pointers, so a pointer test
+ * finds the invoice; strcmp stays as the fallback. */
 static int local_index(const run_state *s, const char *invoice) {
+  for (int32_t k = 0; k < s->c->n; k++)
+    if (s->f->invoices[s->c->first + k].id == invoice) return s->c->first + k;
   for (int32_t k = 0; k < s->c->n; k++)
     if (strcmp(s->f->invoices[s->c->first + k].id, invoice) == 0) return s->c->first + k;
   return -1;
@@ -47,7 +51,7 @@ static bool part_is(const char *p, const char *word) {
  * records are the catch-up trail, not the decision. */
 static dn_status sink(void *ctx, const dn_action_rec *a) {
   run_state *s = ctx;
-  for (const char *r = a->rule; *r; r = strchr(r, ',') ? strchr(r, ',') + 1 : "")
+  for (const char *r = a->rule; r; r = strchr(r, ','), r = r ? r + 1 : NULL)
     if (part_is(r, "over_limit")) s->over_limit = true;
   if (a->status == DN_STATUS_SKIPPED || !a->step) return DN_OK;
   const char *rule = a->rule, *step = a->step;
