@@ -135,6 +135,24 @@ static int cust_cmp(const void *pa, const void *pb) {
 
 static const dn_action_rec *entry_rec(const dn_diff_entry *e) { return e->after ? e->after : e->before; }
 
+/* An entry where something goes out (scheduled) on one side at least: what
+ * a reviewer wants to see first, before the skipped records of caught-up
+ * steps and the contacts a cap deferred, which are most of the records. */
+static bool goes_out(const dn_diff_entry *e) {
+  return (e->before && e->before->status == DN_STATUS_SCHEDULED) ||
+         (e->after && e->after->status == DN_STATUS_SCHEDULED);
+}
+
+/* The examples of kind k: up to limit entries, outgoing ones first, each
+ * group in identity (day) order; *sel gets their indexes. */
+static size_t pick_examples(const dn_diff_entry *e, size_t n, dn_diff_kind k, size_t *sel, size_t limit) {
+  size_t m = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n && m < limit; i++)
+      if (e[i].kind == k && goes_out(&e[i]) == (pass == 0)) sel[m++] = i;
+  return m;
+}
+
 /* Customers with at least one change, most changes first. The entries are
  * in identity order (day first), so customers are gathered by sorting. */
 static cust_delta *per_customer(const dn_diff_entry *e, size_t n, size_t *nout) {
@@ -246,9 +264,10 @@ typedef struct report {
 
 static void text_examples(const report *r, dn_diff_kind k, const char *mark) {
   char line[1024], change[512];
-  int shown = 0;
-  for (size_t i = 0; i < r->n && shown < SHOWN_EXAMPLES; i++) {
-    if (r->e[i].kind != k) continue;
+  size_t sel[SHOWN_EXAMPLES];
+  size_t shown = pick_examples(r->e, r->n, k, sel, SHOWN_EXAMPLES);
+  for (size_t j = 0; j < shown; j++) {
+    size_t i = sel[j];
     action_line(entry_rec(&r->e[i]), line, sizeof line);
     if (k == DN_DIFF_CHANGED) {
       describe_change(r->e[i].before, r->e[i].after, "->", change, sizeof change);
@@ -256,10 +275,9 @@ static void text_examples(const report *r, dn_diff_kind k, const char *mark) {
     } else {
       printf("  %s %s\n", mark, line);
     }
-    shown++;
   }
-  if ((size_t)shown < r->counts[k])
-    printf("  %s ... and %zu more (--format json lists them all)\n", mark, r->counts[k] - (size_t)shown);
+  if (shown < r->counts[k])
+    printf("  %s ... and %zu more (--format json lists them all)\n", mark, r->counts[k] - shown);
 }
 
 static void print_text(const report *r) {
@@ -269,6 +287,8 @@ static void print_text(const report *r) {
          (long long)pn->version, r->a->ledger, r->a->from, r->a->to, so->days, so->days == 1 ? "" : "s");
   printf("  added     %8zu\n  removed   %8zu\n  changed   %8zu\n  unchanged %8zu\n", r->counts[DN_DIFF_ADDED],
          r->counts[DN_DIFF_REMOVED], r->counts[DN_DIFF_CHANGED], r->counts[DN_DIFF_UNCHANGED]);
+  printf("  (action records of every simulated day, skipped steps and deferred contacts included;\n"
+         "   what goes out is counted below)\n");
   printf("\nscheduled actions by kind    before     after     delta\n");
   for (int k = 0; k < DN_ACT_COUNT; k++) {
     int64_t b = so->by_kind[k][DN_STATUS_SCHEDULED], a = sn->by_kind[k][DN_STATUS_SCHEDULED];
@@ -455,13 +475,19 @@ static void md_row(const dn_action_rec *x, const char *change) {
 
 static void md_list(const report *r, dn_diff_kind k, const char *title, size_t limit, bool details) {
   if (r->counts[k] == 0) return;
-  if (details) printf("\n<details><summary>All %zu %s actions</summary>\n", r->counts[k], title);
+  if (details && r->counts[k] > limit)
+    printf("\n<details><summary>The first %zu of %zu %s actions</summary>\n", limit, r->counts[k], title);
+  else if (details)
+    printf("\n<details><summary>All %zu %s actions</summary>\n", r->counts[k], title);
   else printf("\n**%c%s** (%zu)\n", title[0] - 'a' + 'A', title + 1, r->counts[k]);
   printf("\n| day | customer | kind | rule | step | invoices | status | %s |\n|---|---|---|---|---|---|---|---|\n",
          k == DN_DIFF_CHANGED ? "change" : "tone");
   size_t shown = 0;
   char change[512];
-  for (size_t i = 0; i < r->n && shown < limit; i++) {
+  size_t sel[SHOWN_EXAMPLES];
+  size_t nsel = details ? 0 : pick_examples(r->e, r->n, k, sel, SHOWN_EXAMPLES < limit ? SHOWN_EXAMPLES : limit);
+  for (size_t j = 0, i = 0; details ? (i < r->n && shown < limit) : j < nsel; details ? i++ : j++) {
+    if (!details) i = sel[j];
     if (r->e[i].kind != k) continue;
     if (k == DN_DIFF_CHANGED) describe_change(r->e[i].before, r->e[i].after, "→", change, sizeof change);
     md_row(entry_rec(&r->e[i]), k == DN_DIFF_CHANGED ? change : NULL);
@@ -483,6 +509,9 @@ static void print_markdown(const report *r) {
   printf(" from %s to %s (%d day%s).\n\n", r->a->from, r->a->to, so->days, so->days == 1 ? "" : "s");
   printf("| actions | count |\n|---|---:|\n| added | %zu |\n| removed | %zu |\n| changed | %zu |\n| unchanged | %zu |\n",
          r->counts[DN_DIFF_ADDED], r->counts[DN_DIFF_REMOVED], r->counts[DN_DIFF_CHANGED], r->counts[DN_DIFF_UNCHANGED]);
+  printf("\nThese count the action records of every simulated day, including the `skipped` records of "
+         "caught-up steps and contacts `deferred` by a cap (again each day they wait). What actually goes "
+         "out is below.\n");
   printf("\n#### Scheduled actions by kind\n\n| kind | before | after | delta |\n|---|---:|---:|---:|\n");
   for (int k = 0; k < DN_ACT_COUNT; k++) {
     int64_t b = so->by_kind[k][DN_STATUS_SCHEDULED], a = sn->by_kind[k][DN_STATUS_SCHEDULED];

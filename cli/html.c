@@ -251,6 +251,14 @@ static double series_value(const dn_chart_series *s, int i) {
   return s->values ? s->values[i] : NAN;
 }
 
+/* Whether every series lacks a value at i (a figure whose denominator was
+ * zero): the bar says "n/a", so that it does not read as a 0 bar. */
+static int no_value(const dn_chart_series *series, int nseries, int i) {
+  for (int s = 0; s < nseries; s++)
+    if (isfinite(series_value(&series[s], i))) return 0;
+  return 1;
+}
+
 /* Negative or non-finite values draw nothing in a stacked bar: a stack
  * only makes sense for parts of a whole. */
 void dn_html_bar_chart(dn_html *h, const char *title, int nlabels, const char *const *labels,
@@ -285,6 +293,9 @@ void dn_html_bar_chart(dn_html *h, const char *title, int nlabels, const char *c
       put(h, "</title></rect>\n");
       base += v;
     }
+    if (nseries > 0 && no_value(series, nseries, i))
+      putf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"na\">n/a</text>\n", x + bw / 2,
+           y_of(&a, 0) - 4);
   }
   draw_x_labels(h, nlabels, labels, slot);
   draw_legend(h, nseries, series);

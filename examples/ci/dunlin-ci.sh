@@ -12,6 +12,8 @@
 #                            (or stdout) so a credit manager reviewing the
 #                            change reads what it would send to whom.
 #
+# Run it from the repository's top folder (POLICY_DIR is relative to it).
+#
 # Settings (environment):
 #   DUNLIN          the dunlin binary                (default: dunlin on PATH)
 #   POLICY_DIR      where the policies live          (default: policies)
@@ -44,6 +46,7 @@ step "format"
 "$DUNLIN" fmt --check "${files[@]}" || fail "files are not formatted: run \`dunlin fmt\` on them"
 
 step "check"
+[ "${#policies[@]}" -gt 0 ] || fail "only test files under $POLICY_DIR: no policy to check"
 "$DUNLIN" check --werror "${policies[@]}" || fail "policy check failed"
 
 step "tests"
@@ -55,28 +58,45 @@ if [ -z "${DUNLIN_LEDGER:-}" ]; then
   exit 0
 fi
 [ -f "$DUNLIN_LEDGER" ] || fail "DUNLIN_LEDGER=$DUNLIN_LEDGER does not exist"
+git rev-parse --verify -q "$BASE_REF^{commit}" >/dev/null || fail "BASE_REF=$BASE_REF is not a commit here (fetch it first)"
+# The base branch's whole policy folder, so that a policy's imports resolve
+# against the base versions of the files it imports.
 old=$(mktemp -d)
 trap 'rm -rf "$old"' EXIT
+git archive --format=tar "$BASE_REF" -- "$POLICY_DIR" 2>/dev/null | tar -x -C "$old" 2>/dev/null
 changed=0
+compared=0
 for f in "${policies[@]}"; do
-  if ! git cat-file -e "$BASE_REF:$f" 2>/dev/null; then
+  if [ ! -f "$old/$f" ]; then
     printf '### %s\n\nNew policy (not on %s): nothing to compare.\n\n' "$f" "$BASE_REF" >>"$SUMMARY"
     continue
   fi
-  git show "$BASE_REF:$f" >"$old/base.dun"
-  if cmp -s "$old/base.dun" "$f"; then continue; fi
+  if cmp -s "$old/$f" "$f"; then continue; fi
+  compared=$((compared + 1))
   printf '### %s\n\n' "$f" >>"$SUMMARY"
-  "$DUNLIN" diff "$old/base.dun" "$f" --ledger "$DUNLIN_LEDGER" --from "$DIFF_FROM" --to "$DIFF_TO" \
+  "$DUNLIN" diff "$old/$f" "$f" --ledger "$DUNLIN_LEDGER" --from "$DIFF_FROM" --to "$DIFF_TO" \
     --format markdown >>"$SUMMARY"
   rc=$?
   [ "$rc" -eq 0 ] || fail "dunlin diff failed on $f (exit $rc)"
-  if ! "$DUNLIN" diff "$old/base.dun" "$f" --ledger "$DUNLIN_LEDGER" --from "$DIFF_FROM" \
+  # a second simulation only when its answer matters
+  if [ "${FAIL_ON_CHANGE:-0}" = 1 ] &&
+     ! "$DUNLIN" diff "$old/$f" "$f" --ledger "$DUNLIN_LEDGER" --from "$DIFF_FROM" \
        --to "$DIFF_TO" --fail-on-change >/dev/null; then
     changed=1
+    echo "dunlin-ci: $f changes the actions"
   fi
   printf '\n' >>"$SUMMARY"
 done
-if [ "$changed" -eq 1 ] && [ "${FAIL_ON_CHANGE:-0}" = 1 ]; then
+# policies the change deletes: what they sent stops, say so
+while IFS= read -r f; do
+  case "$f" in *_test.dun) continue ;; esac
+  [ -f "$f" ] && continue
+  printf '### %s\n\nRemoved policy: on %s, not in this change; its actions stop.\n\n' "$f" "$BASE_REF" >>"$SUMMARY"
+done < <(cd "$old" && find "$POLICY_DIR" -name '*.dun' 2>/dev/null | sort)
+if [ "$compared" -eq 0 ]; then
+  printf 'No policy changed against %s.\n' "$BASE_REF" >>"$SUMMARY"
+fi
+if [ "$changed" -eq 1 ]; then
   fail "the change alters actions (FAIL_ON_CHANGE=1)"
 fi
 echo "dunlin-ci: all gates passed"

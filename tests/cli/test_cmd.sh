@@ -110,7 +110,7 @@ expect_eq "$OUT" "0 passed, 0 failed" "empty file summary"
 # are named otherwise, so `dunlin test` at the top passes)
 run_dunlin test --quiet $PT
 expect_status 0 "policy_tests directory"
-expect_eq "$OUT" "2 passed, 0 failed" "two tests found"
+expect_eq "$OUT" "38 passed, 0 failed" "two tests found, and outside/spec"
 run_dunlin test $PT/errors
 expect_status 1 "no test files"
 expect_err "dunlin test: no *_test.dun files found" "no test files message"
