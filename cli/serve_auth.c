@@ -17,15 +17,24 @@ dn_status serve_token_read(const char *path, char **token, size_t *len, FILE *er
   }
   char buf[TOKEN_MAX + 2];
   size_t n = fread(buf, 1, sizeof buf - 1, f);
+  /* a directory opens fine and fails on read: say so, not "empty" */
+  int rerr = ferror(f) ? errno : 0;
   fclose(f);
+  if (rerr) {
+    fprintf(err, "dunlin serve: --token-file %s: %s\n", path, strerror(rerr));
+    return DN_ERR_INPUT;
+  }
   buf[n] = '\0';
-  char *s = buf, *nl = strchr(buf, '\n');
+  char *nl = memchr(buf, '\n', n);
+  /* a NUL inside the first line would silently cut the token short */
+  bool nul = memchr(buf, '\0', nl ? (size_t)(nl - buf) : n) != NULL;
+  char *s = buf;
   if (nl) *nl = '\0';
   while (*s == ' ' || *s == '\t') s++;
   size_t l = strlen(s);
   while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r')) l--;
   s[l] = '\0';
-  bool ctl = false;
+  bool ctl = nul;
   for (size_t i = 0; i < l; i++) ctl |= (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
   if (l == 0 || l > TOKEN_MAX || ctl) {
     fprintf(err, "dunlin serve: --token-file %s: %s\n", path,

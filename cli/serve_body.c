@@ -6,7 +6,8 @@
 
 json_t *serve_body_object(const serve_request *rq, serve_reply *out) {
   json_error_t err;
-  json_t *j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &err);
+  /* DECODE_ANY: `null` is JSON, only not an object; the 400 says so */
+  json_t *j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
   if (!j) {
     serve_reply_error(out, 400, "malformed JSON at line %d, column %d: %s", err.line, err.column, err.text);
     return NULL;

@@ -39,6 +39,16 @@ dn_status dn_decider_open(const dn_program *p, void *const *extern_fns, dn_decid
     free(d);
     return st;
   }
+  /* The scratch ledger's name is what data errors of a decision (a
+   * missing fx rate) give as their file: ":memory:" means nothing to the
+   * caller, the request does. */
+  char *name = strdup("request");
+  if (!name) {
+    dn_decider_close(d);
+    return DN_ERR_INTERNAL;
+  }
+  free(d->ledger.path);
+  d->ledger.path = name;
   *out = d;
   return DN_OK;
 }
@@ -626,7 +636,8 @@ dn_status dn_decide_json_sink(dn_decider *d, const char *request, size_t len, dn
   *response = NULL;
   size_t from = diags->count;
   json_error_t jerr;
-  json_t *root = json_loadb(request, len, JSON_REJECT_DUPLICATES, &jerr);
+  /* DECODE_ANY: `null` or `42` is JSON, only not an object; say so. */
+  json_t *root = json_loadb(request, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
   if (!root) {
     dn_diag_add_at(diags, DN_E0508, "request", 0, "not JSON: %s at line %d, column %d", jerr.text, jerr.line,
                    jerr.column);
