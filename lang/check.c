@@ -11,6 +11,7 @@
  *
  * Choices the spec leaves open are documented in docs/diagnostics.md. */
 #include "lang/check.h"
+#include "stdlib/text.h"
 #include "lang/names.h"
 
 #include <ctype.h>
@@ -113,52 +114,12 @@ static void *ck_alloc(ck *c, size_t n) {
 
 /* ---- did you mean ------------------------------------------------------ */
 
-static bool same_ci(char a, char b) { return tolower((unsigned char)a) == tolower((unsigned char)b); }
-
-/* Levenshtein distance, case-insensitive, where swapping two adjacent
- * letters counts as one edit (the commonest typo: `frim` for `firm`). */
-static int edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  int rows[3][65];
-  if (lb > 64) return 1 << 20;
-  int *prev2 = rows[0], *prev = rows[1], *row = rows[2];
-  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    row[0] = (int)i;
-    for (size_t j = 1; j <= lb; j++) {
-      int best = prev[j - 1] + !same_ci(a[i - 1], b[j - 1]);
-      if (prev[j] + 1 < best) best = prev[j] + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      if (i > 1 && j > 1 && same_ci(a[i - 1], b[j - 2]) && same_ci(a[i - 2], b[j - 1]) &&
-          prev2[j - 2] + 1 < best)
-        best = prev2[j - 2] + 1;
-      row[j] = best;
-    }
-    int *t = prev2;
-    prev2 = prev;
-    prev = row;
-    row = t;
-  }
-  return prev[lb];
-}
-
 const char *dn_suggest(const char *name, const char *const *candidates, int n) {
   if (!name || !candidates) return NULL;
   for (int i = 0; i < n; i++)
     if (candidates[i] && strcasecmp(name, candidates[i]) == 0) return candidates[i];
   int len = (int)strlen(name);
-  int limit = len / 3 > 1 ? len / 3 : 1;
-  const char *best = NULL;
-  int best_d = limit + 1;
-  for (int i = 0; i < n; i++) {
-    if (!candidates[i]) continue;
-    int d = edit_distance(name, candidates[i]);
-    if (d < best_d) {
-      best_d = d;
-      best = candidates[i];
-    }
-  }
-  return best;
+  return dn_closest(name, candidates, (size_t)(n > 0 ? n : 0), len / 3 > 1 ? len / 3 : 1);
 }
 
 static const char *hint_suggest(dn_diag *g, const char *name, const char *const *cands, int n) {

@@ -4,6 +4,7 @@
  * Positions stay byte offsets until rendering; line and column (1-based,
  * columns in UTF-8 code points) are computed here and nowhere else. */
 #include "lang/diag.h"
+#include "stdlib/text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -74,13 +75,9 @@ static bool dn_is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 enum { DN_MESSAGE_SHOWN = 300 }; /* bytes of a message: they quote user text */
 
-static char *dn_vformat(const char *fmt, va_list ap) {
-  va_list again;
-  va_copy(again, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-  if (s) vsnprintf(s, (size_t)n + 1, fmt, again);
-  va_end(again);
+static char *dn_message(const char *fmt, va_list ap) {
+  char *s = dn_vformat(fmt, ap);
+  size_t n = s ? strlen(s) : 0;
   /* A message quoting a megabyte-long token is cut, on a character
    * boundary, and says so. */
   if (s && n > DN_MESSAGE_SHOWN + 3) { /* room for "..." and the NUL */
@@ -129,7 +126,7 @@ dn_diag *dn_diag_add(dn_diags *d, dn_diag_code code, dn_span span, const char *f
   g->span = span;
   va_list ap;
   va_start(ap, fmt);
-  g->message = dn_vformat(fmt, ap);
+  g->message = dn_message(fmt, ap);
   va_end(ap);
   if (!g->message) d->failed = true;
   return g;
@@ -142,7 +139,7 @@ dn_diag *dn_diag_add_at(dn_diags *d, dn_diag_code code, const char *file, int li
   g->line = line;
   va_list ap;
   va_start(ap, fmt);
-  g->message = dn_vformat(fmt, ap);
+  g->message = dn_message(fmt, ap);
   va_end(ap);
   if (!g->message || !g->file) d->failed = true;
   return g;
@@ -151,7 +148,7 @@ dn_diag *dn_diag_add_at(dn_diags *d, dn_diag_code code, const char *file, int li
 void dn_diag_hint(dn_diag *g, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *s = dn_vformat(fmt, ap);
+  char *s = dn_message(fmt, ap);
   va_end(ap);
   free(g->hint);
   g->hint = s;
@@ -160,7 +157,7 @@ void dn_diag_hint(dn_diag *g, const char *fmt, ...) {
 void dn_diag_note(dn_diag *g, dn_span span, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *s = dn_vformat(fmt, ap);
+  char *s = dn_message(fmt, ap);
   va_end(ap);
   free(g->note);
   g->note = s;

@@ -20,6 +20,7 @@
 #include "runtime/engine.h"
 #include "runtime/ledger.h"
 #include "runtime/outbox.h"
+#include "stdlib/text.h"
 
 struct dn_decider {
   const dn_program *p;
@@ -137,22 +138,12 @@ static const char *const top_fields[] = {"id",       "as_of",    "customer", "in
 
 /* ---- building rows ---------------------------------------------------- */
 
-/* vasprintf is a GNU extension; this is the C11 way. */
-static char *vformat(const char *fmt, va_list ap) {
-  va_list ap2;
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-  if (s) vsnprintf(s, (size_t)n + 1, fmt, ap2);
-  va_end(ap2);
-  return s;
-}
 
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *s = vformat(fmt, ap);
+  char *s = dn_vformat(fmt, ap);
   va_end(ap);
   return s;
 }
@@ -193,7 +184,7 @@ static char *keepf(req *r, const char *fmt, ...) __attribute__((format(printf, 2
 static char *keepf(req *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *s = vformat(fmt, ap);
+  char *s = dn_vformat(fmt, ap);
   va_end(ap);
   return keep(r, s);
 }
@@ -208,42 +199,14 @@ static void bad(req *r, const char *path, const char *fmt, ...) __attribute__((f
 static void bad(req *r, const char *path, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *msg = vformat(fmt, ap);
+  char *msg = dn_vformat(fmt, ap);
   va_end(ap);
   dn_diag_add_at(r->diags, DN_E0508, path, 0, "%s", msg ? msg : "out of memory");
   free(msg);
 }
 
-static int edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 40 || lb > 40) return 99;
-  int prev[41], cur[41];
-  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = (int)i;
-    for (size_t j = 1; j <= lb; j++) {
-      int sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-      int del = prev[j] + 1, ins = cur[j - 1] + 1;
-      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-    }
-    memcpy(prev, cur, sizeof(int) * (lb + 1));
-  }
-  return prev[lb];
-}
-
-/* The closest of `names` within two edits, or NULL. */
-static const char *suggest(const char *name, const char *const *names, size_t n) {
-  const char *best = NULL;
-  int best_d = 3;
-  for (size_t i = 0; i < n; i++) {
-    int d = edit_distance(name, names[i]);
-    if (d < best_d) best_d = d, best = names[i];
-  }
-  return best;
-}
-
 static void unknown_field(req *r, const char *path, const char *field, const char *const *names, size_t n) {
-  const char *s = suggest(field, names, n);
+  const char *s = dn_closest(field, names, n, 2);
   if (s) bad(r, path, "unknown field \"%s\"; did you mean \"%s\"?", field, s);
   else bad(r, path, "unknown field \"%s\"", field);
 }

@@ -28,6 +28,7 @@
 #include "lang/ast.h"
 #include "runtime/ledger.h"
 #include "stdlib/money.h"
+#include "stdlib/text.h"
 
 #define DN_IMPORT_MAX_ERRORS 20
 /* 10^15 minor units (ten trillion dollars in cents) is beyond any real
@@ -135,28 +136,11 @@ static dn_status db_error(importer *imp, const char *doing) {
 
 /* ---- "did you mean" ------------------------------------------------- */
 
-static int edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 40 || lb > 40) return 99;
-  int prev[41], cur[41];
-  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = (int)i;
-    for (size_t j = 1; j <= lb; j++) {
-      int sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-      int del = prev[j] + 1, ins = cur[j - 1] + 1;
-      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-    }
-    memcpy(prev, cur, sizeof(int) * (lb + 1));
-  }
-  return prev[lb];
-}
-
 static const char *suggest_column(const table_def *t, const char *name) {
   const char *best = NULL;
   int best_d = 3; /* more than two edits is a different word */
   for (int i = 0; i < MAX_COLS && t->cols[i].name; i++) {
-    int d = edit_distance(name, t->cols[i].name);
+    int d = dn_edit_distance(name, t->cols[i].name);
     if (d < best_d) best_d = d, best = t->cols[i].name;
   }
   return best;
@@ -1175,7 +1159,7 @@ static bool rows_tables_known(importer *imp, const dn_row *rows, size_t n) {
     const char *best = NULL;
     int best_d = 3;
     for (size_t i = 0; rows[r].table && i < sizeof tables / sizeof *tables; i++) {
-      int d = edit_distance(rows[r].table, tables[i].name);
+      int d = dn_edit_distance(rows[r].table, tables[i].name);
       if (d < best_d) best_d = d, best = tables[i].name;
     }
     imp->file = rows[r].origin;

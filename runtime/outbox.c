@@ -10,23 +10,9 @@
 #include <time.h>
 
 #include "lang/bcfile.h"
+#include "stdlib/text.h"
 
 
-/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4) return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && s[1] < 0xA0) return 0;               /* overlong */
-  if (c == 0xED && s[1] >= 0xA0) return 0;              /* surrogate */
-  if (c == 0xF0 && s[1] < 0x90) return 0;               /* overlong */
-  if (c == 0xF4 && s[1] >= 0x90) return 0;              /* > U+10FFFF */
-  return n;
-}
 
 /* jansson refuses invalid UTF-8 (json_string returns NULL and the key
  * would silently vanish from the record). Text from a policy or a ledger
@@ -40,7 +26,7 @@ static json_t *text(const char *s) {
   if (!fixed) return NULL;
   size_t o = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = utf8_seq(p);
+    size_t n = dn_utf8_seq(p, SIZE_MAX);
     if (n == 0) {
       memcpy(fixed + o, "\xEF\xBF\xBD", 3);
       o += 3;
@@ -177,7 +163,7 @@ static void lb_string(line_buf *b, const char *s) {
     }
     unsigned char c = *p;
     if (c >= 0x80) {
-      size_t n = utf8_seq(p);
+      size_t n = dn_utf8_seq(p, SIZE_MAX);
       if (n == 0) {
         memcpy(w, "\xEF\xBF\xBD", 3);
         w += 3;

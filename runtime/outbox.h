@@ -1,8 +1,10 @@
 /* outbox.h - where actions go: JSON lines, a table for people, or the
  * ledger's actions table (the outbox) in one transaction per run.
  *
- * JSON lines are written through jansson with a fixed key order and
- * compact separators, so output is byte-identical across runs. */
+ * The action record has a fixed shape, so it is written straight into one
+ * line buffer (the run's hot path) with a fixed key order and compact
+ * separators, escaping strings exactly as jansson does (test_json_writer
+ * compares the two); records built for --render go through jansson. */
 #ifndef DN_OUTBOX_H
 #define DN_OUTBOX_H
 

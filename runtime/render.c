@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stdlib/locale.h"
+#include "stdlib/text.h"
 
 #define NBSP "\xC2\xA0"
 
@@ -261,20 +262,6 @@ void dn_rendered_free(dn_rendered *r) {
   r->subject = r->body = NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4) return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) || (c == 0xF0 && s[1] < 0x90) ||
-      (c == 0xF4 && s[1] >= 0x90))
-    return 0;
-  return n;
-}
 
 /* Subject and body come from templates and ledger text that may not be
  * UTF-8 (a Latin-1 export); jansson would refuse the string and drop the
@@ -283,7 +270,7 @@ static json_t *json_text(const char *s) {
   sbuf b = {0};
   sb_put(&b, "", 0);
   for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = utf8_seq(p);
+    size_t n = dn_utf8_seq(p, SIZE_MAX);
     if (n == 0) sb_put(&b, "\xEF\xBF\xBD", 3);
     else sb_put(&b, (const char *)p, n);
     p += n ? n : 1;
