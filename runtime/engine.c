@@ -1610,6 +1610,13 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
     if (st != DN_OK) return st;
   }
   x->sched_day = schedule_day(x);
+  /* RFC 3339 has four-digit years: a run whose actions would be
+   * scheduled in year 10000 is refused, not printed as year 0000. */
+  if (x->sched_day > dn_date_from_ymd(9999, 12, 31)) {
+    dn_diag_add_at(diags, DN_E0506, x->ledger_name, 0,
+                   "as of %s the actions would be scheduled after 9999-12-31", x->as_of_text);
+    return DN_ERR_INPUT;
+  }
   x->key_prefix = key_seed;
   key_feed(&x->key_prefix, p->name ? p->name : "");
   if (!make_tone_texts(x)) return oom(x);

@@ -96,4 +96,11 @@ expect_status 1 "overflow is a data error"
 expect_err "error[E0507]: customer C1 invoice I1:" "overflow names the invoice"
 CHECKS=$((CHECKS + 1)); ! grep -qE 'Sanitizer|runtime error:' "$WORK/err" || fail "overflow: sanitizer (signed overflow in C)"
 CHECKS=$((CHECKS + 1)); [ -z "$OUT" ] || fail "overflow: every invoice overflows, so no action"
+# 9999-12-31 is a Friday and the observed New Year holiday (1 January 10000
+# is a Saturday), so the US calendar's next business day is in year
+# 10000, which RFC 3339 cannot write: refused, never printed as 0000.
+run_dunlin run "$DUNLIN_SOURCE_DIR/policies/b2b_net30.dun" --ledger "$L" --as-of 9999-12-31
+expect_status 1 "a schedule after 9999-12-31 is refused"
+expect_err "would be scheduled after 9999-12-31" "the refusal says why"
+CHECKS=$((CHECKS + 1)); ! grep -q '"scheduled_at":"0000' "$WORK/out" || fail "year 10000 printed as 0000"
 finish
