@@ -19,7 +19,7 @@
 static const char simulate_help[] =
     "usage: dunlin simulate POLICY --ledger LEDGER --from D1 --to D2\n"
     "                       [--format text|json|jsonl] [--report FILE.html]\n"
-    "                       [--allow-ffi LIB[:LIB...]]\n\n"
+    "                       [--allow-ffi LIB[:LIB...]] [--full]\n\n"
     "Replays the policy day by day from D1 to D2 (inclusive) against the ledger's own\n"
     "history: payments, disputes, promises, credits and new invoices happen on the day\n"
     "the ledger dates them, and each simulated day's actions are history for the next\n"
@@ -30,7 +30,10 @@ static const char simulate_help[] =
     "or were escalated. json: the same as one object. jsonl: every action of every day\n"
     "(the action record of `run` plus \"as_of\"), by day and then as `run` orders them.\n"
     "--report FILE.html also writes a self-contained page with charts.\n"
-    "Data errors are printed on stderr and make the exit status 1.\n";
+    "Data errors are printed on stderr and make the exit status 1.\n"
+    "A customer is evaluated only on the days its actions could change (a ledger row,\n"
+    "a step or due date reached, a record the day before...); --full evaluates every\n"
+    "customer every day, the reference replay, with the same output.\n";
 
 /* At most about ten years: a typo in a year (2062 for 2026) would
  * otherwise start a replay of decades. */
@@ -41,6 +44,7 @@ static const char simulate_help[] =
 typedef struct sim_args {
   const char *policy, *ledger, *from, *to, *format, *report, *allow_ffi;
   dn_date d1, d2;
+  bool full;
 } sim_args;
 
 static int parse_args(int argc, char **argv, sim_args *a) {
@@ -51,8 +55,9 @@ static int parse_args(int argc, char **argv, sim_args *a) {
   a->format = "text";
   dn_opt opts[] = {{"ledger", &a->ledger, NULL}, {"from", &a->from, NULL},
                    {"to", &a->to, NULL},         {"format", &a->format, NULL},
-                   {"report", &a->report, NULL}, {"allow-ffi", &a->allow_ffi, NULL}};
-  if (dn_args_parse("simulate", argc, argv, opts, 6, pos, 1, &npos, &help) != DN_OK) return 2;
+                   {"report", &a->report, NULL}, {"allow-ffi", &a->allow_ffi, NULL},
+                   {"full", NULL, &a->full}};
+  if (dn_args_parse("simulate", argc, argv, opts, 7, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(simulate_help);
     return -1;
@@ -207,6 +212,8 @@ static void print_text(const dn_program *p, const sim_args *a, const dn_sim_summ
   printf("%lld actions: %lld scheduled, %lld deferred, %lld skipped\n", (long long)s->actions,
          (long long)s->by_status[DN_STATUS_SCHEDULED], (long long)s->by_status[DN_STATUS_DEFERRED],
          (long long)s->by_status[DN_STATUS_SKIPPED]);
+  printf("%lld customer evaluations (%s)\n", (long long)s->evaluated,
+         s->incremental ? "incremental: only on days a customer's actions could change" : "full replay");
   print_kinds(s);
   print_counts("by tone (scheduled)", s->tones, s->ntones);
   print_counts("by segment (scheduled)", s->segments, s->nsegments);
@@ -517,7 +524,12 @@ static int simulate_loaded(const sim_args *a, const dn_program *p, void *const *
   }
   bool jsonl = !strcmp(a->format, "jsonl");
   dn_sim_options o = {.from = a->d1, .to = a->d2, .extern_fns = fns,
-                      .on_action = jsonl ? jsonl_action : NULL};
+                      .on_action = jsonl ? jsonl_action : NULL, .full = a->full};
+  /* Undocumented, for tests and benches: force how awake customers are
+   * read (the output does not depend on it). */
+  const char *read = getenv("DUNLIN_SIM_READ");
+  if (read && !strcmp(read, "keyed")) o.read = DN_SIM_READ_KEYED;
+  if (read && !strcmp(read, "scan")) o.read = DN_SIM_READ_SCAN;
   dn_sim_summary s;
   st = dn_simulate(p, &l, &o, &s, &diags);
   dn_ledger_close(&l);

@@ -9,6 +9,12 @@
  * disputes, promises, credits, invoices) take effect on the day they are
  * dated, because the facts reader only sees rows dated <= D.
  *
+ * By default a customer is evaluated only on its "wake" days, the days
+ * its output could differ from nothing (a ledger row of its own, a step
+ * or due date reached, a record the day before, an fx date...; the rules
+ * are in simulate.c and docs/simulate.md); the result is the same as
+ * evaluating everyone every day (dn_sim_options.full), byte for byte.
+ *
  * The library aggregates the totals people read (dn_sim_summary) and hands
  * every action to an optional callback; printing is the CLI's job. */
 #ifndef DN_SIMULATE_H
@@ -32,6 +38,16 @@ typedef struct dn_sim_options {
    * is the simulated day. May be NULL. A failing callback stops the run. */
   dn_action_sink on_action;
   void *ctx;
+  /* Evaluate every customer every day (the reference replay). By default
+   * a customer is evaluated only on the days its output could differ from
+   * doing nothing (docs/simulate.md, "Wake rules"); the two give the same
+   * actions, byte for byte. */
+  bool full;
+  /* How the incremental replay reads the awake customers: AUTO streams
+   * the ledger skipping the others when at least one in 8 is awake, else
+   * looks each up by id; KEYED and SCAN force one way (tests, benches).
+   * The output is the same. */
+  enum { DN_SIM_READ_AUTO, DN_SIM_READ_KEYED, DN_SIM_READ_SCAN } read;
 } dn_sim_options;
 
 /* A count under a name (a tone, a segment). */
@@ -80,6 +96,10 @@ typedef struct dn_sim_summary {
   dn_sim_collector *collectors; int32_t ncollectors; /* sorted by assignee */
   dn_sim_final *finals; int32_t nfinals;     /* sorted by day, customer, invoice */
   int64_t errors;              /* data errors, summed over the days */
+  /* How the replay ran: customer evaluations summed over the days (days x
+   * customers for the full replay), and whether wake dates were used. */
+  int64_t evaluated;
+  bool incremental;
 } dn_sim_summary;
 
 /* Copies `source` into a new in-memory ledger and removes `p`'s actions

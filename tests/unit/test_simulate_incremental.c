@@ -1,0 +1,315 @@
+/* test_simulate_incremental.c - the incremental replay of runtime/simulate.c
+ * (a customer is evaluated only on its wake days) against the full replay,
+ * and the reader of a chosen set of customers (dn_facts_reader_open_set)
+ * against the streaming reader. The wake days of the small ledger below
+ * are worked out by hand in the comments; tests/cli/simulate_incremental.sh
+ * compares the two replays on larger ledgers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lang/compile.h"
+#include "runtime/facts_reader.h"
+#include "runtime/simulate.h"
+#include "ledger_fixture.h"
+
+typedef struct fixture {
+  char dir[64], path[96];
+  dn_ledger l;
+  dn_diags diags;
+} fixture;
+
+static const char ladder_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 2 days: email tone friendly\n"
+    "  step 4 days: call tone firm\n"
+    "}\n";
+
+/* The same, but a rule reads today(): the date alone moves a decision. */
+static const char moving_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 2 days: email tone friendly\n"
+    "  step 4 days: call tone firm\n"
+    "}\n"
+    "rule late for invoice when today() > invoice.due_date + 30 days do task \"late\"\n";
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f || !lf_make_dir(f->dir, sizeof f->dir, "siminc", f->path, sizeof f->path)) return -1;
+  dn_diags_init(&f->diags, "t", NULL, 0);
+  if (dn_ledger_open(f->path, DN_LEDGER_CREATE, &f->l, &f->diags) != DN_OK) return -1;
+  /* A due 2026-03-02, B due 2026-03-03, both issued long before; C has
+   * a payment, a dispute, a promise and a history row, for the reader. */
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, name, tier, timezone, currency) VALUES"
+              " ('A', 'A Co', 'gold', 'UTC', 'USD'), ('B', 'B Co', 'std', 'UTC', 'USD'),"
+              " ('C', 'C Co', 'std', 'UTC', 'USD');"
+              "INSERT INTO invoices VALUES"
+              " ('IA', 'A', 'N1', '2026-02-01', '2026-03-02', 'USD', 10000),"
+              " ('IB', 'B', 'N2', '2026-02-01', '2026-03-03', 'USD', 10000),"
+              " ('IC1', 'C', 'N3', '2026-01-01', '2026-01-31', 'USD', 5000),"
+              " ('IC2', 'C', 'N4', '2026-01-05', '2026-02-04', 'USD', 7000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('P1', 'C', 'IC1', '2026-02-10', 5000, 'USD', 'settled');"
+              "INSERT INTO disputes(id, invoice_id, opened_on) VALUES ('D1', 'IC2', '2026-02-12');"
+              "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor)"
+              " VALUES ('PR1', 'C', 'IC2', '2026-02-13', '2026-03-20', 7000);");
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  dn_ledger_close(&f->l);
+  dn_diags_free(&f->diags);
+  lf_remove_ledger(f->dir, f->path);
+  free(f);
+  return 0;
+}
+
+static dn_date day(const char *s) {
+  dn_date d;
+  assert_true(dn_date_parse(s, strlen(s), &d));
+  return d;
+}
+
+static dn_program *compile(const char *src) {
+  dn_diags d;
+  dn_diags_init(&d, "policy.dun", src, strlen(src));
+  dn_program *p = NULL;
+  dn_status st = dn_compile_source("policy.dun", src, strlen(src), &p, &d);
+  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
+  dn_diags_free(&d);
+  assert_int_equal(st, DN_OK);
+  return p;
+}
+
+/* ---- the reader of a set of customers ------------------------------------------ */
+
+typedef struct snap {
+  char id[8];
+  int32_t ninvoices, nevents, nhistory, open, overdue;
+  int64_t total_open;
+  bool promise_active, disputed2;
+} snap;
+
+static void take(snap *s, const dn_customer_facts *c) {
+  memset(s, 0, sizeof *s); /* padding too: snapshots are compared bytewise */
+  snprintf(s->id, sizeof s->id, "%s", c->id);
+  s->ninvoices = c->ninvoices;
+  s->nevents = c->nevents;
+  s->nhistory = c->nhistory;
+  s->open = c->open_invoices;
+  s->overdue = c->overdue_invoices;
+  s->total_open = c->total_open_p.minor;
+  s->promise_active = c->promise_active;
+  s->disputed2 = c->ninvoices > 1 && c->invoices[1].disputed;
+}
+
+static int read_all(dn_ledger *l, const dn_program *p, dn_date d, const char *const *ids, size_t n,
+                    bool scan, snap *out, dn_diags *diags) {
+  dn_facts_reader *r;
+  dn_status st = ids ? dn_facts_reader_open_set(l, p, d, ids, n, scan, &r, diags)
+                     : dn_facts_reader_open(l, p, d, NULL, &r, diags);
+  assert_int_equal(st, DN_OK);
+  dn_customer_facts c;
+  dn_customer_facts_init(&c);
+  int k = 0;
+  for (;;) {
+    bool got;
+    assert_int_equal(dn_facts_reader_next(r, &c, &got, diags), DN_OK);
+    if (!got) break;
+    take(&out[k++], &c);
+  }
+  dn_customer_facts_free(&c);
+  dn_facts_reader_close(r);
+  return k;
+}
+
+static void reader_set_matches_stream(void **state) {
+  fixture *f = *state;
+  dn_program *p = compile(ladder_src);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO runs(id, policy, as_of, started_at) VALUES (1, 'inc', '2026-02-20', 'x');"
+              "INSERT INTO actions(key, run_id, policy, as_of, customer_id, kind, status, invoice_ids)"
+              " VALUES ('k1', 1, 'inc', '2026-02-20', 'C', 'email', 'scheduled', '[\"IC2\"]');");
+  snap all[3], some[3];
+  /* 2026-02-13: C's promise is made that day (one event), IC1 is paid
+   * (IC2 open, 9 days overdue, disputed), one history row. */
+  const char *const ids[] = {"A", "ZZ", "C"}; /* ZZ is not in the ledger */
+  for (int pass = 0; pass < 2; pass++) {
+    dn_date d = day(pass ? "2026-03-01" : "2026-02-13");
+    assert_int_equal(read_all(&f->l, p, d, NULL, 0, false, all, &f->diags), 3);
+    /* ids in byte order, as the reader's ORDER BY id: A, C (ZZ skipped) */
+    const char *const sorted[] = {ids[0], ids[2], ids[1]};
+    for (int scan = 0; scan < 2; scan++) {
+      memset(some, 0, sizeof some);
+      assert_int_equal(read_all(&f->l, p, d, sorted, 3, scan, some, &f->diags), 2);
+      assert_memory_equal(&some[0], &all[0], sizeof some[0]);
+      assert_memory_equal(&some[1], &all[2], sizeof some[1]);
+      /* B alone, then C alone: the skipped customers' rows are passed over */
+      assert_int_equal(read_all(&f->l, p, d, (const char *const[]){"B"}, 1, scan, some, &f->diags), 1);
+      assert_memory_equal(&some[0], &all[1], sizeof some[0]);
+      assert_int_equal(read_all(&f->l, p, d, (const char *const[]){"C"}, 1, scan, some, &f->diags), 1);
+      assert_memory_equal(&some[0], &all[2], sizeof some[0]);
+    }
+  }
+  /* By hand, on 03-01: C has 2 invoices, 1 open (IC2 70.00, overdue),
+   * the dispute and the promise active, 1 history row, no event. */
+  assert_string_equal(all[2].id, "C");
+  assert_int_equal(all[2].ninvoices, 2);
+  assert_int_equal(all[2].open, 1);
+  assert_int_equal(all[2].overdue, 1);
+  assert_int_equal(all[2].total_open, 7000);
+  assert_int_equal(all[2].nhistory, 1);
+  assert_int_equal(all[2].nevents, 0);
+  assert_true(all[2].promise_active);
+  assert_true(all[2].disputed2);
+  /* An empty set reads nothing. */
+  assert_int_equal(read_all(&f->l, p, day("2026-03-01"), ids, 0, false, some, &f->diags), 0);
+  assert_int_equal(read_all(&f->l, p, day("2026-03-01"), ids, 0, true, some, &f->diags), 0);
+  dn_program_free(p);
+}
+
+/* ---- the replays ------------------------------------------------------------------- */
+
+static void replay_read(fixture *f, const dn_program *p, bool full, int read,
+                        dn_action_list *list, dn_sim_summary *sum) {
+  dn_action_list_init(list);
+  dn_sim_options o = {.from = day("2026-03-01"), .to = day("2026-03-10"),
+                      .on_action = dn_action_list_add, .ctx = list, .full = full};
+  o.read = read;
+  assert_int_equal(dn_simulate(p, &f->l, &o, sum, &f->diags), DN_OK);
+}
+
+static void replay(fixture *f, const dn_program *p, bool full, dn_action_list *list,
+                   dn_sim_summary *sum) {
+  replay_read(f, p, full, DN_SIM_READ_AUTO, list, sum);
+}
+
+static void assert_same_actions(const dn_action_list *a, const dn_action_list *b) {
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    assert_string_equal(a->items[i].key, b->items[i].key);
+    assert_true(dn_action_same_outcome(&a->items[i], &b->items[i]));
+  }
+}
+
+static void wake_days_by_hand(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db, "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
+                       " DELETE FROM invoices WHERE customer_id = 'C'; DELETE FROM customers WHERE id = 'C';");
+  dn_program *p = compile(ladder_src);
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_true(si.incremental);
+  assert_false(sf.incremental);
+  /* Full: 2 customers x 10 days. Incremental, by hand (A due 03-02, B
+   * due 03-03; steps at due+2 and due+4; a record wakes the next day):
+   * 03-01 A B (first day)   03-02 -          03-03 A (due+1)
+   * 03-04 A (2d) B (due+1)  03-05 A (record) B (2d)
+   * 03-06 A (4d) B (record) 03-07 A (record) B (4d)
+   * 03-08 B (record)        03-09 -          03-10 -        = 12 */
+  assert_int_equal(sf.evaluated, 20);
+  assert_int_equal(si.evaluated, 12);
+  /* A: email 03-04, call 03-06; B: email 03-05, call 03-07. */
+  assert_int_equal(full.n, 4);
+  assert_same_actions(&inc, &full);
+  assert_int_equal(si.customers, sf.customers);
+  assert_int_equal(si.customers, 2);
+  /* The same when each awake customer is looked up by id. */
+  dn_action_list keyed;
+  dn_sim_summary sk;
+  replay_read(f, p, false, DN_SIM_READ_KEYED, &keyed, &sk);
+  assert_int_equal(sk.evaluated, 12);
+  assert_same_actions(&keyed, &full);
+  dn_action_list_free(&keyed);
+  dn_sim_summary_free(&sk);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
+static void today_in_a_rule_means_everyone(void **state) {
+  fixture *f = *state;
+  dn_program *p = compile(moving_src);
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_false(si.incremental);
+  assert_int_equal(si.evaluated, 3 * 10); /* A, B, C every day */
+  assert_same_actions(&inc, &full);
+  /* C's IC2 (due 02-04) is more than 30 days past due from 03-07 on:
+   * a task each day 03-07..03-10, besides the ladders of A and B. */
+  size_t tasks = 0;
+  for (size_t i = 0; i < full.n; i++) tasks += full.items[i].kind == DN_ACT_TASK;
+  assert_int_equal(tasks, 4);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
+/* A payment dated inside the range wakes its customer that day; a promise
+ * wakes it the day it breaks (promised + grace + 1). */
+static void rows_wake_their_day(void **state) {
+  fixture *f = *state;
+  dn_program *p = compile(ladder_src);
+  /* B pays half on 03-06 (no change of step: its 4d call still goes out
+   * on 03-07), and promises on 03-02 to pay by 03-04: the promise pauses
+   * nothing (no unless guard) but is a wake day, as is 03-05 (broken). */
+  lf_exec_sql(f->l.db,
+              "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('PB', 'B', 'IB', '2026-03-06', 5000, 'USD', 'settled');"
+              "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor)"
+              " VALUES ('PRB', 'B', 'IB', '2026-03-02', '2026-03-04', 10000);");
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_same_actions(&inc, &full);
+  /* A: 03-01, 03-03..03-07 (6, as in wake_days_by_hand); B: 03-01,
+   * 03-02 (promise made), 03-04 (due+1), 03-05 (2d, and the break day),
+   * 03-06 (record; the payment), 03-07 (4d), 03-08 (record) (7); C (its
+   * rows other than invoices are deleted above: IC1 and IC2 open, 29 and
+   * 25 days past due, both past the last step, no history): 03-01 emits
+   * the 4d calls and skips the 2d emails, so 03-02 (record), then
+   * nothing new: 2. */
+  assert_int_equal(si.evaluated, 6 + 7 + 2);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(reader_set_matches_stream, setup, teardown),
+      cmocka_unit_test_setup_teardown(wake_days_by_hand, setup, teardown),
+      cmocka_unit_test_setup_teardown(today_in_a_rule_means_everyone, setup, teardown),
+      cmocka_unit_test_setup_teardown(rows_wake_their_day, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
