@@ -212,6 +212,9 @@ static void print_text(const dn_program *p, const sim_args *a, const dn_sim_summ
   printf("%lld actions: %lld scheduled, %lld deferred, %lld skipped\n", (long long)s->actions,
          (long long)s->by_status[DN_STATUS_SCHEDULED], (long long)s->by_status[DN_STATUS_DEFERRED],
          (long long)s->by_status[DN_STATUS_SKIPPED]);
+  if (s->by_status[DN_STATUS_DEFERRED])
+    printf("  the deferred records are %lld contacts a cap held back, proposed again each day until they go out\n",
+           (long long)s->deferred_contacts);
   printf("%lld customer evaluations (%s)\n", (long long)s->evaluated,
          s->incremental ? "incremental: only on days a customer's actions could change" : "full replay");
   print_kinds(s);
@@ -325,6 +328,7 @@ static dn_status print_json(const dn_program *p, const dn_sim_summary *s) {
   json_object_set_new(o, "actions", json_integer(s->actions));
   json_object_set_new(o, "scheduled", json_integer(s->by_status[DN_STATUS_SCHEDULED]));
   json_object_set_new(o, "deferred", json_integer(s->by_status[DN_STATUS_DEFERRED]));
+  json_object_set_new(o, "deferred_contacts", json_integer(s->deferred_contacts));
   json_object_set_new(o, "skipped", json_integer(s->by_status[DN_STATUS_SKIPPED]));
   json_object_set_new(o, "by_kind", json_kinds(s));
   json_object_set_new(o, "by_tone", json_counts(s->tones, s->ntones));
@@ -486,6 +490,11 @@ static dn_status write_report(const char *path, const dn_program *p, const sim_a
            a->ledger, s->days, (long long)s->customers, (long long)s->actions, (long long)s->by_status[DN_STATUS_SCHEDULED],
            (long long)s->by_status[DN_STATUS_DEFERRED], (long long)s->by_status[DN_STATUS_SKIPPED], s->nfinals);
   dn_html_paragraph(h, line);
+  if (s->by_status[DN_STATUS_DEFERRED]) {
+    snprintf(line, sizeof line, "The %lld deferred records are %lld contacts that a contact cap held back; each is proposed again every day until it goes out.",
+             (long long)s->by_status[DN_STATUS_DEFERRED], (long long)s->deferred_contacts);
+    dn_html_paragraph(h, line);
+  }
   dn_html_heading(h, "Actions per week");
   report_weeks(h, s);
   dn_html_heading(h, "Call workload");

@@ -673,11 +673,46 @@ static bool note_finals(sim_run *r, const dn_action_rec *a) {
   return true;
 }
 
+static uint64_t hex64(const char *h) {
+  uint64_t v = 0;
+  for (int i = 0; i < 16 && h[i]; i++)
+    v = v << 4 | (uint64_t)(h[i] <= '9' ? h[i] - '0' : (h[i] | 0x20) - 'a' + 10);
+  return v;
+}
+
+/* Open addressing over the 128-bit key; (0, 0) marks an empty slot (a
+ * real key of all zeros would only be missed from the count). */
+static bool note_deferred(dn_sim_summary *s, const char *key) {
+  if ((size_t)(s->deferred_contacts + 1) * 2 > s->deferred_cap) {
+    size_t cap = s->deferred_cap ? s->deferred_cap * 2 : 1024;
+    dn_sim_key *t = calloc(cap, sizeof *t), *old = s->deferred_keys;
+    if (!t) return false;
+    for (size_t i = 0; i < s->deferred_cap; i++) {
+      if (!old[i].hi && !old[i].lo) continue;
+      size_t j = (size_t)old[i].lo & (cap - 1);
+      while (t[j].hi || t[j].lo) j = (j + 1) & (cap - 1);
+      t[j] = old[i];
+    }
+    free(old);
+    s->deferred_keys = t;
+    s->deferred_cap = cap;
+  }
+  uint64_t hi = hex64(key), lo = hex64(key + 16);
+  size_t j = (size_t)lo & (s->deferred_cap - 1);
+  for (; s->deferred_keys[j].hi || s->deferred_keys[j].lo; j = (j + 1) & (s->deferred_cap - 1))
+    if (s->deferred_keys[j].hi == hi && s->deferred_keys[j].lo == lo) return true;
+  s->deferred_keys[j].hi = hi;
+  s->deferred_keys[j].lo = lo;
+  s->deferred_contacts++;
+  return true;
+}
+
 static bool summarise(sim_run *r, const dn_action_rec *a) {
   dn_sim_summary *s = r->sum;
   int st = (unsigned)a->status < 3 ? (int)a->status : 0;
   s->actions++;
   s->by_status[st]++;
+  if (a->status == DN_STATUS_DEFERRED && !note_deferred(s, a->key)) return false;
   if ((unsigned)a->kind < DN_ACT_COUNT) s->by_kind[a->kind][st]++;
   if (a->status != DN_STATUS_SCHEDULED || (unsigned)a->kind >= DN_ACT_COUNT) return true;
   int64_t *n;
@@ -871,6 +906,7 @@ void dn_sim_summary_free(dn_sim_summary *s) {
   free(s->segments);
   free(s->weeks);
   free(s->finals);
+  free(s->deferred_keys);
   dn_arena_free(&s->arena);
   memset(s, 0, sizeof *s);
 }

@@ -82,6 +82,8 @@ typedef struct dn_sim_final {
   const char *target;          /* the escalate target, or NULL */
 } dn_sim_final;
 
+typedef struct dn_sim_key { uint64_t hi, lo; } dn_sim_key;
+
 typedef struct dn_sim_summary {
   dn_arena arena;              /* every string below */
   dn_date from, to;
@@ -89,6 +91,11 @@ typedef struct dn_sim_summary {
   int64_t customers;           /* seen on the last day */
   int64_t actions;             /* all records, any status */
   int64_t by_status[3];        /* scheduled, skipped, deferred */
+  /* A contact a cap holds back is re-proposed, and recorded as deferred,
+   * each day until it goes out: by_status counts those records, this the
+   * distinct contacts behind them (by action key). */
+  int64_t deferred_contacts;
+  struct dn_sim_key *deferred_keys; size_t deferred_cap;
   int64_t by_kind[DN_ACT_COUNT][3];
   dn_sim_count *tones; int32_t ntones;       /* scheduled, by tone (first seen order) */
   dn_sim_count *segments; int32_t nsegments; /* scheduled, by segment ("none") */

@@ -40,6 +40,7 @@ J="$WORK/sum.json"
 cp "$WORK/out" "$J"
 expect_eq "$(jq -c '[.days, .actions, .scheduled, .deferred, .skipped, .errors]' "$J")" "[20,20,17,3,0,0]" "json totals"
 expect_eq "$(jq -c '[.by_kind.email.scheduled, .by_kind.email.deferred, .by_kind.call.deferred, .by_kind.letter.scheduled]' "$J")" "[10,2,1,0]" "json by kind"
+expect_eq "$(jq -c '.deferred_contacts' "$J")" "3" "three contacts held back once each (notes.md: 03-03, 03-07, 03-12)"
 expect_eq "$(jq -c '.by_tone' "$J")" '{"friendly":5,"firm":5,"final":4}' "json by tone, ladder order"
 expect_eq "$(jq -c '[.by_week[] | [.week, .total]]' "$J")" '[["2026-03-02",10],["2026-03-09",6],["2026-03-16",1]]' "json weeks"
 expect_eq "$(jq -c '.workload[0] | [.assignee, .calls, .average_per_day, .busiest[0].day, .busiest[0].calls, .per_day["2026-03-13"]]' "$J")" \
@@ -114,8 +115,13 @@ run_dunlin simulate "$SRC/policies/b2b_net30.dun" --ledger "$DL" --from 2026-10-
 CHECKS=$((CHECKS + 1)); [ "$STATUS" -le 1 ] || fail "simulate completes on a demo ledger"
 expect_eq "$(jq -r 'select(.as_of < "2026-10-01" or .as_of > "2026-10-14") | .key' "$WORK/out" | wc -l)" 0 "every as_of within the range"
 n_jsonl=$(grep -c . "$WORK/out")
+cp "$WORK/out" "$WORK/demo.jsonl"
 run_dunlin simulate "$SRC/policies/b2b_net30.dun" --ledger "$DL" --from 2026-10-01 --to 2026-10-14 --format json
+distinct_deferred=$(jq -r 'select(.status == "deferred") | .key' "$WORK/demo.jsonl" | sort -u | wc -l)
+deferred_records=$(jq -r 'select(.status == "deferred") | .key' "$WORK/demo.jsonl" | wc -l)
 expect_eq "$(jq '.actions' "$WORK/out")" "$n_jsonl" "the summary counts every printed action"
+expect_eq "$(jq '.deferred_contacts' "$WORK/out")" "$distinct_deferred" "deferred contacts are the distinct keys of the deferred records"
+CHECKS=$((CHECKS + 1)); [ "$distinct_deferred" -lt "$deferred_records" ] || fail "the demo holds some contact back more than one day (else this check proves nothing)"
 
 # ---- data errors: a EUR invoice without an fx rate, every day -------------------------------------
 E="$WORK/fx.ledger"
