@@ -31,7 +31,6 @@ static const char diff_help[] =
     "markdown: a summary to post on a pull request.\n"
     "Exit status 0 whatever changed; --fail-on-change makes it 1 when anything did.\n";
 
-#define MAX_DAYS 3700
 #define SHOWN_CUSTOMERS 10
 #define SHOWN_EXAMPLES 5
 #define MD_LIST_ROWS 500
@@ -62,17 +61,7 @@ static int parse_args(int argc, char **argv, diff_args *a) {
   }
   a->old_path = pos[0];
   a->new_path = pos[1];
-  if (dn_cli_date("diff", "from", a->from, &a->d1) != DN_OK || dn_cli_date("diff", "to", a->to, &a->d2) != DN_OK)
-    return 2;
-  if (a->d2 < a->d1) {
-    fprintf(stderr, "dunlin diff: --to %s is before --from %s\n", a->to, a->from);
-    return 2;
-  }
-  if (a->d2 - a->d1 + 1 > MAX_DAYS) {
-    fprintf(stderr, "dunlin diff: %d days from %s to %s; at most %d days can be simulated\n",
-            a->d2 - a->d1 + 1, a->from, a->to, MAX_DAYS);
-    return 2;
-  }
+  if (dn_cli_date_range("diff", a->from, a->to, &a->d1, &a->d2) != DN_OK) return 2;
   if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "markdown")) {
     fprintf(stderr, "dunlin diff: --format must be text, json or markdown\n");
     return 2;

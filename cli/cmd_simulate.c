@@ -35,9 +35,6 @@ static const char simulate_help[] =
     "a step or due date reached, a record the day before...); --full evaluates every\n"
     "customer every day, the reference replay, with the same output.\n";
 
-/* At most about ten years: a typo in a year (2062 for 2026) would
- * otherwise start a replay of decades. */
-#define MAX_DAYS 3700
 #define SHOWN_FINALS 20
 #define SHOWN_BUSIEST 3
 
@@ -67,18 +64,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
     return 2;
   }
   a->policy = pos[0];
-  if (dn_cli_date("simulate", "from", a->from, &a->d1) != DN_OK ||
-      dn_cli_date("simulate", "to", a->to, &a->d2) != DN_OK)
-    return 2;
-  if (a->d2 < a->d1) {
-    fprintf(stderr, "dunlin simulate: --to %s is before --from %s\n", a->to, a->from);
-    return 2;
-  }
-  if (a->d2 - a->d1 + 1 > MAX_DAYS) {
-    fprintf(stderr, "dunlin simulate: %d days from %s to %s; at most %d days can be simulated\n",
-            a->d2 - a->d1 + 1, a->from, a->to, MAX_DAYS);
-    return 2;
-  }
+  if (dn_cli_date_range("simulate", a->from, a->to, &a->d1, &a->d2) != DN_OK) return 2;
   if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "jsonl")) {
     fprintf(stderr, "dunlin simulate: --format must be text, json or jsonl\n");
     return 2;

@@ -64,6 +64,26 @@ dn_status dn_cli_date(const char *cmd, const char *opt, const char *text, dn_dat
   return DN_OK;
 }
 
+/* At most about ten years: a typo in a year (2062 for 2026) would
+ * otherwise start a replay of decades. */
+enum { DN_CLI_MAX_DAYS = 3700 };
+
+dn_status dn_cli_date_range(const char *cmd, const char *from, const char *to, dn_date *d1,
+                            dn_date *d2) {
+  if (dn_cli_date(cmd, "from", from, d1) != DN_OK || dn_cli_date(cmd, "to", to, d2) != DN_OK)
+    return DN_ERR_USAGE;
+  if (*d2 < *d1) {
+    fprintf(stderr, "dunlin %s: --to %s is before --from %s\n", cmd, to, from);
+    return DN_ERR_USAGE;
+  }
+  if (*d2 - *d1 + 1 > DN_CLI_MAX_DAYS) {
+    fprintf(stderr, "dunlin %s: %d days from %s to %s; at most %d days can be simulated\n", cmd,
+            *d2 - *d1 + 1, from, to, DN_CLI_MAX_DAYS);
+    return DN_ERR_USAGE;
+  }
+  return DN_OK;
+}
+
 void dn_cli_help(const char *text) { fputs(text, stdout); }
 
 dn_date dn_cli_today(void) {

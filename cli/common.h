@@ -25,6 +25,10 @@ bool dn_cli_is_bytecode(const char *path, const char *buf, size_t len);
 dn_status dn_cli_load_policy(const char *path, dn_program **out);
 /* Parses --as-of style dates; prints a usage error naming the option. */
 dn_status dn_cli_date(const char *cmd, const char *opt, const char *text, dn_date *out);
+/* --from/--to of simulate and diff: both dates, in order, at most about
+ * ten years apart; prints the usage error itself. */
+dn_status dn_cli_date_range(const char *cmd, const char *from, const char *to, dn_date *d1,
+                            dn_date *d2);
 /* Says on stderr that checking or compiling PATH failed without a
  * diagnostic (the parser's stack overflowed, or memory ran out), so that
  * no failure is ever silent. */
