@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "runtime/engine.h"
+#include "runtime/facts_reader.h"
 #include "runtime/ledger.h"
 #include "runtime/outbox.h"
 #include "stdlib/text.h"
@@ -26,6 +27,13 @@ struct dn_decider {
   const dn_program *p;
   void *const *extern_fns;
   dn_ledger ledger;
+  /* The policy's built-in calendar, computed once: each run clones it and
+   * adds the request's holidays rows to its clone. */
+  dn_calendar *calendar;
+  /* The scratch ledger's INSERT statements, prepared once. */
+  dn_row_cache *rows;
+  /* ... and its facts reader's SELECTs. */
+  dn_facts_cache *facts;
 };
 
 dn_status dn_decider_open(const dn_program *p, void *const *extern_fns, dn_decider **out,
@@ -35,8 +43,21 @@ dn_status dn_decider_open(const dn_program *p, void *const *extern_fns, dn_decid
   if (!d) return DN_ERR_INTERNAL;
   d->p = p;
   d->extern_fns = extern_fns;
+  d->calendar = dn_calendar_new(p->calendar ? p->calendar : "");
+  d->rows = dn_row_cache_new();
+  d->facts = dn_facts_cache_new();
+  if (!d->calendar || !d->rows || !d->facts) {
+    dn_calendar_free(d->calendar);
+    dn_row_cache_free(d->rows);
+    dn_facts_cache_free(d->facts);
+    free(d);
+    return DN_ERR_INTERNAL;
+  }
   dn_status st = dn_ledger_open_memory(&d->ledger, diags);
   if (st != DN_OK) {
+    dn_calendar_free(d->calendar);
+    dn_row_cache_free(d->rows);
+    dn_facts_cache_free(d->facts);
     free(d);
     return st;
   }
@@ -56,7 +77,10 @@ dn_status dn_decider_open(const dn_program *p, void *const *extern_fns, dn_decid
 
 void dn_decider_close(dn_decider *d) {
   if (!d) return;
+  dn_row_cache_free(d->rows);
+  dn_facts_cache_free(d->facts);
   dn_ledger_close(&d->ledger);
+  dn_calendar_free(d->calendar);
   free(d);
 }
 
@@ -584,9 +608,10 @@ static dn_status decide_rows(dn_decider *d, req *r, dn_date as_of, decide_sink *
     dn_diag_add_at(diags, DN_E0505, "decide", 0, "scratch ledger: %s", sqlite3_errmsg(db));
     return DN_ERR_INTERNAL;
   }
-  dn_status st = dn_ledger_insert_history(&d->ledger, d->p->name, r->rows, r->nrows, diags);
+  dn_status st = dn_ledger_insert_history_cached(&d->ledger, d->rows, d->p->name, r->rows, r->nrows, diags);
   if (st == DN_OK) {
-    dn_run_options o = {.as_of = as_of, .only_customer = r->customer_id, .extern_fns = d->extern_fns};
+    dn_run_options o = {.as_of = as_of, .only_customer = r->customer_id, .extern_fns = d->extern_fns,
+                         .calendar_base = d->calendar, .facts_cache = d->facts};
     dn_run_stats stats;
     st = dn_engine_run(d->p, &d->ledger, &o, collect, sink, &stats, diags);
   }

@@ -1603,10 +1603,13 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
   dn_arena_init(&x->scratch);
   dn_arena_init(&x->texts);
   if (!make_step_texts(x)) return oom(x);
-  x->cal = dn_calendar_new(p->calendar ? p->calendar : "");
+  x->cal = o->calendar_base ? dn_calendar_clone(o->calendar_base)
+                           : dn_calendar_new(p->calendar ? p->calendar : "");
   if (!x->cal) return oom(x);
   if (l && p->calendar) {
-    dn_status st = dn_facts_load_holidays(l, p->calendar, x->cal, diags);
+    dn_status st = o->facts_cache
+                       ? dn_facts_load_holidays_cached(l, o->facts_cache, p->calendar, x->cal, diags)
+                       : dn_facts_load_holidays(l, p->calendar, x->cal, diags);
     if (st != DN_OK) return st;
   }
   x->sched_day = schedule_day(x);
@@ -1677,6 +1680,8 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
   if (st == DN_OK && !only && o->only_customers)
     st = dn_facts_reader_open_set(l, p, o->as_of, o->only_customers, o->nonly_customers,
                                   o->only_customers_scan, &x.reader, diags);
+  else if (st == DN_OK && o->facts_cache)
+    st = dn_facts_reader_open_cached(l, o->facts_cache, p, o->as_of, only, &x.reader, diags);
   else if (st == DN_OK) st = dn_facts_reader_open(l, p, o->as_of, only, &x.reader, diags);
   if (st == DN_OK) st = ctx_start_vm(&x);
   dn_customer_facts c;

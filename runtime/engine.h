@@ -15,6 +15,7 @@
 #include "lang/program.h"
 #include "runtime/facts.h"
 #include "runtime/ledger.h"
+#include "stdlib/calendar.h"
 #include "stdlib/status.h"
 
 typedef enum dn_action_status {
@@ -69,6 +70,15 @@ typedef struct dn_run_options {
    * (simulate computes the next day it must look at it again). */
   void (*on_customer)(void *ctx, const dn_customer_facts *c);
   void *on_customer_ctx;
+  /* dn_calendar_new(program->calendar) built once by a caller that runs
+   * often (a decider), or NULL: the run clones it instead of computing
+   * the rule holidays again, then adds the ledger's holidays to its copy
+   * as usual. It must be the calendar of the program's `calendar`. */
+  const dn_calendar *calendar_base;
+  /* Statements of the facts reader kept by a caller that runs often on
+   * one ledger (runtime/facts_reader.h), or NULL to prepare them per run;
+   * used for only_customer and whole-ledger runs, not only_customers. */
+  struct dn_facts_cache *facts_cache;
 } dn_run_options;
 
 typedef struct dn_run_stats {

@@ -37,6 +37,19 @@ dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as
                                    dn_facts_reader **out, dn_diags *diags);
 void dn_facts_reader_close(dn_facts_reader *r);
 
+/* Prepared statements kept for the readers of one ledger connection, one
+ * reader at a time (a decider's scratch ledger: one customer per request).
+ * dn_facts_reader_open_cached is dn_facts_reader_open whose reader borrows
+ * them instead of preparing its own, and gives them back reset on close.
+ * Free the cache before closing its ledger; it follows the ledger it is
+ * used with (moved to another one, it starts over). */
+typedef struct dn_facts_cache dn_facts_cache;
+dn_facts_cache *dn_facts_cache_new(void);
+void dn_facts_cache_free(dn_facts_cache *c);
+dn_status dn_facts_reader_open_cached(dn_ledger *l, dn_facts_cache *cache, const dn_program *p,
+                                      dn_date as_of, const char *only_customer,
+                                      dn_facts_reader **out, dn_diags *diags);
+
 /* Fills *c with the next customer (its arena is reset first; c must have
  * been set up with dn_customer_facts_init). *got is false at the end.
  * The invoice, event and history arrays belong to the reader and stay
@@ -56,6 +69,9 @@ dn_status dn_facts_invoice_customer(dn_ledger *l, const char *invoice, char *buf
 /* Adds the ledger's holidays rows for calendar `name` to cal. */
 dn_status dn_facts_load_holidays(dn_ledger *l, const char *name, dn_calendar *cal,
                                  dn_diags *diags);
+/* The same through a dn_facts_cache's statement. */
+dn_status dn_facts_load_holidays_cached(dn_ledger *l, dn_facts_cache *cache, const char *name,
+                                        dn_calendar *cal, dn_diags *diags);
 
 void dn_customer_facts_init(dn_customer_facts *c);
 void dn_customer_facts_free(dn_customer_facts *c);

@@ -67,6 +67,15 @@ typedef struct map_entry {
   char *from, *to;
 } map_entry;
 
+/* Statements dn_ledger_insert_history_cached keeps between calls, so a
+ * decider does not parse the same INSERTs again for every request. */
+enum { CACHE_TABLES = 16 };
+struct dn_row_cache {
+  sqlite3 *db; /* the ledger they were prepared on */
+  sqlite3_stmt *max_rowid[CACHE_TABLES], *insert[CACHE_TABLES], *dup[CACHE_TABLES];
+  sqlite3_stmt *find_customer, *find_invoice;
+};
+
 struct importer {
   dn_ledger *l;
   dn_diags *diags;
@@ -96,6 +105,7 @@ struct importer {
   dn_status status;
   sqlite3_stmt *insert, *dup, *find_customer, *find_invoice;
   int64_t max_rowid_before; /* rows with a larger rowid came from this import */
+  dn_row_cache *cache;      /* statements kept across calls, or NULL */
 };
 
 /* ---- diagnostics ---------------------------------------------------- */
@@ -1061,13 +1071,42 @@ static dn_status prepare(importer *imp, const char *sql, sqlite3_stmt **st) {
   return DN_OK;
 }
 
+/* The statement for `sql` in cache slot *slot (prepared on first use), or
+ * a fresh one when there is no cache; give it back with release(). */
+static dn_status prepare_kept(importer *imp, sqlite3_stmt **slot, const char *sql, sqlite3_stmt **st) {
+  if (!imp->cache) return prepare(imp, sql, st);
+  if (!*slot && sqlite3_prepare_v3(imp->l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+    *slot = NULL;
+    return db_error(imp, "prepare");
+  }
+  *st = *slot;
+  return DN_OK;
+}
+
+/* A kept statement is only reset: bindings cleared, so that a later call
+ * sees the same fresh statement a prepare would give. */
+static void release(importer *imp, sqlite3_stmt *st) {
+  if (!imp->cache) {
+    sqlite3_finalize(st);
+  } else if (st) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+}
+
+/* Table t's slot in one of the cache's arrays, or NULL without a cache. */
+static sqlite3_stmt **slot_of(sqlite3_stmt **arr, const table_def *t) {
+  return arr ? &arr[t - tables] : NULL;
+}
+
 static dn_status max_rowid(importer *imp, const table_def *t) {
   char sql[96];
   sqlite3_stmt *st;
   snprintf(sql, sizeof sql, "SELECT coalesce(max(rowid), 0) FROM %s", t->name);
-  if (prepare(imp, sql, &st) != DN_OK) return imp->status;
+  if (prepare_kept(imp, slot_of(imp->cache ? imp->cache->max_rowid : NULL, t), sql, &st) != DN_OK)
+    return imp->status;
   imp->max_rowid_before = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
+  release(imp, st);
   return DN_OK;
 }
 
@@ -1107,8 +1146,8 @@ static void importer_free(importer *imp) {
   free(imp->map);
   free(imp->buf);
   free(imp->offs);
-  sqlite3_finalize(imp->find_customer);
-  sqlite3_finalize(imp->find_invoice);
+  release(imp, imp->find_customer);
+  release(imp, imp->find_invoice);
 }
 
 static dn_status import_all(importer *imp, const dn_import_files *files, dn_import_counts *counts) {
@@ -1123,6 +1162,8 @@ static dn_status import_all(importer *imp, const dn_import_files *files, dn_impo
   }
   return imp->status;
 }
+
+_Static_assert(sizeof tables / sizeof *tables <= CACHE_TABLES, "dn_row_cache has a slot per table");
 
 dn_status dn_ledger_import(dn_ledger *l, const dn_import_files *files, dn_import_counts *counts,
                            dn_diags *diags) {
@@ -1200,12 +1241,14 @@ static dn_status insert_table(importer *imp, const table_def *t, const dn_row *r
   if (!any) return imp->status;
   imp->t = t;
   imp->rows = 0;
-  if (max_rowid(imp, t) == DN_OK && prepare(imp, t->insert_sql, &imp->insert) == DN_OK &&
-      prepare(imp, t->dup_sql, &imp->dup) == DN_OK)
+  dn_row_cache *c = imp->cache;
+  if (max_rowid(imp, t) == DN_OK &&
+      prepare_kept(imp, slot_of(c ? c->insert : NULL, t), t->insert_sql, &imp->insert) == DN_OK &&
+      prepare_kept(imp, slot_of(c ? c->dup : NULL, t), t->dup_sql, &imp->dup) == DN_OK)
     for (size_t r = 0; r < n && !imp->stop; r++)
       if (find_table(rows[r].table) == t) insert_one(imp, &rows[r]);
-  sqlite3_finalize(imp->insert);
-  sqlite3_finalize(imp->dup);
+  release(imp, imp->insert);
+  release(imp, imp->dup);
   imp->insert = imp->dup = NULL;
   if (imp->errors >= DN_IMPORT_MAX_ERRORS)
     dn_diag_add_at(imp->diags, DN_E0503, imp->file, 0, "stopped after %d errors; nothing was inserted",
@@ -1215,8 +1258,11 @@ static dn_status insert_table(importer *imp, const table_def *t, const dn_row *r
 
 static dn_status insert_all(importer *imp, const dn_row *rows, size_t n) {
   if (!rows_tables_known(imp, rows, n)) return imp->status;
-  if (prepare(imp, "SELECT currency FROM customers WHERE id = ?1", &imp->find_customer) != DN_OK ||
-      prepare(imp, "SELECT currency, customer_id FROM invoices WHERE id = ?1", &imp->find_invoice) != DN_OK)
+  dn_row_cache *c = imp->cache;
+  if (prepare_kept(imp, c ? &c->find_customer : NULL, "SELECT currency FROM customers WHERE id = ?1",
+                   &imp->find_customer) != DN_OK ||
+      prepare_kept(imp, c ? &c->find_invoice : NULL, "SELECT currency, customer_id FROM invoices WHERE id = ?1",
+                   &imp->find_invoice) != DN_OK)
     return imp->status;
   /* As with CSV files, a table with errors ends the load: the rows of
    * later tables would only fail for want of their rejected parents. */
@@ -1225,11 +1271,50 @@ static dn_status insert_all(importer *imp, const dn_row *rows, size_t n) {
   return imp->status;
 }
 
+static void cache_clear(dn_row_cache *c) {
+  for (int i = 0; i < CACHE_TABLES; i++) {
+    sqlite3_finalize(c->max_rowid[i]);
+    sqlite3_finalize(c->insert[i]);
+    sqlite3_finalize(c->dup[i]);
+  }
+  sqlite3_finalize(c->find_customer);
+  sqlite3_finalize(c->find_invoice);
+  memset(c, 0, sizeof *c);
+}
+
+dn_row_cache *dn_row_cache_new(void) { return calloc(1, sizeof(dn_row_cache)); }
+
+void dn_row_cache_free(dn_row_cache *c) {
+  if (!c) return;
+  cache_clear(c);
+  free(c);
+}
+
+static dn_status insert_history(dn_ledger *l, dn_row_cache *cache, const char *policy, const dn_row *rows,
+                                size_t n, dn_diags *diags);
+
 dn_status dn_ledger_insert_history(dn_ledger *l, const char *policy, const dn_row *rows, size_t n,
                                    dn_diags *diags) {
+  return insert_history(l, NULL, policy, rows, n, diags);
+}
+
+dn_status dn_ledger_insert_history_cached(dn_ledger *l, dn_row_cache *cache, const char *policy,
+                                          const dn_row *rows, size_t n, dn_diags *diags) {
+  /* Statements belong to one connection: a cache moved to another ledger
+   * starts over. */
+  if (cache && cache->db != l->db) {
+    cache_clear(cache);
+    cache->db = l->db;
+  }
+  return insert_history(l, cache, policy, rows, n, diags);
+}
+
+static dn_status insert_history(dn_ledger *l, dn_row_cache *cache, const char *policy, const dn_row *rows,
+                                size_t n, dn_diags *diags) {
   importer imp;
   memset(&imp, 0, sizeof imp);
   imp.l = l;
+  imp.cache = cache;
   imp.diags = diags;
   imp.default_policy = policy;
   imp.earlier = "these rows";

@@ -72,6 +72,15 @@ dn_status dn_ledger_insert_rows(dn_ledger *l, const dn_row *rows, size_t n, dn_d
  * comma-separated list of the customer's invoices. */
 dn_status dn_ledger_insert_history(dn_ledger *l, const char *policy, const dn_row *rows, size_t n,
                                    dn_diags *diags);
+/* The same, keeping its prepared statements in `cache` for the next call
+ * on the same ledger (decide inserts a request's rows into one scratch
+ * ledger again and again). A cache serves one ledger and one thread at a
+ * time; free it before closing its ledger. */
+typedef struct dn_row_cache dn_row_cache;
+dn_row_cache *dn_row_cache_new(void);
+void dn_row_cache_free(dn_row_cache *c);
+dn_status dn_ledger_insert_history_cached(dn_ledger *l, dn_row_cache *cache, const char *policy,
+                                          const dn_row *rows, size_t n, dn_diags *diags);
 
 /* An empty ledger in memory with the current schema (policy tests,
  * decide's scratch ledger, simulate's working copy). */

@@ -228,6 +228,30 @@ dn_calendar *dn_calendar_new(const char *name) {
   return cal;
 }
 
+/* Copying ~3,500 precomputed days is a memcpy; recomputing them is the
+ * Easter and weekday arithmetic of 301 years and a qsort. */
+static dn_date *dup_days(const dn_date *src, size_t n) {
+  if (n == 0) return NULL;
+  dn_date *d = malloc(n * sizeof *d);
+  if (d) memcpy(d, src, n * sizeof *d);
+  return d;
+}
+
+dn_calendar *dn_calendar_clone(const dn_calendar *src) {
+  dn_calendar *cal = calloc(1, sizeof *cal);
+  if (cal == NULL) return NULL;
+  cal->kind = src->kind;
+  cal->rule_days = dup_days(src->rule_days, src->n_rule);
+  cal->added = dup_days(src->added, src->n_added);
+  if ((src->n_rule && !cal->rule_days) || (src->n_added && !cal->added)) {
+    dn_calendar_free(cal);
+    return NULL;
+  }
+  cal->n_rule = src->n_rule;
+  cal->n_added = cal->cap_added = src->n_added;
+  return cal;
+}
+
 void dn_calendar_free(dn_calendar *cal) {
   if (cal == NULL) return;
   free(cal->rule_days);

@@ -18,6 +18,10 @@ bool dn_calendar_is_builtin(const char *name);
  * (plus whatever dn_calendar_add_holiday adds). NULL on out of memory. */
 dn_calendar *dn_calendar_new(const char *name);
 void dn_calendar_free(dn_calendar *cal);
+/* An independent copy of `cal` (rule days and added days): a caller that
+ * runs often builds the rule-generated base once and clones it per run,
+ * adding that run's ledger holidays to the clone. NULL on out of memory. */
+dn_calendar *dn_calendar_clone(const dn_calendar *cal);
 /* Adds a holiday (from the ledger's holidays table). false on OOM. */
 bool dn_calendar_add_holiday(dn_calendar *cal, dn_date d);
 bool dn_calendar_is_holiday(const dn_calendar *cal, dn_date d);
