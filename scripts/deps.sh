@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config flex bison libsqlite3-dev sqlite3 libffi-dev
       libcmocka-dev libjansson-dev libcsv-dev libmicrohttpd-dev tzdata
-      chromium python3)  # chromium + python3: tests/report (screenshots of the HTML reports)
+      chromium python3   # tests/report (screenshots of the HTML reports)
+      jq curl git patch)  # tests: JSON checks, serve over HTTP, the CI example's repository, fmt --diff
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
