@@ -310,14 +310,9 @@ static void print_text(const report *r) {
 /* The action record exactly as `simulate --format jsonl` prints it (same
  * writer, same key order), parsed back to be nested in the report. */
 static json_t *record_json(const dn_action_rec *a) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&buf, &len);
-  if (!m) return NULL;
-  dn_status st = dn_action_write_json(m, a, true);
-  fclose(m);
-  json_t *j = st == DN_OK && buf ? json_loads(buf, JSON_DECODE_ANY, NULL) : NULL;
-  free(buf);
+  char *text = dn_action_json_text(a, true);
+  json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+  free(text);
   return j;
 }
 

@@ -43,7 +43,7 @@ json_t *serve_diag_lines(const char *text) {
   return arr;
 }
 
-void serve_reply_diags(serve_reply *r, unsigned status, const char *fallback, const dn_diags *d) {
+json_t *serve_diag_list(const dn_diags *d) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -52,10 +52,15 @@ void serve_reply_diags(serve_reply *r, unsigned status, const char *fallback, co
     fclose(f);
   }
   json_t *lines = serve_diag_lines(text);
+  free(text);
+  return lines;
+}
+
+void serve_reply_diags(serve_reply *r, unsigned status, const char *fallback, const dn_diags *d) {
+  json_t *lines = serve_diag_list(d);
   const char *first = json_string_value(json_array_get(lines, 0));
   json_t *j = json_pack("{s:s}", "error", first ? first : fallback);
   if (j && lines) json_object_set(j, "diagnostics", lines);
   json_decref(lines);
-  free(text);
   serve_reply_json(r, status, j);
 }

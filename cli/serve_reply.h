@@ -25,7 +25,9 @@ void serve_reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* {"error": first diagnostic, "diagnostics": [every line of text]} */
 void serve_reply_diags(serve_reply *r, unsigned status, const char *fallback, const dn_diags *d);
-/* The diagnostics rendered as text, one JSON string per line. */
+/* A rendered text split at newlines, one JSON string per non-empty line. */
 json_t *serve_diag_lines(const char *text);
+/* Diagnostics rendered as text, one array element per line. */
+json_t *serve_diag_list(const dn_diags *d);
 
 #endif

@@ -69,19 +69,6 @@ static void run_engine(const serve_policy *p, dn_ledger *l, const runs_args *a, 
   }
 }
 
-static json_t *diag_list(const dn_diags *d) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (f) {
-    dn_diags_render_text(d, f, false);
-    fclose(f);
-  }
-  json_t *lines = serve_diag_lines(text);
-  free(text);
-  return lines;
-}
-
 static void reply_run(serve_ctx *ctx, const serve_policy *p, const runs_args *a, runs_result *r,
                       const dn_diags *d, serve_reply *out) {
   json_t *actions = json_incref(r->actions.actions);
@@ -98,7 +85,7 @@ static void reply_run(serve_ctx *ctx, const serve_policy *p, const runs_args *a,
     json_object_set_new(j, "already_committed", json_boolean(r->outbox.already));
     json_object_set_new(j, "inserted", json_integer(r->outbox.inserted));
   }
-  json_object_set_new(j, "data_errors", diag_list(d));
+  json_object_set_new(j, "data_errors", serve_diag_list(d));
   json_object_set_new(j, "actions", actions);
   serve_reply_json(out, 200, j);
 }

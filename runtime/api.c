@@ -329,21 +329,6 @@ void dunlin_actions_free(dunlin_actions *a) {
   free(a);
 }
 
-static char *action_json_line(const dn_action_rec *r) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&text, &len);
-  if (!m) return NULL;
-  dn_status st = dn_action_write_json(m, r, false);
-  fclose(m);
-  if (st != DN_OK) {
-    free(text);
-    return NULL;
-  }
-  if (len > 0 && text[len - 1] == '\n') text[len - 1] = '\0';
-  return text;
-}
-
 /* The engine's strings live only during the sink call: copy them all. */
 static dn_status copy_action(dunlin_action *a, const dn_action_rec *r) {
   memset(a, 0, sizeof *a);
@@ -366,7 +351,7 @@ static dn_status copy_action(dunlin_action *a, const dn_action_rec *r) {
   a->text = dup_or_null(r->text);
   a->has_priority = r->has_priority;
   a->priority = r->has_priority ? r->priority : 0;
-  a->json = action_json_line(r);
+  a->json = dn_action_json_text(r, false);
   ok = ok && a->scheduled_at && a->json && (!r->tone || a->tone) && (!r->template_name || a->template_name) &&
        (!r->rule || a->rule) && (!r->step || a->step) && (!r->assignee || a->assignee) &&
        (!r->reason || a->reason) && (!r->text || a->text);

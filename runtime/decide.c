@@ -525,13 +525,8 @@ static dn_status collect(void *ctx, const dn_action_rec *a) {
     if (st != DN_OK) return st;
   }
   if (s->count++ && fputc(',', s->out) == EOF) return DN_ERR_INTERNAL;
-  char *line = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&line, &len);
-  if (!m) return DN_ERR_INTERNAL;
-  dn_status st = dn_action_write_json(m, a, false);
-  fclose(m);
-  if (st == DN_OK && len > 0 && fwrite(line, 1, len - 1, s->out) != len - 1) st = DN_ERR_INTERNAL;
+  char *line = dn_action_json_text(a, false);
+  dn_status st = line && fputs(line, s->out) != EOF ? DN_OK : DN_ERR_INTERNAL;
   free(line);
   return st;
 }

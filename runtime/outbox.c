@@ -294,6 +294,19 @@ dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_o
   return ok ? DN_OK : DN_ERR_INTERNAL;
 }
 
+char *dn_action_json_text(const dn_action_rec *a, bool with_as_of) {
+  line_buf b;
+  lb_init(&b);
+  lb_action(&b, a, with_as_of);
+  char *text = b.failed ? NULL : malloc(b.n);
+  if (text) {
+    memcpy(text, b.p, b.n - 1);  /* without the newline */
+    text[b.n - 1] = '\0';
+  }
+  lb_free(&b);
+  return text;
+}
+
 void dn_table_begin(dn_table_writer *t, FILE *out, bool all) {
   memset(t, 0, sizeof *t);
   t->out = out;

@@ -18,6 +18,9 @@
 /* One action as one JSON line (LEDGER.md "The action record"); with_as_of
  * adds the simulate field `as_of`. */
 dn_status dn_action_write_json(FILE *out, const dn_action_rec *a, bool with_as_of);
+/* The same record as a malloc'd string without the newline (to nest it
+ * in another document or keep it); NULL when out of memory. */
+char *dn_action_json_text(const dn_action_rec *a, bool with_as_of);
 
 struct json_t; /* jansson's */
 /* The record dn_action_write_json writes, as a jansson object (a new
