@@ -54,6 +54,7 @@ struct dn_vm {
   dn_vm_env env;
   dn_calendar *own_cal;   /* weekends-only calendar when env has none */
   dn_value *stack;
+  dn_value *consts;       /* the program's constants as values, made once */
   memo *lets;
   uint32_t gen;           /* bumped per customer; 0 is never current */
   const dn_customer_facts *c;
@@ -61,6 +62,7 @@ struct dn_vm {
   json_t *attrs;          /* parsed attrs_json of the current customer */
   bool attrs_parsed;
   dn_arena scratch;       /* strings made while evaluating this customer */
+  dn_status status;       /* of the last out-of-line instruction that failed */
   char *err;
   size_t errlen;
 };
@@ -76,6 +78,8 @@ static size_t stack_size(const dn_program *p) {
   return most + lets + 1;
 }
 
+static dn_value const_value(const dn_program *p, uint32_t k);
+
 dn_vm *dn_vm_new(const dn_vm_env *env) {
   dn_vm *vm = calloc(1, sizeof *vm);
   if (!vm) return NULL;
@@ -84,11 +88,14 @@ dn_vm *dn_vm_new(const dn_vm_env *env) {
   dn_arena_init(&vm->scratch);
   vm->stack = calloc(stack_size(env->program), sizeof *vm->stack);
   vm->lets = calloc((size_t)env->program->nlets + 1, sizeof *vm->lets);
+  vm->consts = calloc((size_t)env->program->nconsts + 1, sizeof *vm->consts);
+  for (uint32_t k = 0; vm->consts && k < env->program->nconsts; k++)
+    vm->consts[k] = const_value(env->program, k);
   if (!env->calendar) {
     vm->own_cal = dn_calendar_new("");
     vm->env.calendar = vm->own_cal;
   }
-  if (!vm->stack || !vm->lets || !vm->env.calendar) {
+  if (!vm->stack || !vm->lets || !vm->consts || !vm->env.calendar) {
     dn_vm_free(vm);
     return NULL;
   }
@@ -102,6 +109,7 @@ void dn_vm_free(dn_vm *vm) {
   dn_calendar_free(vm->own_cal);
   free(vm->stack);
   free(vm->lets);
+  free(vm->consts);
   free(vm);
 }
 
@@ -167,65 +175,71 @@ static int32_t tone_rank_of(const dn_vm *vm, const char *tone) {
   return 0;
 }
 
-/* Facts say "none" with sentinels; values say it with the flag. */
-static bool is_none(const dn_value *v) {
-  return (v->type == DN_T_DATE && v->as.d == DN_DATE_NONE) ||
-         (v->type == DN_T_MONEY && v->as.m.cur == DN_CUR_NONE);
+/* The loaders below write the stack slot member by member: building a
+ * dn_value in a local and copying it out made the compiler store the
+ * 16-bit currency and read it back as part of a wider word, a
+ * store-forwarding stall that was half the VM's time (perf, bench/eval).
+ * Facts say "none" with sentinels; values say it with the flag. */
+static void put_date(dn_value *v, dn_date d) {
+  v->as.d = d;
+  v->missing = d == DN_DATE_NONE;
 }
 
-static dn_value invoice_field(const dn_vm *vm, dn_field_id f, const dn_invoice_facts *in) {
-  dn_value v;
-  v.type = field_rows[f].type;
+static void put_money(dn_value *v, dn_money m) {
+  v->as.m.minor = m.minor;
+  v->as.m.cur = m.cur;
+  v->missing = m.cur == DN_CUR_NONE;
+}
+
+static void invoice_field(dn_field_id f, const dn_invoice_facts *in, dn_value *v) {
+  v->type = field_rows[f].type;
+  v->missing = false;
   switch (f) {
-    case DN_F_INVOICE_id: v.as.s = str_or_empty(in->id); break;
-    case DN_F_INVOICE_number: v.as.s = str_or_empty(in->number); break;
-    case DN_F_INVOICE_issue_date: v.as.d = in->issue_date; break;
-    case DN_F_INVOICE_due_date: v.as.d = in->due_date; break;
-    case DN_F_INVOICE_currency: v.as.s = dn_currency_code(in->currency); break;
-    case DN_F_INVOICE_amount: v.as.m = in->amount_p; break;
-    case DN_F_INVOICE_balance: v.as.m = in->balance_p; break;
-    case DN_F_INVOICE_days_past_due: v.as.i = in->days_past_due; break;
-    case DN_F_INVOICE_open: v.as.b = in->open; break;
-    case DN_F_INVOICE_disputed: v.as.b = in->disputed; break;
-    case DN_F_INVOICE_promise_active: v.as.b = in->promise_active; break;
-    case DN_F_INVOICE_paid_amount: v.as.m = in->paid_p; break;
-    case DN_F_INVOICE_last_payment_date: v.as.d = in->last_payment_date; break;
-    default: (void)vm; v.as.i = 0; break;
+    case DN_F_INVOICE_id: v->as.s = str_or_empty(in->id); break;
+    case DN_F_INVOICE_number: v->as.s = str_or_empty(in->number); break;
+    case DN_F_INVOICE_issue_date: put_date(v, in->issue_date); break;
+    case DN_F_INVOICE_due_date: put_date(v, in->due_date); break;
+    case DN_F_INVOICE_currency: v->as.s = dn_currency_code(in->currency); break;
+    case DN_F_INVOICE_amount: put_money(v, in->amount_p); break;
+    case DN_F_INVOICE_balance: put_money(v, in->balance_p); break;
+    case DN_F_INVOICE_days_past_due: v->as.i = in->days_past_due; break;
+    case DN_F_INVOICE_open: v->as.b = in->open; break;
+    case DN_F_INVOICE_disputed: v->as.b = in->disputed; break;
+    case DN_F_INVOICE_promise_active: v->as.b = in->promise_active; break;
+    case DN_F_INVOICE_paid_amount: put_money(v, in->paid_p); break;
+    case DN_F_INVOICE_last_payment_date: put_date(v, in->last_payment_date); break;
+    default: v->as.i = 0; break;
   }
-  v.missing = is_none(&v);
-  return v;
 }
 
-static dn_value customer_field(const dn_vm *vm, dn_field_id f) {
+static void customer_field(const dn_vm *vm, dn_field_id f, dn_value *v) {
   const dn_customer_facts *c = vm->c;
-  dn_value v;
-  v.type = field_rows[f].type;
+  v->type = field_rows[f].type;
+  v->missing = false;
   switch (f) {
-    case DN_F_CUSTOMER_id: v.as.s = str_or_empty(c->id); break;
-    case DN_F_CUSTOMER_name: v.as.s = str_or_empty(c->name); break;
-    case DN_F_CUSTOMER_tier: v.as.s = str_or_empty(c->tier); break;
-    case DN_F_CUSTOMER_country: v.as.s = str_or_empty(c->country); break;
+    case DN_F_CUSTOMER_id: v->as.s = str_or_empty(c->id); break;
+    case DN_F_CUSTOMER_name: v->as.s = str_or_empty(c->name); break;
+    case DN_F_CUSTOMER_tier: v->as.s = str_or_empty(c->tier); break;
+    case DN_F_CUSTOMER_country: v->as.s = str_or_empty(c->country); break;
     case DN_F_CUSTOMER_timezone:
-      v.as.s = c->timezone && *c->timezone ? c->timezone : str_or_empty(vm->env.program->timezone);
+      v->as.s = c->timezone && *c->timezone ? c->timezone : str_or_empty(vm->env.program->timezone);
       break;
-    case DN_F_CUSTOMER_language: v.as.s = str_or_empty(c->language); break;
-    case DN_F_CUSTOMER_credit_limit: v.as.m = c->credit_limit_p; break;
-    case DN_F_CUSTOMER_risk_score: v.as.n = c->risk_score; break;
-    case DN_F_CUSTOMER_total_open: v.as.m = c->total_open_p; break;
-    case DN_F_CUSTOMER_total_overdue: v.as.m = c->total_overdue_p; break;
-    case DN_F_CUSTOMER_open_invoices: v.as.i = c->open_invoices; break;
-    case DN_F_CUSTOMER_overdue_invoices: v.as.i = c->overdue_invoices; break;
-    case DN_F_CUSTOMER_oldest_days_past_due: v.as.i = c->oldest_days_past_due; break;
-    case DN_F_CUSTOMER_avg_days_late: v.as.n = c->avg_days_late; break;
-    case DN_F_CUSTOMER_on_time_ratio: v.as.n = c->on_time_ratio; break;
-    case DN_F_CUSTOMER_promise_active: v.as.b = c->promise_active; break;
-    case DN_F_CUSTOMER_last_contact_date: v.as.d = c->last_contact_date; break;
-    case DN_F_CUSTOMER_last_tone: v.as.tone = tone_rank_of(vm, c->last_tone); break;
-    case DN_F_CUSTOMER_segment: v.as.s = str_or_empty(c->segment); break;
-    default: v.as.i = 0; break;
+    case DN_F_CUSTOMER_language: v->as.s = str_or_empty(c->language); break;
+    case DN_F_CUSTOMER_credit_limit: put_money(v, c->credit_limit_p); break;
+    case DN_F_CUSTOMER_risk_score: v->as.n = c->risk_score; break;
+    case DN_F_CUSTOMER_total_open: put_money(v, c->total_open_p); break;
+    case DN_F_CUSTOMER_total_overdue: put_money(v, c->total_overdue_p); break;
+    case DN_F_CUSTOMER_open_invoices: v->as.i = c->open_invoices; break;
+    case DN_F_CUSTOMER_overdue_invoices: v->as.i = c->overdue_invoices; break;
+    case DN_F_CUSTOMER_oldest_days_past_due: v->as.i = c->oldest_days_past_due; break;
+    case DN_F_CUSTOMER_avg_days_late: v->as.n = c->avg_days_late; break;
+    case DN_F_CUSTOMER_on_time_ratio: v->as.n = c->on_time_ratio; break;
+    case DN_F_CUSTOMER_promise_active: v->as.b = c->promise_active; break;
+    case DN_F_CUSTOMER_last_contact_date: put_date(v, c->last_contact_date); break;
+    case DN_F_CUSTOMER_last_tone: v->as.tone = tone_rank_of(vm, c->last_tone); break;
+    case DN_F_CUSTOMER_segment: v->as.s = str_or_empty(c->segment); break;
+    default: v->as.i = 0; break;
   }
-  v.missing = is_none(&v);
-  return v;
 }
 
 /* customer.attr("key"): strings as they are, numbers as their text,
@@ -686,16 +700,106 @@ static dn_status eval_let(dn_vm *vm, uint32_t idx, int32_t inv, dn_value *base, 
 
 #define U16(ip) ((uint32_t)(ip)[1] | (uint32_t)(ip)[2] << 8)
 
+/* The rarer instructions, out of line so the loop below stays small
+ * enough for the compiler to keep ip and sp in registers. Each returns
+ * the new stack top, or NULL with vm->status set. */
+static __attribute__((noinline)) dn_value *op_arith(dn_vm *vm, const uint8_t *ip, uint32_t pc,
+                                                    dn_value *sp) {
+  if (sp[-2].missing || sp[-1].missing) {
+    sp[-2].type = arith_result[ip[1]];
+    sp[-2].missing = true;
+  } else {
+    if ((vm->status = arith(vm, pc, ip[1], sp[-2], sp[-1], &sp[-2])) != DN_OK) return NULL;
+    sp[-2].missing = false;
+  }
+  return sp - 1;
+}
+
+static __attribute__((noinline)) dn_value *op_in(dn_vm *vm, const uint8_t *ip, uint32_t pc,
+                                                 dn_value *sp) {
+  int n = ip[1];
+  dn_value *needle = sp - n - 1;
+  bool found = false;
+  for (int i = 0; i < n && !found && !needle->missing; i++)
+    if (!needle[1 + i].missing &&
+        (vm->status = compare(vm, pc, DN_OP_EQ, (dn_type)ip[2], *needle, needle[1 + i], &found)) != DN_OK)
+      return NULL;
+  needle->type = DN_T_BOOL;
+  needle->missing = false;
+  needle->as.b = found;
+  return needle + 1;
+}
+
+static __attribute__((noinline)) dn_value *op_call(dn_vm *vm, const uint8_t *ip, uint32_t pc,
+                                                   dn_value *sp) {
+  int n = 0;
+  switch ((dn_builtin_id)ip[1]) {
+#define DN_BUILTIN(id, name, ret, nargs, a1, a2, doc) case DN_B_##id: n = nargs; break;
+#include "stdlib/builtins.def"
+#undef DN_BUILTIN
+    default: break;
+  }
+  dn_value args[2];
+  memset(args, 0, sizeof args);
+  for (int i = 0; i < n; i++) args[i] = sp[i - n];
+  sp -= n;
+  if (!call_missing(ip[1], args, n, sp)) {
+    if ((vm->status = call_builtin(vm, pc, ip[1], args, sp)) != DN_OK) return NULL;
+    sp->missing = false;
+  }
+  return sp + 1;
+}
+
+static __attribute__((noinline)) dn_value *op_extern(dn_vm *vm, const uint8_t *ip, uint32_t pc,
+                                                     dn_value *sp) {
+  uint32_t x = U16(ip);
+  sp -= vm->env.program->externs[x].nparams;
+  if ((vm->status = call_extern(vm, pc, x, sp, sp)) != DN_OK) return NULL;
+  sp->missing = false;
+  return sp + 1;
+}
+
+/* A comparison of two present values: the common types inline, the rest
+ * (money in two currencies, strings, durations) through compare(). */
+static inline dn_status op_cmp(dn_vm *vm, const uint8_t *ip, uint32_t pc, dn_value *a,
+                               const dn_value *b) {
+  bool r = false;
+  if (!a->missing && !b->missing) {
+    int rel = ip[1];
+    switch ((dn_type)ip[2]) {
+      case DN_T_INT: r = relation(rel, CMP3(a->as.i, b->as.i)); break;
+      case DN_T_NUMBER: r = relation(rel, CMP3(a->as.n, b->as.n)); break;
+      case DN_T_BOOL: r = relation(rel, CMP3(a->as.b, b->as.b)); break;
+      case DN_T_MONEY:
+        if (a->as.m.cur == b->as.m.cur) {
+          r = relation(rel, CMP3(a->as.m.minor, b->as.m.minor));
+          break;
+        }
+        /* fall through */
+      default: {
+        dn_status st = compare(vm, pc, rel, (dn_type)ip[2], *a, *b, &r);
+        if (st != DN_OK) return st;
+      }
+    }
+  }
+  a->type = DN_T_BOOL;
+  a->missing = false;
+  a->as.b = r;
+  return DN_OK;
+}
+
 static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_value *out) {
   const dn_program *p = vm->env.program;
-  const dn_chunk *ch = &p->chunks[ci];
-  const uint8_t *code = p->code + ch->start, *ip = code;
+  const uint8_t *code = p->code + p->chunks[ci].start, *ip = code;
+  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
   dn_value *sp = base; /* next free slot */
-  dn_status st = DN_OK;
+  dn_status st;
 #define PC ((uint32_t)(ip - p->code))
+#define OUT_OF_LINE(fn, len) \
+  do { if (!(sp = fn(vm, ip, PC, sp))) return vm->status; ip += (len); } while (0)
   for (;;) {
     switch ((dn_opcode)*ip) {
-      case DN_OPC_CONST: *sp++ = const_value(p, U16(ip)); ip += 3; break;
+      case DN_OPC_CONST: *sp++ = vm->consts[U16(ip)]; ip += 3; break;
       case DN_OPC_TRUE: case DN_OPC_FALSE:
         sp->type = DN_T_BOOL;
         sp->missing = false;
@@ -703,10 +807,9 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         sp++; ip += 1;
         break;
       case DN_OPC_FIELD:
-        *sp++ = field_rows[ip[1]].scope == DN_SCOPE_INVOICE
-                    ? invoice_field(vm, (dn_field_id)ip[1], &vm->c->invoices[inv])
-                    : customer_field(vm, (dn_field_id)ip[1]);
-        ip += 2;
+        if (field_rows[ip[1]].scope == DN_SCOPE_INVOICE) invoice_field((dn_field_id)ip[1], in, sp);
+        else customer_field(vm, (dn_field_id)ip[1], sp);
+        sp++; ip += 2;
         break;
       case DN_OPC_ATTR:
         sp->type = DN_T_STRING;
@@ -725,71 +828,14 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
         if (!sp[-1].missing && (st = negate(vm, PC, &sp[-1])) != DN_OK) return st;
         ip += 2;
         break;
-      case DN_OPC_ARITH:
-        if (sp[-2].missing || sp[-1].missing) {
-          sp[-2].type = arith_result[ip[1]];
-          sp[-2].missing = true;
-        } else {
-          if ((st = arith(vm, PC, ip[1], sp[-2], sp[-1], &sp[-2])) != DN_OK) return st;
-          sp[-2].missing = false;
-        }
-        sp--; ip += 2;
+      case DN_OPC_ARITH: OUT_OF_LINE(op_arith, 2); break;
+      case DN_OPC_CMP:
+        if ((st = op_cmp(vm, ip, PC, &sp[-2], &sp[-1])) != DN_OK) return st;
+        sp--; ip += 3;
         break;
-      case DN_OPC_CMP: {
-        bool r = false;
-        if (!sp[-2].missing && !sp[-1].missing &&
-            (st = compare(vm, PC, ip[1], (dn_type)ip[2], sp[-2], sp[-1], &r)) != DN_OK)
-          return st;
-        sp -= 2;
-        sp->type = DN_T_BOOL;
-        sp->missing = false;
-        sp->as.b = r;
-        sp++; ip += 3;
-        break;
-      }
-      case DN_OPC_IN: {
-        int n = ip[1];
-        dn_value *needle = sp - n - 1;
-        bool found = false;
-        for (int i = 0; i < n && !found && !needle->missing; i++)
-          if (!needle[1 + i].missing &&
-              (st = compare(vm, PC, DN_OP_EQ, (dn_type)ip[2], *needle, needle[1 + i], &found)) != DN_OK)
-            return st;
-        sp = needle;
-        sp->type = DN_T_BOOL;
-        sp->missing = false;
-        sp->as.b = found;
-        sp++; ip += 3;
-        break;
-      }
-      case DN_OPC_CALL: {
-        int n = 0;
-        switch ((dn_builtin_id)ip[1]) {
-#define DN_BUILTIN(id, name, ret, nargs, a1, a2, doc) case DN_B_##id: n = nargs; break;
-#include "stdlib/builtins.def"
-#undef DN_BUILTIN
-          default: break;
-        }
-        dn_value args[2];
-        memset(args, 0, sizeof args);
-        for (int i = 0; i < n; i++) args[i] = sp[i - n];
-        sp -= n;
-        if (!call_missing(ip[1], args, n, sp)) {
-          if ((st = call_builtin(vm, PC, ip[1], args, sp)) != DN_OK) return st;
-          sp->missing = false;
-        }
-        sp++; ip += 2;
-        break;
-      }
-      case DN_OPC_EXTERN: {
-        uint32_t x = U16(ip);
-        int n = p->externs[x].nparams;
-        sp -= n;
-        if ((st = call_extern(vm, PC, x, sp, sp)) != DN_OK) return st;
-        sp->missing = false;
-        sp++; ip += 3;
-        break;
-      }
+      case DN_OPC_IN: OUT_OF_LINE(op_in, 3); break;
+      case DN_OPC_CALL: OUT_OF_LINE(op_call, 2); break;
+      case DN_OPC_EXTERN: OUT_OF_LINE(op_extern, 3); break;
       case DN_OPC_JUMP_IF_FALSE_KEEP: case DN_OPC_JUMP_IF_TRUE_KEEP:
         if (sp[-1].as.b == (*ip == DN_OPC_JUMP_IF_TRUE_KEEP)) ip = code + U16(ip);
         else { sp--; ip += 3; }
@@ -798,6 +844,7 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
       default: return fail(vm, PC, "unknown opcode %u (was the program verified?)", *ip);
     }
   }
+#undef OUT_OF_LINE
 #undef PC
 }
 
