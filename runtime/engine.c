@@ -128,6 +128,8 @@ typedef struct run_ctx {
   VEC(out_act *) order;
   VEC(bool) inv_err;
   VEC(char) sb;
+  VEC(dn_step_decision) dsteps; /* dn_engine_session_decide's answer */
+  VEC(dn_rule_decision) drules;
   /* per customer */
   dn_customer_facts *c;
   int32_t seg, ladder, shift;
@@ -877,23 +879,33 @@ static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *
   return true;
 }
 
-static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
-  const dn_invoice_facts *f = &x->c->invoices[inv];
-  const char *ename = name_of(x, e->name);
+enum { STEP_NONE = -1, STEP_ERROR = -2, STEP_PAUSED = -3 };
+
+/* The step of escalation e due for invoice inv (s.5 step 3): its index
+ * within e, or STEP_NONE, STEP_PAUSED (the unless guard holds), STEP_ERROR
+ * (a runtime error; the invoice is marked failed). A run and a decision
+ * (dn_engine_session_decide) both ask it, so they cannot disagree. */
+static int32_t due_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   if (e->unless_guard != DN_NONE) {
     bool paused = false;
-    if (!eval_bool(x, e->unless_guard, inv, &paused)) return true;
+    if (!eval_bool(x, e->unless_guard, inv, &paused)) return STEP_ERROR;
     if (paused) {
       if (x->o->explain)
-        explain(x, inv, "%s: paused (the unless guard%s holds)", ename, cond_text(x, e->unless_guard));
-      return true;
+        explain(x, inv, "%s: paused (the unless guard%s holds)", name_of(x, e->name),
+                cond_text(x, e->unless_guard));
+      return STEP_PAUSED;
     }
   }
   int32_t k = current_step(x, e, inv);
-  if (k < 0) {
-    if (k == -1) explain(x, inv, "%s: no step due", ename);
-    return true;
-  }
+  if (k == STEP_NONE) explain(x, inv, "%s: no step due", name_of(x, e->name));
+  return k;
+}
+
+static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
+  const dn_invoice_facts *f = &x->c->invoices[inv];
+  const char *ename = name_of(x, e->name);
+  int32_t k = due_step(x, e, inv);
+  if (k < 0) return true;
   const dn_step_def *cur = &x->p->steps[e->first_step + k];
   const char *label = step_label(x, cur);
   raw_act proto = {.rule = ename, .step = label, .key_step = label, .inv = inv,
@@ -1064,14 +1076,19 @@ static bool retry_rule_contacts(run_ctx *x, const dn_rule_def *r, int32_t inv, r
   return true;
 }
 
-static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
+/* Whether rule r's condition holds for inv (-1: the customer); false too
+ * on a runtime error, which marks the invoice or customer failed. */
+static bool rule_holds(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   bool holds = false;
-  if (!eval_bool(x, r->cond, inv, &holds)) return true;
+  if (!eval_bool(x, r->cond, inv, &holds)) return false;
+  if (!holds && x->o->explain)
+    explain(x, inv, "rule %s%s: condition false", name_of(x, r->name), cond_text(x, r->cond));
+  return holds;
+}
+
+static bool fire_rule(run_ctx *x, const dn_rule_def *r, int32_t inv) {
+  if (!rule_holds(x, r, inv)) return true;
   const char *name = name_of(x, r->name);
-  if (!holds) {
-    if (x->o->explain) explain(x, inv, "rule %s%s: condition false", name, cond_text(x, r->cond));
-    return true;
-  }
   raw_act proto = {.rule = name, .key_step = x->as_of_text, .inv = inv};
   proto.detail = inv >= 0 ? x->c->invoices[inv].id : NULL;
   if (once_blocked(x, r, inv)) return retry_rule_contacts(x, r, inv, &proto);
@@ -1535,7 +1552,12 @@ static void report_fx(run_ctx *x) {
   }
 }
 
-static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
+/* What a run and a decision share before the escalations (s.5 steps 1-2):
+ * the customer's facts checked usable, its history read, its segment
+ * chosen. *go is false when the customer is skipped (a diagnostic says
+ * why) or a runtime error stopped it. */
+static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool *go) {
+  *go = false;
   dn_arena_reset(&x->scratch);
   x->c = c;
   x->raws.n = x->outs.n = 0;
@@ -1575,10 +1597,71 @@ static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
     x->shift = s->tone_shift;
   }
   dn_vm_begin_customer(x->vm, c, x->ladder);
+  *go = true;
+  return DN_OK;
+}
+
+static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
+  bool go;
+  dn_status st = begin_customer(x, c, &go);
+  if (st != DN_OK || !go) return st;
   if (!run_escalations(x) || !run_events(x) || !run_rules(x)) return oom(x);
   if (x->cust_err) return DN_OK;
   if (!consolidate(x) || !apply_caps(x)) return oom(x);
   return emit(x);
+}
+
+/* ---- decisions without records ------------------------------------------- */
+
+static bool decide_escalations(run_ctx *x) {
+  for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
+    const dn_escalation_def *e = &x->p->escalations[ei];
+    if (!segment_listed(x, e)) continue;
+    for (int32_t i = 0; i < x->c->ninvoices && !x->cust_err; i++) {
+      if (!x->c->invoices[i].open) continue;
+      int32_t k = x->inv_err.items[i] ? STEP_ERROR : due_step(x, e, i);
+      dn_step_decision *d = VEC_PUSH(x->dsteps);
+      if (!d) return false;
+      *d = (dn_step_decision){.escalation = (int32_t)ei, .invoice = i, .step = DN_NONE,
+                              .tone = -1, .paused = k == STEP_PAUSED, .error = k == STEP_ERROR};
+      if (k < 0) continue;
+      const dn_step_def *st = &x->p->steps[e->first_step + k];
+      d->step = e->first_step + k;
+      if (st->tone_name != DN_NONE) d->tone = resolve_tone(x, st->tone_name);
+    }
+  }
+  return true;
+}
+
+static bool decide_rules(run_ctx *x) {
+  for (uint32_t ri = 0; ri < x->p->nrules && !x->cust_err; ri++) {
+    const dn_rule_def *r = &x->p->rules[ri];
+    bool each = r->scope != DN_SCOPE_CUSTOMER;
+    for (int32_t i = each ? 0 : -1; i < (each ? x->c->ninvoices : 0) && !x->cust_err; i++) {
+      if (i >= 0 && (!x->c->invoices[i].open || x->inv_err.items[i])) continue;
+      if (!rule_holds(x, r, i) || once_blocked(x, r, i)) continue;
+      dn_rule_decision *d = VEC_PUSH(x->drules);
+      if (!d) return false;
+      *d = (dn_rule_decision){.rule = (int32_t)ri, .invoice = i};
+    }
+  }
+  return true;
+}
+
+static dn_status decide_customer(run_ctx *x, dn_customer_facts *c, dn_decision *out) {
+  x->dsteps.n = x->drules.n = 0;
+  memset(out, 0, sizeof *out);
+  out->segment = DN_NONE;
+  bool go;
+  dn_status st = begin_customer(x, c, &go);
+  if (st == DN_OK && go && (!decide_escalations(x) || !decide_rules(x))) st = oom(x);
+  out->segment = x->seg >= 0 ? x->seg : DN_NONE;
+  out->skipped = st == DN_OK && (!go || x->cust_err);
+  out->steps = x->dsteps.items;
+  out->nsteps = x->dsteps.n;
+  out->rules = x->drules.items;
+  out->nrules = x->drules.n;
+  return st;
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -1653,8 +1736,19 @@ static void ctx_free(run_ctx *x) {
   free(x->order.items);
   free(x->inv_err.items);
   free(x->sb.items);
+  free(x->dsteps.items);
+  free(x->drules.items);
   dn_arena_free(&x->scratch);
   dn_arena_free(&x->texts);
+}
+
+/* One customer of a ledger run: its records, or with on_decision only
+ * its decisions. */
+static dn_status run_customer(run_ctx *x, dn_customer_facts *c) {
+  if (!x->o->on_decision) return process_customer(x, c);
+  dn_decision d;
+  dn_status st = decide_customer(x, c, &d);
+  return st == DN_OK ? x->o->on_decision(x->o->on_decision_ctx, c, &d) : st;
 }
 
 dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
@@ -1697,7 +1791,7 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     stats->errors += (int64_t)(diags->errors - errors_before);
     stats->customers++;
     stats->invoices += c.ninvoices;
-    st = process_customer(&x, &c);
+    st = run_customer(&x, &c);
     if (st == DN_OK && o->on_customer) o->on_customer(o->on_customer_ctx, &c);
   }
   dn_customer_facts_free(&c);
@@ -1736,6 +1830,13 @@ dn_status dn_engine_session_run(dn_engine_session *s, dn_customer_facts *c,
   s->x.sink_ctx = sink_ctx;
   s->x.diags = diags;
   return process_customer(&s->x, c);
+}
+
+
+dn_status dn_engine_session_decide(dn_engine_session *s, dn_customer_facts *c,
+                                   dn_decision *out, dn_diags *diags) {
+  s->x.diags = diags;
+  return decide_customer(&s->x, c, out);
 }
 
 void dn_engine_session_close(dn_engine_session *s) {

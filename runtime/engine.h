@@ -54,6 +54,41 @@ typedef dn_status (*dn_action_sink)(void *ctx, const dn_action_rec *a);
 typedef void (*dn_explain_sink)(void *ctx, const char *customer, const char *invoice,
                                 const char *line);
 
+/* The decisions of a run without its records: which segment the customer
+ * is in, which step of which escalation is due for each open invoice (with
+ * the step's tone on the customer's ladder), and which condition rules fire.
+ * The same code as a run decides them (segment, unless guards, step
+ * offsets and `when` guards, `once per` against the history), so they agree
+ * with the records a run would make; what a run adds on top (catch-up
+ * records, events, consolidation, caps, schedule, keys, reasons) is left
+ * out. For callers that need the dunning level of millions of invoices,
+ * not the actions (a benchmark, a report, a quick screen). */
+/* One per open invoice and escalation that applies to the customer's
+ * segment. */
+typedef struct dn_step_decision {
+  int32_t escalation;        /* index into program->escalations */
+  int32_t invoice;           /* index into the customer's invoices */
+  int32_t step;              /* index into program->steps: the step due; DN_NONE
+                                when no step is due or the ladder is paused */
+  int32_t tone;              /* the step's tone, rank on the customer's ladder after
+                                the segment's shift; -1 when the line names none */
+  bool paused;               /* the escalation's `unless` guard holds */
+  bool error;                /* a runtime error skipped the invoice (a diagnostic
+                                says why): no step */
+} dn_step_decision;
+
+typedef struct dn_rule_decision {
+  int32_t rule;              /* index into program->rules */
+  int32_t invoice;           /* index into the invoices, -1 for a customer rule */
+} dn_rule_decision;
+
+typedef struct dn_decision {
+  int32_t segment;           /* index into program->segments, DN_NONE for none */
+  bool skipped;              /* the customer was skipped: a diagnostic says why */
+  const dn_step_decision *steps; int32_t nsteps;  /* in escalation, invoice order */
+  const dn_rule_decision *rules; int32_t nrules;  /* in rule, invoice order */
+} dn_decision;
+
 typedef struct dn_run_options {
   dn_date as_of;
   const char *only_customer;  /* explain / decide one customer, or NULL */
@@ -79,6 +114,11 @@ typedef struct dn_run_options {
    * one ledger (runtime/facts_reader.h), or NULL to prepare them per run;
    * used for only_customer and whole-ledger runs, not only_customers. */
   struct dn_facts_cache *facts_cache;
+  /* Set: the run only decides (`dunlin levels`): each customer's
+   * decisions (see dn_engine_session_decide) go here, no action record is
+   * made and the action sink is not called. A non-OK status stops the run. */
+  dn_status (*on_decision)(void *ctx, const dn_customer_facts *c, const dn_decision *d);
+  void *on_decision_ctx;
 } dn_run_options;
 
 typedef struct dn_run_stats {
@@ -107,6 +147,13 @@ dn_status dn_engine_session_open(const dn_program *p, const dn_run_options *o,
 dn_status dn_engine_session_run(dn_engine_session *s, dn_customer_facts *c,
                                 dn_action_sink sink, void *sink_ctx, dn_diags *diags);
 void dn_engine_session_close(dn_engine_session *s);
+
+/* Decides one customer. The arrays are the session's, valid until its next
+ * call. A runtime error in an invoice's guard marks its entry `error` (a
+ * diagnostic says why); one in the segment or a customer rule skips the
+ * customer. */
+dn_status dn_engine_session_decide(dn_engine_session *s, dn_customer_facts *c,
+                                   dn_decision *out, dn_diags *diags);
 
 const char *dn_action_status_name(dn_action_status s);
 

@@ -3,8 +3,10 @@
  * dn_customer_facts before the clock starts, then every customer run
  * through one engine session (LANGUAGE.md s.5 in full: segment, guards,
  * catch-up, tone, rules, consolidation, caps, scheduling, action keys).
- * The decisions are read back from the action records.
- * Usage: eval_dunlin POLICY.dun FACTS.csv REPEAT DECISIONS_OUT */
+ * The decisions are read back from the action records; with `decisions`
+ * the engine is asked for them alone (dn_engine_session_decide: the same
+ * segment, guard, step and rule code, no records).
+ * Usage: eval_dunlin records|decisions POLICY.dun FACTS.csv REPEAT DECISIONS_OUT */
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,8 +113,29 @@ static dn_program *compile(const char *path) {
   return p;
 }
 
+/* The decisions alone: the step index within the escalation is its
+ * offset's position, so the offset is read from the program. */
+static dn_status decide_one(dn_engine_session *s, const dn_program *p, dn_customer_facts *cf,
+                            const bench_customer *b, found *steps, bool *over, dn_diags *d) {
+  dn_decision dec;
+  dn_status st = dn_engine_session_decide(s, cf, &dec, d);
+  if (st != DN_OK) return st;
+  for (int32_t i = 0; i < dec.nsteps; i++)
+    if (dec.steps[i].step != DN_NONE)
+      steps[b->first + dec.steps[i].invoice] = (found){p->steps[dec.steps[i].step].offset_days, true};
+  *over = false;
+  for (int32_t i = 0; i < dec.nrules; i++)
+    *over |= strcmp(p->strings[p->rules[dec.rules[i].rule].name], "over_limit") == 0;
+  return DN_OK;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: eval_dunlin POLICY FACTS.csv REPEAT OUT\n"); return 2; }
+  if (argc != 6) {
+    fprintf(stderr, "usage: eval_dunlin records|decisions POLICY FACTS.csv REPEAT OUT\n");
+    return 2;
+  }
+  bool decisions = strcmp(argv[1], "decisions") == 0;
+  argv++;
   dn_program *p = compile(argv[1]);
   bench_facts f;
   if (!p || bench_facts_load(argv[2], &f) != 0) return 1;
@@ -134,6 +157,10 @@ int main(int argc, char **argv) {
   double t0 = bench_now();
   for (int r = 0; r < repeat; r++)
     for (int32_t c = 0; c < f.ncustomers; c++) {
+      if (decisions) {
+        if (decide_one(s, p, &cf[c], &f.customers[c], steps, &over[c], &d) != DN_OK) return 1;
+        continue;
+      }
       run_state st = {.c = &f.customers[c], .f = &f, .steps = steps};
       if (dn_engine_session_run(s, &cf[c], sink, &st, &d) != DN_OK) {
         dn_diags_render_text(&d, stderr, false);

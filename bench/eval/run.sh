@@ -41,7 +41,8 @@ run() {
 }
 taskset -c 0 "$build/bench/eval_hand" "$facts" 200 "$work/hand_c.txt" >"$work/hand_rate"
 printf '%-20s %14s\n' hand_c "$(cat "$work/hand_rate")"
-run dunlin "$build/bench/eval_dunlin" "$here/acme.dun" "$facts" 5
+run dunlin-decisions "$build/bench/eval_dunlin" decisions "$here/acme.dun" "$facts" 50
+run dunlin-records "$build/bench/eval_dunlin" records "$here/acme.dun" "$facts" 5
 run lua5.4 lua5.4 "$here/eval.lua" "$facts" 20
 run luajit luajit "$here/eval.lua" "$facts" 50
 run json-rules-engine node "$here/eval_node.js" rules "$facts" 1
