@@ -557,11 +557,7 @@ static int compare(const diff_args *a, side *so, side *sn) {
   }
   dn_cli_print_diags(&diags);
   int64_t errors = so->sum.errors + sn->sum.errors;
-  if (st == DN_OK && errors > 0) {
-    fprintf(stderr, "%lld data error%s over the simulated days: the invoices or customers concerned were skipped on those days\n",
-            (long long)errors, errors == 1 ? "" : "s");
-    st = DN_ERR_INPUT;
-  }
+  st = dn_cli_data_errors(st, errors, true);
   bool any = r.counts[DN_DIFF_ADDED] + r.counts[DN_DIFF_REMOVED] + r.counts[DN_DIFF_CHANGED] > 0;
   if (st == DN_OK && a->fail_on_change && any) st = DN_ERR_INPUT;
   free(r.e);

@@ -207,11 +207,7 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
   }
   fflush(stdout);
   dn_cli_print_diags(&diags);
-  if (st == DN_OK && stats.errors > 0) {
-    fprintf(stderr, "%lld data error%s: the invoices or customers concerned were skipped\n",
-            (long long)stats.errors, stats.errors == 1 ? "" : "s");
-    st = DN_ERR_INPUT;
-  }
+  st = dn_cli_data_errors(st, stats.errors, false);
   dn_diags_free(&diags);
   dn_ledger_close(&l);
   return st;

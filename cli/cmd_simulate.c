@@ -533,11 +533,7 @@ static int simulate_loaded(const sim_args *a, const dn_program *p, void *const *
   if (st == DN_OK && a->report) st = write_report(a->report, p, a, &s);
   if (fflush(stdout) != 0 && st == DN_OK) st = DN_ERR_INTERNAL;
   dn_cli_print_diags(&diags);
-  if (st == DN_OK && s.errors > 0) {
-    fprintf(stderr, "%lld data error%s over the simulated days: the invoices or customers concerned were skipped on those days\n",
-            (long long)s.errors, s.errors == 1 ? "" : "s");
-    st = DN_ERR_INPUT;
-  }
+  st = dn_cli_data_errors(st, s.errors, true);
   dn_sim_summary_free(&s);
   dn_diags_free(&diags);
   return st;

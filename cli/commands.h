@@ -9,6 +9,7 @@ int dn_cmd_disasm(int argc, char **argv);
 int dn_cmd_ledger(int argc, char **argv);
 int dn_cmd_run(int argc, char **argv);
 int dn_cmd_explain(int argc, char **argv);
+int dn_cmd_levels(int argc, char **argv);
 int dn_cmd_fmt(int argc, char **argv);
 int dn_cmd_test(int argc, char **argv);
 int dn_cmd_simulate(int argc, char **argv);

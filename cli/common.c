@@ -92,3 +92,11 @@ dn_date dn_cli_today(void) {
   gmtime_r(&now, &tm);
   return dn_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
+
+dn_status dn_cli_data_errors(dn_status st, int64_t errors, bool over_days) {
+  if (st != DN_OK || errors <= 0) return st;
+  fprintf(stderr, "%lld data error%s%s: the invoices or customers concerned were skipped%s\n",
+          (long long)errors, errors == 1 ? "" : "s", over_days ? " over the simulated days" : "",
+          over_days ? " on those days" : "");
+  return DN_ERR_INPUT;
+}

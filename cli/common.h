@@ -37,6 +37,11 @@ void dn_cli_silent_failure(const char *path, dn_status st);
  * policy source is binary: a ledger or an archive passed by mistake would
  * otherwise make the lexer report every byte. */
 bool dn_cli_binary_source(const char *path, const char *buf, size_t len, dn_diags *diags);
+/* The footer of a command whose data errors skipped invoices or customers
+ * (run, levels, simulate, diff): when st is DN_OK and errors > 0, says how
+ * many on stderr and returns DN_ERR_INPUT (exit 1); otherwise returns st.
+ * over_days: the errors were counted over simulated days. */
+dn_status dn_cli_data_errors(dn_status st, int64_t errors, bool over_days);
 /* Prints a list of diagnostics to stderr as text. */
 void dn_cli_print_diags(const dn_diags *d);
 /* Prints a subcommand's help text to stdout. */

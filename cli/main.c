@@ -21,6 +21,7 @@ static const dn_command commands[] = {
     {"ledger", dn_cmd_ledger, "create a ledger, import CSV, make demo data"},
     {"run", dn_cmd_run, "evaluate a policy against a ledger as of a date"},
     {"explain", dn_cmd_explain, "why each action was or was not emitted"},
+    {"levels", dn_cmd_levels, "where each open invoice stands on its escalation ladders"},
     {"fmt", dn_cmd_fmt, "format policies the one canonical way"},
     {"test", dn_cmd_test, "run policy tests (*_test.dun)"},
     {"simulate", dn_cmd_simulate, "replay a policy day by day over a date range"},
