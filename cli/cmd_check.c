@@ -10,6 +10,7 @@
 #include "lang/ast.h"
 #include "lang/check.h"
 #include "lang/compile.h"
+#include "runtime/testrun.h"
 #include "runtime/template.h"
 
 static const char help[] =
@@ -22,6 +23,8 @@ static const char help[] =
     "--templates DIR also checks the message templates every policy can emit (each\n"
     "in every language of DIR, every variable known); without it, a `templates`\n"
     "directory next to the policy file or in its parent is checked when present.\n"
+    "A file named *_test.dun is checked as `dunlin test` reads it (its tests, rows,\n"
+    "expectations and the policies it names), without running it.\n"
     "Exit status 1 when any file has an error (or a warning under --werror).\n";
 
 static int explain_code(const char *name) {
@@ -52,8 +55,41 @@ static bool check_templates(const char *path, const char *dir, const dn_program 
   return ok;
 }
 
+static bool is_test_file(const char *path) {
+  size_t n = strlen(path), k = strlen("_test.dun");
+  return n >= k && strcmp(path + n - k, "_test.dun") == 0;
+}
+
+/* A `*_test.dun` file is checked as `dunlin test` loads it (its grammar,
+ * the policies it names, every row and expectation) without running it:
+ * a CI job can lint a whole policy directory with one `check`. */
+static bool check_test_file(const char *path, bool werror, bool json, int *status) {
+  dn_test_suite suite;
+  if (dn_test_suite_init(&suite, NULL) != DN_OK) {
+    *status = 3;
+    return false;
+  }
+  dn_test_file *f = NULL;
+  dn_status st = dn_test_file_load(&suite, path, &f);
+  bool clean = false;
+  if (f) {
+    dn_diags_sort(&f->diags);
+    if (json) dn_diags_render_json(&f->diags, stdout, werror);
+    else dn_diags_render_text(&f->diags, stderr, werror);
+    clean = st == DN_OK && f->diags.errors == 0 && !(werror && f->diags.warnings > 0);
+    if (st != DN_OK && f->diags.errors == 0) dn_cli_silent_failure(path, st);
+  } else {
+    dn_cli_silent_failure(path, st);
+  }
+  dn_test_file_free(f);
+  dn_test_suite_free(&suite);
+  if (!clean && *status == 0) *status = st == DN_ERR_INTERNAL ? 3 : 1;
+  return clean;
+}
+
 /* Checks one file; returns true when it is clean (under werror rules). */
 static bool check_file(const char *path, const char *templates, bool werror, bool json, int *status) {
+  if (is_test_file(path)) return check_test_file(path, werror, json, status);
   dn_diags diags;
   dn_diags_init(&diags, path, NULL, 0);
   char *src;
