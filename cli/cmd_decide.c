@@ -108,6 +108,22 @@ static int serve_lines(dn_decider *d) {
   return rc;
 }
 
+static int decide_loaded(void *ctx, const dn_program *p, void *const *fns) {
+  dn_diags diags;
+  dn_diags_init(&diags, ctx, NULL, 0);
+  dn_decider *d;
+  dn_status st = dn_decider_open(p, fns, &d, &diags);
+  int rc = st;
+  if (st == DN_OK) {
+    rc = serve_lines(d);
+    dn_decider_close(d);
+  } else {
+    dn_cli_print_diags(&diags);
+  }
+  dn_diags_free(&diags);
+  return rc;
+}
+
 int dn_cmd_decide(int argc, char **argv) {
   const char *allow = NULL, *pos[1];
   int npos;
@@ -122,27 +138,5 @@ int dn_cmd_decide(int argc, char **argv) {
     fprintf(stderr, "dunlin decide: expected POLICY (see dunlin decide --help)\n");
     return 2;
   }
-  dn_program *p;
-  dn_status st = dn_cli_load_policy(pos[0], &p);
-  if (st != DN_OK) return st;
-  dn_cli_externs ext;
-  if ((st = dn_cli_externs_load(pos[0], p, allow, &ext)) != DN_OK) {
-    dn_program_free(p);
-    return st;
-  }
-  dn_diags diags;
-  dn_diags_init(&diags, pos[0], NULL, 0);
-  dn_decider *d;
-  st = dn_decider_open(p, ext.fns, &d, &diags);
-  int rc = st;
-  if (st == DN_OK) {
-    rc = serve_lines(d);
-    dn_decider_close(d);
-  } else {
-    dn_cli_print_diags(&diags);
-  }
-  dn_diags_free(&diags);
-  dn_cli_externs_free(&ext);
-  dn_program_free(p);
-  return rc;
+  return dn_cli_with_policy(pos[0], allow, decide_loaded, (void *)pos[0]);
 }

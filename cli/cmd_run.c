@@ -239,27 +239,23 @@ static dn_status load_templates(const run_args *r, const dn_program *p, dn_templ
   return st;
 }
 
-/* Loads the policy and binds its extern fns; the run itself is above. */
-static int evaluate(const run_args *r, bool explain) {
-  dn_program *p;
-  dn_status st = dn_cli_load_policy(r->policy, &p);
-  if (st != DN_OK) return st;
+typedef struct evaluation { const run_args *r; bool explain; } evaluation;
+
+/* With the policy loaded and its extern fns bound: the templates, then
+ * the run itself (above). */
+static int evaluate_with_templates(void *ctx, const dn_program *p, void *const *fns) {
+  const evaluation *e = ctx;
   dn_templates *templates;
-  if ((st = load_templates(r, p, &templates)) != DN_OK) {
-    dn_program_free(p);
-    return st;
-  }
-  dn_cli_externs ext;
-  if ((st = dn_cli_externs_load(r->policy, p, r->allow_ffi, &ext)) != DN_OK) {
-    dn_templates_free(templates);
-    dn_program_free(p);
-    return st;
-  }
-  int rc = evaluate_loaded(r, explain, p, ext.fns, templates);
+  dn_status st = load_templates(e->r, p, &templates);
+  if (st != DN_OK) return st;
+  int rc = evaluate_loaded(e->r, e->explain, p, fns, templates);
   dn_templates_free(templates);
-  dn_cli_externs_free(&ext);
-  dn_program_free(p);
   return rc;
+}
+
+static int evaluate(const run_args *r, bool explain) {
+  evaluation e = {r, explain};
+  return dn_cli_with_policy(r->policy, r->allow_ffi, evaluate_with_templates, &e);
 }
 
 int dn_cmd_run(int argc, char **argv) {

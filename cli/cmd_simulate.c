@@ -507,7 +507,8 @@ static dn_status jsonl_action(void *ctx, const dn_action_rec *a) {
   return dn_action_write_json(stdout, a, true);
 }
 
-static int simulate_loaded(const sim_args *a, const dn_program *p, void *const *fns) {
+static int simulate_loaded(void *ctx, const dn_program *p, void *const *fns) {
+  const sim_args *a = ctx;
   dn_diags diags;
   dn_diags_init(&diags, a->ledger, NULL, 0);
   dn_ledger l;
@@ -543,16 +544,5 @@ int dn_cmd_simulate(int argc, char **argv) {
   sim_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc != 0) return rc < 0 ? 0 : rc;
-  dn_program *p;
-  dn_status st = dn_cli_load_policy(a.policy, &p);
-  if (st != DN_OK) return st;
-  dn_cli_externs ext;
-  if ((st = dn_cli_externs_load(a.policy, p, a.allow_ffi, &ext)) != DN_OK) {
-    dn_program_free(p);
-    return st;
-  }
-  rc = simulate_loaded(&a, p, ext.fns);
-  dn_cli_externs_free(&ext);
-  dn_program_free(p);
-  return rc;
+  return dn_cli_with_policy(a.policy, a.allow_ffi, simulate_loaded, &a);
 }

@@ -28,3 +28,18 @@ void dn_cli_externs_free(dn_cli_externs *e) {
   dn_policy_externs_free(&e2);
   memset(e, 0, sizeof *e);
 }
+
+int dn_cli_with_policy(const char *path, const char *allow, dn_cli_policy_fn fn, void *ctx) {
+  dn_program *p;
+  dn_status st = dn_cli_load_policy(path, &p);
+  if (st != DN_OK) return st;
+  dn_cli_externs ext;
+  if ((st = dn_cli_externs_load(path, p, allow, &ext)) != DN_OK) {
+    dn_program_free(p);
+    return st;
+  }
+  int rc = fn(ctx, p, ext.fns);
+  dn_cli_externs_free(&ext);
+  dn_program_free(p);
+  return rc;
+}

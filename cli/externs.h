@@ -20,4 +20,11 @@ dn_status dn_cli_externs_load(const char *policy, const dn_program *p, const cha
                               dn_cli_externs *out);
 void dn_cli_externs_free(dn_cli_externs *e);
 
+/* The start and end of every command that runs one policy: loads it
+ * (source, or bytecode verified first; diagnostics printed), binds its
+ * extern fns to the libraries `allow` names, calls fn, frees both. Returns
+ * fn's exit status, or the failed load's. */
+typedef int (*dn_cli_policy_fn)(void *ctx, const dn_program *p, void *const *extern_fns);
+int dn_cli_with_policy(const char *path, const char *allow, dn_cli_policy_fn fn, void *ctx);
+
 #endif

@@ -5,32 +5,19 @@
 
 #include "cli/serve_handlers.h"
 #include "runtime/ledger.h"
+#include "runtime/outbox.h"
 
 static const char actions_sql[] =
     "SELECT key, run_id, as_of, policy, policy_version, rule, step, customer_id, invoice_ids, kind,"
     " tone, template, scheduled_at, priority, assignee, status, reason FROM actions"
     " WHERE as_of = ?1 AND (?2 IS NULL OR customer_id = ?2) ORDER BY customer_id, scheduled_at, key";
 
-/* Ledger text is not always UTF-8 (a Latin-1 export); jansson refuses
- * such strings, so the bytes it cannot take become '?'. */
-static json_t *text_value(const char *s) {
-  json_t *j = json_string(s);
-  if (j) return j;
-  char *copy = strdup(s);
-  if (!copy) return NULL;
-  for (char *p = copy; *p; p++)
-    if ((unsigned char)*p >= 0x80) *p = '?';
-  j = json_string(copy);
-  free(copy);
-  return j;
-}
-
 static json_t *column_value(sqlite3_stmt *st, int i) {
   switch (sqlite3_column_type(st, i)) {
   case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
   case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
   case SQLITE_NULL: return json_null();
-  default: return text_value((const char *)sqlite3_column_text(st, i));
+  default: return dn_json_text((const char *)sqlite3_column_text(st, i));
   }
 }
 
@@ -66,14 +53,10 @@ static dn_status query_actions(dn_ledger *l, const char *date, const char *custo
 }
 
 void serve_handle_actions(serve_ctx *ctx, const serve_request *rq, serve_reply *out) {
-  const char *as_of = serve_query(rq, "as_of"), *customer = serve_query(rq, "customer");
+  const char *customer = serve_query(rq, "customer");
   dn_date date;
-  if (!as_of || !dn_date_parse(as_of, strlen(as_of), &date)) {
-    serve_reply_error(out, 400, "as_of=YYYY-MM-DD is required");
-    return;
-  }
   char text[11];
-  dn_date_format(date, text);
+  if (!serve_query_date(rq, &date, text, out)) return;
   dn_diags d;
   dn_diags_init(&d, ctx->cfg.ledger_path, NULL, 0);
   dn_ledger l;
@@ -85,7 +68,7 @@ void serve_handle_actions(serve_ctx *ctx, const serve_request *rq, serve_reply *
   }
   if (st == DN_OK) {
     json_t *j = json_pack("{s:s,s:o}", "as_of", text, "actions", arr);
-    if (j && customer) json_object_set_new(j, "customer", text_value(customer));
+    if (j && customer) json_object_set_new(j, "customer", dn_json_text(customer));
     serve_reply_json(out, 200, j);
   } else {
     json_decref(arr);

@@ -8,6 +8,7 @@
 void serve_handle_decide(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
 void serve_handle_runs(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
 void serve_handle_actions(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
+void serve_handle_levels(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
 void serve_handle_events(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
 void serve_handle_reload(serve_ctx *ctx, const serve_request *rq, serve_reply *out);
 void serve_handle_healthz(serve_ctx *ctx, const serve_request *rq, serve_reply *out);

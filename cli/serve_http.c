@@ -31,6 +31,16 @@ const char *serve_query(const serve_request *rq, const char *key) {
   return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+bool serve_query_date(const serve_request *rq, dn_date *date, char text[11], serve_reply *out) {
+  const char *as_of = serve_query(rq, "as_of");
+  if (!as_of || !dn_date_parse(as_of, strlen(as_of), date)) {
+    serve_reply_error(out, 400, "as_of=YYYY-MM-DD is required");
+    return false;
+  }
+  dn_date_format(*date, text);
+  return true;
+}
+
 static void printable_copy(char *dst, size_t cap, const char *src) {
   size_t i = 0;
   for (; src[i] && i + 1 < cap; i++) dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const endpoint_names[SERVE_EP_COUNT] = {
-    "decide", "runs", "actions", "events", "reload", "healthz", "metrics", "other"};
+    "decide", "runs", "actions", "levels", "events", "reload", "healthz", "metrics", "other"};
 
 /* Bucket bounds in microseconds: a decision is expected in the tens of
  * microseconds to a few milliseconds. */

@@ -9,6 +9,7 @@ static const serve_route routes[] = {
     {"/v1/decide", "POST", SERVE_EP_DECIDE, serve_handle_decide, false},
     {"/v1/runs", "POST", SERVE_EP_RUNS, serve_handle_runs, false},
     {"/v1/actions", "GET", SERVE_EP_ACTIONS, serve_handle_actions, false},
+    {"/v1/levels", "GET", SERVE_EP_LEVELS, serve_handle_levels, false},
     {"/v1/events", "POST", SERVE_EP_EVENTS, serve_handle_events, false},
     {"/v1/reload", "POST", SERVE_EP_RELOAD, serve_handle_reload, false},
     {"/healthz", "GET", SERVE_EP_HEALTHZ, serve_handle_healthz, true},

@@ -9,6 +9,7 @@
 
 #include "cli/serve.h"
 #include "cli/serve_reply.h"
+#include "stdlib/date.h"
 
 typedef struct serve_request {
   const char *method, *path;
@@ -32,5 +33,10 @@ const serve_route *serve_route_find(const char *path);
 
 /* A query-string parameter of the request, or NULL (serve_http.c). */
 const char *serve_query(const serve_request *rq, const char *key);
+
+/* The required `as_of=YYYY-MM-DD` of a GET, parsed and formatted back
+ * into text[11]; false with a 400 in `out` when it is missing or not a
+ * date (serve_http.c). */
+bool serve_query_date(const serve_request *rq, dn_date *date, char text[11], serve_reply *out);
 
 #endif

@@ -6,6 +6,7 @@
  * definition of every instruction. */
 #include "lang/program.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Operand layouts of opcodes.def, in bytes after the opcode. */
@@ -81,4 +82,9 @@ void dn_program_free(dn_program *p) {
   free(p->source);
   free(p->filename);
   free(p);
+}
+
+const char *dn_step_label(const dn_step_def *s, char buf[16]) {
+  snprintf(buf, 16, "%d%s", (int)s->offset_days, s->business ? "bd" : "d");
+  return buf;
 }

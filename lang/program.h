@@ -173,6 +173,10 @@ typedef struct dn_program {
 
 void dn_program_free(dn_program *p);
 
+/* A step's label as action records, history and tests write it: "15d",
+ * "3bd", "-3d". Returns buf. */
+const char *dn_step_label(const dn_step_def *s, char buf[16]);
+
 /* Operand bytes after the opcode (0, 1, 2 or 3); -1 for an unknown opcode. */
 int dn_opcode_operand_size(uint8_t op);
 const char *dn_opcode_name(uint8_t op); /* "?" when unknown */

@@ -735,7 +735,8 @@ static bool make_step_texts(run_ctx *x) {
     const dn_step_def *s = &x->p->steps[i];
     int d = s->offset_days;
     const char *plural = d == 1 || d == -1 ? "" : "s";
-    x->step_labels[i] = text_fmt(&x->texts, "%d%s", d, s->business ? "bd" : "d");
+    char label[16];
+    x->step_labels[i] = text_fmt(&x->texts, "%s", dn_step_label(s, label));
     x->step_words[i] = s->business ? text_fmt(&x->texts, "%d business day%s", d, plural)
                                    : text_fmt(&x->texts, "%d day%s", d, plural);
     x->skip_reasons[i] = text_fmt(&x->texts, "skipped: caught up to step %s", x->step_labels[i]);

@@ -18,7 +18,7 @@
  * would silently vanish from the record). Text from a policy or a ledger
  * filled from a Latin-1 export can be invalid, so each bad byte becomes
  * U+FFFD instead: the record keeps every key and stays valid JSON. */
-static json_t *text(const char *s) {
+json_t *dn_json_text(const char *s) {
   json_t *j = json_string(s);
   if (j) return j;
   size_t len = strlen(s);
@@ -43,11 +43,11 @@ static json_t *text(const char *s) {
   return j;
 }
 
-static json_t *opt_string(const char *s) { return s ? text(s) : json_null(); }
+static json_t *opt_string(const char *s) { return s ? dn_json_text(s) : json_null(); }
 
 static json_t *invoice_array(const dn_action_rec *a) {
   json_t *arr = json_array();
-  for (int i = 0; arr && i < a->ninvoices; i++) json_array_append_new(arr, text(a->invoices[i]));
+  for (int i = 0; arr && i < a->ninvoices; i++) json_array_append_new(arr, dn_json_text(a->invoices[i]));
   return arr;
 }
 
@@ -62,20 +62,20 @@ static json_t *action_json(const dn_action_rec *a, bool with_as_of) {
     dn_date_format(a->as_of, d);
     json_object_set_new(o, "as_of", json_string(d));
   }
-  json_object_set_new(o, "key", text(a->key));
-  json_object_set_new(o, "customer", text(a->customer));
+  json_object_set_new(o, "key", dn_json_text(a->key));
+  json_object_set_new(o, "customer", dn_json_text(a->customer));
   json_object_set_new(o, "invoices", invoice_array(a));
   json_object_set_new(o, "kind", json_string(dn_action_kind_name(a->kind)));
   json_object_set_new(o, "tone", opt_string(a->tone));
   json_object_set_new(o, "template", opt_string(a->template_name));
-  json_object_set_new(o, "scheduled_at", text(a->scheduled_at));
+  json_object_set_new(o, "scheduled_at", dn_json_text(a->scheduled_at));
   json_object_set_new(o, "rule", opt_string(a->rule));
   json_object_set_new(o, "step", opt_string(a->step));
   json_object_set_new(o, "priority", a->has_priority ? json_real(a->priority) : json_null());
   json_object_set_new(o, "assignee", opt_string(a->assignee));
   json_object_set_new(o, "status", json_string(dn_action_status_name(a->status)));
   json_object_set_new(o, "reason", opt_string(a->reason));
-  if (a->text) json_object_set_new(o, "text", text(a->text));
+  if (a->text) json_object_set_new(o, "text", dn_json_text(a->text));
   return o;
 }
 
@@ -94,7 +94,7 @@ dn_status dn_json_write_line(FILE *out, json_t *o) {
  * and dumping it was half of a run's instructions (callgrind). The bytes
  * are those jansson writes with the flags above (tests/unit/
  * test_json_writer.c compares both on hostile text): invalid UTF-8 bytes
- * become U+FFFD as text() does; '"', '\\' and the controls below 0x20 are
+ * become U+FFFD as dn_json_text() does; '"', '\\' and the controls below 0x20 are
  * escaped (\b \f \n \r \t, else \u00XX in upper-case hex); '/', DEL and
  * non-ASCII pass through. */
 

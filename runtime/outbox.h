@@ -27,6 +27,10 @@ struct json_t; /* jansson's */
  * reference, NULL on out of memory), for writers that append fields
  * (`run --render` adds language, subject and body). */
 struct json_t *dn_action_to_json(const dn_action_rec *a, bool with_as_of);
+/* A JSON string of text from a policy or a ledger (a new reference, NULL
+ * on out of memory): jansson refuses invalid UTF-8, which a Latin-1 export
+ * can hold, so each bad byte becomes U+FFFD instead of the key vanishing. */
+struct json_t *dn_json_text(const char *s);
 /* Writes o as one line in the same compact, ordered form. */
 dn_status dn_json_write_line(FILE *out, struct json_t *o);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/outbox.h"
 #include "stdlib/locale.h"
 #include "stdlib/text.h"
 
@@ -263,32 +264,15 @@ void dn_rendered_free(dn_rendered *r) {
 }
 
 
-/* Subject and body come from templates and ledger text that may not be
- * UTF-8 (a Latin-1 export); jansson would refuse the string and drop the
- * key, so each bad byte becomes U+FFFD instead. */
-static json_t *json_text(const char *s) {
-  sbuf b = {0};
-  sb_put(&b, "", 0);
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = dn_utf8_seq(p, SIZE_MAX);
-    if (n == 0) sb_put(&b, "\xEF\xBF\xBD", 3);
-    else sb_put(&b, (const char *)p, n);
-    p += n ? n : 1;
-  }
-  json_t *j = b.failed ? NULL : json_string(b.s);
-  free(b.s);
-  return j;
-}
-
 dn_status dn_render_action_json(struct json_t *obj, const dn_templates *t, const dn_customer_facts *c,
                                 const dn_action_rec *a, const dn_render_options *o, dn_diags *diags) {
   if (!dn_action_is_contact(a->kind) || !a->template_name) return DN_OK;
   dn_rendered r;
   dn_status st = dn_render_action(t, c, a, o, &r, diags);
   if (st != DN_OK) return st;
-  json_t *subj = r.subject ? json_text(r.subject) : json_null();
-  json_t *body = json_text(r.body);
-  int rc = json_object_set_new(obj, "language", json_text(r.language));
+  json_t *subj = r.subject ? dn_json_text(r.subject) : json_null();
+  json_t *body = dn_json_text(r.body);
+  int rc = json_object_set_new(obj, "language", dn_json_text(r.language));
   rc |= json_object_set_new(obj, "subject", subj);
   rc |= json_object_set_new(obj, "body", body);
   dn_rendered_free(&r);

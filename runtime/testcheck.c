@@ -102,11 +102,6 @@ int dn_test_line(const dn_test_file *f, uint32_t offset) {
   return line;
 }
 
-const char *dn_test_step_label(const dn_step_def *s, char buf[16]) {
-  snprintf(buf, 16, "%d%s", (int)s->offset_days, s->business ? "bd" : "d");
-  return buf;
-}
-
 /* ---- policies ----------------------------------------------------------- */
 
 /* The policy path relative to the test file's directory; a leading

@@ -53,7 +53,7 @@ static void hit_rule_or_step(dn_test_policy *tp, const char *rule, const char *s
     if (strcmp(p->strings[d->name], rule) != 0) continue;
     for (int32_t k = d->first_step; k < d->first_step + d->nsteps; k++) {
       char buf[16];
-      if (strcmp(dn_test_step_label(&p->steps[k], buf), step) == 0) tp->step_hit[k] = true;
+      if (strcmp(dn_step_label(&p->steps[k], buf), step) == 0) tp->step_hit[k] = true;
     }
   }
 }
@@ -136,7 +136,7 @@ dn_status dn_test_suite_coverage(const dn_test_suite *s, int i, dn_coverage *out
     const dn_escalation_def *d = &p->escalations[e];
     for (int32_t k = d->first_step; k < d->first_step + d->nsteps; k++) {
       char lb[16];
-      COVER(tp->step_hit[k], "escalation %s step %s", p->strings[d->name], dn_test_step_label(&p->steps[k], lb));
+      COVER(tp->step_hit[k], "escalation %s step %s", p->strings[d->name], dn_step_label(&p->steps[k], lb));
     }
   }
   for (uint32_t k = 0; k < p->nevents; k++)

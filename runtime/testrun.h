@@ -97,7 +97,6 @@ dn_status dn_test_suite_coverage(const dn_test_suite *s, int i, dn_coverage *out
 void dn_coverage_free(dn_coverage *c);
 
 /* internal, shared by testcheck.c and testrun.c */
-const char *dn_test_step_label(const dn_step_def *s, char buf[16]);
 int dn_test_line(const dn_test_file *f, uint32_t offset);
 /* Test ti's rows and history lines as dn_rows (origin FILE:LINE), in the
  * arena; the file must have checked clean. */

@@ -141,6 +141,19 @@ expect_eq "$(printf '%s' "$BODY" | jq -c .actions)" "[]" "another date has none"
 req GET "/v1/actions"
 expect_eq "$CODE" 400 "actions needs as_of"
 
+# --- levels: I1 due 06-20 is 10 days past due on 06-30, at the 1-day step;
+# on its due date no step is due yet; C2 has no invoice -------------------
+req GET "/v1/levels?as_of=2026-06-30"
+expect_eq "$CODE" 200 "levels"
+expect_eq "$(printf '%s' "$BODY" | jq -c '[.as_of, .policy, .version, .data_errors, .levels]')" '["2026-06-30","svc",1,[],[{"customer":"C1","invoice":"I1","segment":"everyone","escalation":"remind","status":"due","step":"1d","tone":"friendly","days_past_due":10,"balance":"1000.00","currency":"USD","rules":[],"as_of":"2026-06-30"}]]' "the level of I1"
+req GET "/v1/levels?as_of=2026-06-20&customer=C1"
+expect_eq "$(printf '%s' "$BODY" | jq -c '[.customer, (.levels[] | [.status, .step, .days_past_due])]')" '["C1",["none",null,0]]' "on the due date no step is due"
+req GET "/v1/levels?as_of=2026-06-30&customer=C2"
+expect_eq "$(printf '%s' "$BODY" | jq -c .levels)" "[]" "a customer without open invoices has no level"
+req GET "/v1/levels?as_of=30-06-2026"
+expect_eq "$CODE" 400 "levels needs a date"
+expect_eq "$(sqlite3 "$L" 'SELECT count(*) FROM actions')" 1 "levels writes nothing"
+
 # --- events: recorded, then visible in a run (1000.00 - 400.00 = 600.00) --
 req POST /v1/events -d '{"payments":[{"id":"P1","customer_id":"C1","invoice_id":"I1","date":"2026-06-25","amount":"400.00","currency":"USD","status":"settled"}],"disputes":[{"id":"D1","invoice_id":"I1","opened_on":"2026-06-26","reason":"price"}],"promises":[{"id":"PR1","customer_id":"C1","invoice_id":"I1","made_on":"2026-06-26","promised_date":"2026-07-10","amount_minor":10000}],"credits":[]}'
 expect_eq "$CODE" 200 "events"
