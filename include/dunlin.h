@@ -144,6 +144,17 @@ DUNLIN_API dunlin_status dunlin_run(const dunlin_policy *p, dunlin_ledger *l, co
                                     const char *only_customer, unsigned flags, dunlin_actions **out,
                                     dunlin_diagnostics *diags);
 
+/* Each open invoice's dunning level as of `as_of`, as `dunlin levels`
+ * gives it (docs/levels.md): on DUNLIN_OK *json is a JSON array of row
+ * objects (customer, invoice, segment, escalation, status, step, tone,
+ * days_past_due, balance, currency, rules, as_of), free it with
+ * dunlin_free. Nothing is written. Data errors are in diags and their
+ * invoices have "status":"error"; the call still returns DUNLIN_OK.
+ * only_customer may be NULL. */
+DUNLIN_API dunlin_status dunlin_levels_json(const dunlin_policy *p, dunlin_ledger *l, const char *as_of,
+                                            const char *only_customer, char **json,
+                                            dunlin_diagnostics *diags);
+
 /* ---- decide -------------------------------------------------------------- */
 
 /* One decision from facts in memory: `request` is one JSON object (schema

@@ -7,6 +7,7 @@
  * dunlin_diagnostics owns every string it hands out. */
 #include "include/dunlin.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "runtime/decide.h"
 #include "runtime/engine.h"
 #include "runtime/ledger.h"
+#include "runtime/levels.h"
 #include "runtime/outbox.h"
 #include "runtime/policy_load.h"
 #include "stdlib/date.h"
@@ -497,6 +499,36 @@ dunlin_status dunlin_run(const dunlin_policy *p, dunlin_ledger *l, const char *a
   }
   *out = list;
   return DUNLIN_OK;
+}
+
+static dn_status add_level(void *ctx, const dn_level_row *r) {
+  json_t *row = dn_level_row_json(r);
+  return row && json_array_append_new(ctx, row) == 0 ? DN_OK : DN_ERR_INTERNAL;
+}
+
+dunlin_status dunlin_levels_json(const dunlin_policy *p, dunlin_ledger *l, const char *as_of,
+                                 const char *only_customer, char **json, dunlin_diagnostics *diags) {
+  if (!json) return DUNLIN_ERR_USAGE;
+  *json = NULL;
+  dn_date date;
+  if (!p || !l || !as_of || !dn_date_parse(as_of, strlen(as_of), &date)) {
+    add_plain(diags, "dunlin_levels_json", "expected a policy, a ledger and an as_of date written YYYY-MM-DD");
+    return DUNLIN_ERR_USAGE;
+  }
+  json_t *rows = json_array();
+  if (!rows) return DUNLIN_ERR_INTERNAL;
+  dn_diags d;
+  dn_diags_init(&d, l->ledger.path, NULL, 0);
+  dn_run_options o = {.as_of = date, .only_customer = only_customer, .extern_fns = p->externs.fns};
+  dn_status st = dn_levels_run(p->program, &l->ledger, &o, add_level, rows, NULL, &d);
+  import_diags(diags, &d);
+  dn_diags_free(&d);
+  if (st == DN_OK) {
+    *json = json_dumps(rows, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!*json) st = DN_ERR_INTERNAL;
+  }
+  json_decref(rows);
+  return (dunlin_status)st;
 }
 
 /* ---- decide ---------------------------------------------------------------- */

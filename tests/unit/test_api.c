@@ -323,6 +323,24 @@ static void test_run_equals_decide_and_commit(void **state) {
   assert_int_equal(dunlin_run(p, l, "2026-13-01", NULL, 0, &run, d), DUNLIN_ERR_USAGE);
   assert_null(run);
   assert_true(dunlin_diagnostics_errors(d) == 1);
+  /* levels: I1 due 02-23 is 15 days past due on 03-10, at 15d (firm),
+   * whatever the outbox holds; 7 days on 03-02, at 7d (neutral) */
+  char *lv;
+  assert_int_equal(dunlin_levels_json(p, l, "2026-03-10", NULL, &lv, d), DUNLIN_OK);
+  assert_string_equal(lv, "[{\"customer\":\"C1\",\"invoice\":\"I1\",\"segment\":\"standard\","
+                          "\"escalation\":\"dunning\",\"status\":\"due\",\"step\":\"15d\",\"tone\":\"firm\","
+                          "\"days_past_due\":15,\"balance\":\"1200.00\",\"currency\":\"USD\",\"rules\":[],"
+                          "\"as_of\":\"2026-03-10\"}]");
+  dunlin_free(lv);
+  assert_int_equal(dunlin_levels_json(p, l, "2026-03-02", "C1", &lv, d), DUNLIN_OK);
+  assert_non_null(strstr(lv, "\"step\":\"7d\",\"tone\":\"neutral\",\"days_past_due\":7,"));
+  dunlin_free(lv);
+  assert_int_equal(dunlin_levels_json(p, l, "2026-03-10", "C9", &lv, d), DUNLIN_OK);
+  assert_string_equal(lv, "[]");
+  dunlin_free(lv);
+  assert_int_equal(dunlin_levels_json(p, l, "03/10/2026", NULL, &lv, d), DUNLIN_ERR_USAGE);
+  assert_null(lv);
+  assert_true(dunlin_diagnostics_errors(d) == 2);
   dunlin_actions_free(dec);
   dunlin_free(resp);
   free(req);
