@@ -1833,7 +1833,6 @@ dn_status dn_engine_session_run(dn_engine_session *s, dn_customer_facts *c,
   return process_customer(&s->x, c);
 }
 
-
 dn_status dn_engine_session_decide(dn_engine_session *s, dn_customer_facts *c,
                                    dn_decision *out, dn_diags *diags) {
   s->x.diags = diags;
