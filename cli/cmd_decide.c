@@ -4,6 +4,7 @@
  * It loads the policy once, then never exits on a bad request: the
  * answer says what is wrong and the next line is read. Each answer is
  * flushed at once, since the caller waits for it before sending more. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,16 @@
 #include "cli/common.h"
 #include "cli/externs.h"
 #include "runtime/decide.h"
+#include "runtime/render.h"
+#include "runtime/template.h"
 
 /* Longest request line read; a longer one gets an error line (and the
  * rest of it is skipped), so one runaway producer cannot eat the memory. */
 #define DECIDE_MAX_LINE (8u << 20)
 
 static const char decide_help[] =
-    "usage: dunlin decide POLICY [--allow-ffi LIB[:LIB...]]\n\n"
+    "usage: dunlin decide POLICY [--allow-ffi LIB[:LIB...]] [--templates DIR]\n"
+    "                     [--pay-link URL] [--company NAME]\n\n"
     "Reads one JSON request per line on stdin (a customer with its invoices, payments,\n"
     "credits, disputes, promises, recent actions and fx rates, and the date \"as_of\")\n"
     "and writes one JSON line per request, in order, flushed at once:\n"
@@ -27,7 +31,10 @@ static const char decide_help[] =
     "  {\"id\":...,\"error\":\"...\",\"diagnostics\":[...]}   a bad request, naming the field\n"
     "A bad request never stops it; it exits 0 at the end of input, and 1 before\n"
     "reading anything when the policy does not load. Blank lines are skipped; a line\n"
-    "longer than 8 MiB gets an error line. Schema: docs/decide.md.\n";
+    "longer than 8 MiB gets an error line. Schema: docs/decide.md.\n"
+    "--templates DIR adds \"language\", \"subject\" and \"body\" to each contact, written\n"
+    "from the templates in the customer's language, as `run --render` does; they are\n"
+    "checked against the policy first. --pay-link and --company as for `run`.\n";
 
 typedef struct line_buf {
   char *data;
@@ -76,8 +83,33 @@ static bool answer(const char *text) {
   return fputs(text, stdout) != EOF && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
 }
 
+/* What the loop needs besides the decider: the templates to render with
+ * (NULL for plain answers) and their options. */
+typedef struct decide_opts {
+  const char *policy, *allow, *templates_dir;
+  dn_render_options render;
+  dn_templates *templates;
+} decide_opts;
+
+/* One answer, rendered when there are templates: the same decision's
+ * records collected as JSON with their messages replace the plain ones. */
+static dn_status decide_one(dn_decider *d, const decide_opts *o, const line_buf *b, char **response,
+                            dn_diags *diags) {
+  if (!o->templates) return dn_decide_json(d, b->data, b->len, response, diags);
+  dn_render_collect c;
+  dn_status st = dn_render_collect_init(&c, o->templates, &o->render, diags);
+  if (st == DN_OK) st = dn_decide_json_sink(d, b->data, b->len, dn_render_collect_action, &c, response, diags);
+  if (st == DN_OK) {
+    char *with = dn_render_decide_answer(*response, c.actions);
+    free(*response);
+    *response = with;
+  }
+  json_decref(c.actions);
+  return st;
+}
+
 /* The request loop; the status is the exit code. */
-static int serve_lines(dn_decider *d) {
+static int serve_lines(dn_decider *d, const decide_opts *o) {
   line_buf b = {0};
   int rc = 0;
   while (rc == 0 && read_line(stdin, &b)) {
@@ -94,7 +126,7 @@ static int serve_lines(dn_decider *d) {
     dn_diags diags;
     dn_diags_init(&diags, "request", NULL, 0);
     char *response = NULL;
-    dn_status st = dn_decide_json(d, b.data, b.len, &response, &diags);
+    dn_status st = decide_one(d, o, &b, &response, &diags);
     if (!response) {
       /* out of memory while answering: still one line per request */
       response = strdup("{\"id\":null,\"error\":\"internal error: out of memory\",\"diagnostics\":[]}");
@@ -109,27 +141,37 @@ static int serve_lines(dn_decider *d) {
 }
 
 static int decide_loaded(void *ctx, const dn_program *p, void *const *fns) {
+  decide_opts *o = ctx;
+  if (o->templates_dir) {
+    dn_status st = dn_templates_load_checked(o->templates_dir, p, stderr, &o->templates);
+    if (st != DN_OK) return st;
+  }
   dn_diags diags;
-  dn_diags_init(&diags, ctx, NULL, 0);
+  dn_diags_init(&diags, o->policy, NULL, 0);
   dn_decider *d;
   dn_status st = dn_decider_open(p, fns, &d, &diags);
   int rc = st;
   if (st == DN_OK) {
-    rc = serve_lines(d);
+    rc = serve_lines(d, o);
     dn_decider_close(d);
   } else {
     dn_cli_print_diags(&diags);
   }
   dn_diags_free(&diags);
+  dn_templates_free(o->templates);
   return rc;
 }
 
 int dn_cmd_decide(int argc, char **argv) {
-  const char *allow = NULL, *pos[1];
+  const char *pos[1];
   int npos;
   bool help = false;
-  dn_opt opts[] = {{"allow-ffi", &allow, NULL}};
-  if (dn_args_parse("decide", argc, argv, opts, 1, pos, 1, &npos, &help) != DN_OK) return 2;
+  decide_opts o = {0};
+  dn_opt opts[] = {{"allow-ffi", &o.allow, NULL},
+                   {"templates", &o.templates_dir, NULL},
+                   {"pay-link", &o.render.pay_link, NULL},
+                   {"company", &o.render.company, NULL}};
+  if (dn_args_parse("decide", argc, argv, opts, 4, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(decide_help);
     return 0;
@@ -138,5 +180,10 @@ int dn_cmd_decide(int argc, char **argv) {
     fprintf(stderr, "dunlin decide: expected POLICY (see dunlin decide --help)\n");
     return 2;
   }
-  return dn_cli_with_policy(pos[0], allow, decide_loaded, (void *)pos[0]);
+  if (!o.templates_dir && (o.render.pay_link || o.render.company)) {
+    fprintf(stderr, "dunlin decide: --pay-link and --company fill templates: give --templates DIR\n");
+    return 2;
+  }
+  o.policy = pos[0];
+  return dn_cli_with_policy(pos[0], o.allow, decide_loaded, &o);
 }

@@ -228,15 +228,7 @@ static dn_status load_templates(const run_args *r, const dn_program *p, dn_templ
                     "directory next to the policy (see docs/templates.md)\n");
     return DN_ERR_USAGE;
   }
-  dn_status st = dn_templates_load(dir, out);
-  if (*out && st != DN_ERR_INTERNAL) st = dn_templates_check_program(*out, p);
-  if (*out) dn_templates_render_diags(*out, stderr, false);
-  if (*out && st == DN_OK && dn_templates_errors(*out) > 0) st = DN_ERR_INPUT;
-  if (st != DN_OK) {
-    dn_templates_free(*out);
-    *out = NULL;
-  }
-  return st;
+  return dn_templates_load_checked(dir, p, stderr, out);
 }
 
 typedef struct evaluation { const run_args *r; bool explain; } evaluation;

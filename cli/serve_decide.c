@@ -31,14 +31,10 @@ static dn_status count_action(void *ctx, const dn_action_rec *a) {
  * the metrics; without, the answer is sent as the decider wrote it. */
 static void reply_response(serve_ctx *ctx, char *resp, unsigned status, json_t *rendered, serve_reply *out) {
   if (status == 200 && rendered) {
-    json_t *j = json_loads(resp, 0, NULL);
-    if (j && rendered && json_array_size(rendered) == json_array_size(json_object_get(j, "actions"))) {
-      json_object_set(j, "actions", rendered);
-      free(resp);
-      resp = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-    }
-    serve_metrics_actions(&ctx->metrics, json_object_get(j, "actions"));
-    json_decref(j);
+    serve_metrics_actions(&ctx->metrics, rendered);
+    char *with = dn_render_decide_answer(resp, rendered);
+    free(resp);
+    resp = with;
     if (!resp) {
       serve_reply_error(out, 500, "out of memory");
       return;
@@ -77,12 +73,12 @@ void serve_handle_decide(serve_ctx *ctx, const serve_request *rq, serve_reply *o
   }
   if (st == DN_OK && !p->templates)
     for (int k = 0; k < DN_ACT_COUNT; k++) serve_metrics_action(&ctx->metrics, (dn_action_kind)k, counts.n[k]);
-  if (resp && (st == DN_OK || st == DN_ERR_INPUT)) reply_response(ctx, resp, st == DN_OK ? 200 : 400, rendered.actions, out);
+  if (resp && (st == DN_OK || st == DN_ERR_INPUT)) reply_response(ctx, resp, st == DN_OK ? 200 : 400, rendered.render.actions, out);
   else {
     free(resp);
     serve_reply_diags(out, st == DN_ERR_INPUT ? 400 : 500, "the decision failed", &d);
   }
-  json_decref(rendered.actions);
+  json_decref(rendered.render.actions);
   dn_diags_free(&d);
   serve_policy_release(&ctx->policies, p);
   serve_metrics_decision(&ctx->metrics, micros_since(&t0));

@@ -32,15 +32,7 @@ static dn_status load_templates(const serve_policies *h, const dn_program *prog,
                                 FILE *log) {
   *out = NULL;
   if (!h->templates_dir) return DN_OK;
-  dn_status st = dn_templates_load(h->templates_dir, out);
-  if (*out && st != DN_ERR_INTERNAL) st = dn_templates_check_program(*out, prog);
-  if (*out) dn_templates_render_diags(*out, log, false);
-  if (*out && st == DN_OK && dn_templates_errors(*out) > 0) st = DN_ERR_INPUT;
-  if (st != DN_OK) {
-    dn_templates_free(*out);
-    *out = NULL;
-  }
-  return st;
+  return dn_templates_load_checked(h->templates_dir, prog, log, out);
 }
 
 static void policy_free(serve_policy *p) {

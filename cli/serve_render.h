@@ -8,12 +8,11 @@
 
 #include "cli/serve_policy.h"
 #include "runtime/engine.h"
+#include "runtime/render.h"
 
 /* A sink context collecting the actions of a run or a decision. */
 typedef struct serve_collect {
-  const serve_policy *policy;
-  json_t *actions;         /* array, owned */
-  dn_diags *diags;
+  dn_render_collect render; /* the records, rendered with the policy's templates */
   struct dn_outbox *outbox; /* committed runs only, else NULL */
 } serve_collect;
 

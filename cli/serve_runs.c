@@ -71,7 +71,7 @@ static void run_engine(const serve_policy *p, dn_ledger *l, const runs_args *a, 
 
 static void reply_run(serve_ctx *ctx, const serve_policy *p, const runs_args *a, runs_result *r,
                       const dn_diags *d, serve_reply *out) {
-  json_t *actions = json_incref(r->actions.actions);
+  json_t *actions = json_incref(r->actions.render.actions);
   serve_metrics_actions(&ctx->metrics, actions);
   json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:b}", "as_of", a->date, "policy", p->program->name, "version",
                         (json_int_t)p->program->version, "hash", p->hash, "committed", a->commit);
@@ -105,7 +105,7 @@ void serve_handle_runs(serve_ctx *ctx, const serve_request *rq, serve_reply *out
   }
   if (r.st == DN_OK) reply_run(ctx, p, &a, &r, &d, out);
   else serve_reply_diags(out, 500, "the run failed", &d);
-  json_decref(r.actions.actions);
+  json_decref(r.actions.render.actions);
   dn_diags_free(&d);
   serve_policy_release(&ctx->policies, p);
 }

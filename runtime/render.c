@@ -278,3 +278,31 @@ dn_status dn_render_action_json(struct json_t *obj, const dn_templates *t, const
   dn_rendered_free(&r);
   return rc == 0 ? DN_OK : DN_ERR_INTERNAL;
 }
+
+dn_status dn_render_collect_init(dn_render_collect *c, const dn_templates *t, const dn_render_options *o,
+                                 dn_diags *diags) {
+  *c = (dn_render_collect){.templates = t, .actions = json_array(), .diags = diags};
+  if (o) c->options = *o;
+  return c->actions ? DN_OK : DN_ERR_INTERNAL;
+}
+
+dn_status dn_render_collect_action(void *ctx, const dn_action_rec *a) {
+  dn_render_collect *c = ctx;
+  json_t *o = dn_action_to_json(a, false);
+  if (!o) return DN_ERR_INTERNAL;
+  dn_status st = c->templates ? dn_render_action_json(o, c->templates, NULL, a, &c->options, c->diags) : DN_OK;
+  if (st == DN_OK && json_array_append_new(c->actions, o) != 0) return DN_ERR_INTERNAL;
+  if (st != DN_OK) json_decref(o);
+  return st;
+}
+
+char *dn_render_decide_answer(const char *response, json_t *actions) {
+  json_t *j = json_loads(response, 0, NULL);
+  json_t *old = j ? json_object_get(j, "actions") : NULL;
+  char *out = NULL;
+  if (old && json_array_size(old) == json_array_size(actions) &&
+      json_object_set(j, "actions", actions) == 0)
+    out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+  json_decref(j);
+  return out;
+}

@@ -40,4 +40,23 @@ void dn_rendered_free(dn_rendered *r);
 dn_status dn_render_action_json(struct json_t *obj, const dn_templates *t, const dn_customer_facts *c,
                                 const dn_action_rec *a, const dn_render_options *o, dn_diags *diags);
 
+/* A dn_action_sink collecting each record as its JSON object, with the
+ * rendered message when templates are given: what `dunlin serve` answers
+ * and `dunlin decide --templates` writes. */
+typedef struct dn_render_collect {
+  const dn_templates *templates; /* NULL: the records as they are */
+  dn_render_options options;
+  struct json_t *actions;        /* the array; the caller json_decrefs it */
+  dn_diags *diags;
+} dn_render_collect;
+dn_status dn_render_collect_init(dn_render_collect *c, const dn_templates *t, const dn_render_options *o,
+                                 dn_diags *diags);
+dn_status dn_render_collect_action(void *ctx, const dn_action_rec *a);
+
+/* A decide answer (dn_decide_json_sink's text) whose "actions" are
+ * replaced by `actions` (collected from the same decision, so in the same
+ * order): a new malloc'd text, or NULL when out of memory or when the
+ * answer is not one with as many actions. */
+char *dn_render_decide_answer(const char *response, struct json_t *actions);
+
 #endif

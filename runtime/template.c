@@ -502,3 +502,15 @@ bool dn_templates_default_dir(const char *policy_path, char *buf, size_t n) {
   snprintf(buf, n, "%s", cand);
   return true;
 }
+
+dn_status dn_templates_load_checked(const char *dir, const dn_program *p, FILE *log, dn_templates **out) {
+  dn_status st = dn_templates_load(dir, out);
+  if (*out && st != DN_ERR_INTERNAL) st = dn_templates_check_program(*out, p);
+  if (*out) dn_templates_render_diags(*out, log, false);
+  if (*out && st == DN_OK && dn_templates_errors(*out) > 0) st = DN_ERR_INPUT;
+  if (st != DN_OK) {
+    dn_templates_free(*out);
+    *out = NULL;
+  }
+  return st;
+}

@@ -76,6 +76,13 @@ void dn_templates_free(dn_templates *t);
  * every tone of every ladder, whatever the segments' shifts. */
 dn_status dn_templates_check_program(dn_templates *t, const dn_program *p);
 
+/* What every command that renders does first (run --render, serve and
+ * decide --templates): loads dir, checks it against the policy, prints
+ * the diagnostics to `log` as text, and keeps the set only when it has no
+ * error, so a missing template or an unknown variable never reaches a
+ * customer. *out is NULL on failure. */
+dn_status dn_templates_load_checked(const char *dir, const dn_program *p, FILE *log, dn_templates **out);
+
 /* Errors in the set and its files. */
 size_t dn_templates_errors(const dn_templates *t);
 /* Prints the diagnostics of every file, then the set's, as text or JSON

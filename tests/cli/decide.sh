@@ -79,6 +79,28 @@ ACTIONS_TEXT=$(sed -e 's/^{"id":"r-1","actions":\[//' -e 's/\]}$//' "$WORK/out")
 RUN_TEXT=$(grep '"customer":"C1"' "$WORK/run.jsonl" | paste -sd, -)
 expect_eq "$ACTIONS_TEXT" "$RUN_TEXT" "the same bytes as run's lines"
 
+# --- --templates: each contact carries its message, as `run --render` -----
+decide_lines "$WORK/req1" --templates "$SRC/templates" --company "Dunlin Test" --pay-link "https://pay.example/{customer}"
+expect_status 0 "decide --templates"
+"$DUNLIN" run "$WORK/p.dun" --ledger "$L" --as-of 2026-03-10 --render --templates "$SRC/templates" \
+  --company "Dunlin Test" --pay-link "https://pay.example/{customer}" 2>/dev/null | grep '"customer":"C1"' >"$WORK/render.jsonl"
+python3 - "$WORK/out" "$WORK/render.jsonl" >"$WORK/cmp" <<'PY'
+import json, sys
+decide = [json.dumps(a, separators=(",", ":")) for a in json.loads(open(sys.argv[1]).readline())["actions"]]
+run = [json.dumps(json.loads(l), separators=(",", ":")) for l in open(sys.argv[2])]
+print("same" if decide == run and len(run) == 4 else "differ:\n%s\n%s" % (decide, run))
+PY
+expect_eq "$(cat "$WORK/cmp")" "same" "decide --templates equals run --render"
+expect_eq "$(field 1 '[(a["kind"], a["language"], "Dunlin Test" in a["body"], "https://pay.example/C1" in a["body"]) for a in r["actions"] if a["status"] == "scheduled" and a["kind"] == "email"]')" \
+  "[('email', 'en', True, True)]" "the email is written in English with the company and the pay link"
+mkdir -p "$WORK/tmpl/en"
+decide_lines "$WORK/req1" --templates "$WORK/tmpl"
+expect_status 1 "templates missing one the policy needs: nothing is answered"
+expect_eq "$(cat "$WORK/out")" "" "no answer line"
+CHECKS=$((CHECKS + 1)); grep -q "E0803" "$WORK/err" || fail "the missing template is named (E0803)"
+decide_lines "$WORK/req1" --company "X"
+expect_status 2 "--company without --templates"
+
 # --- feeding back yesterday's answer as recent actions --------------------
 echo "{\"id\":1,\"as_of\":\"2026-03-09\",$CUST,$INV}" >"$WORK/req2"
 decide_lines "$WORK/req2"
