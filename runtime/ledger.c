@@ -137,7 +137,9 @@ static dn_status io_problem(dn_ledger *l, dn_diags *diags, int rc, const char *d
       why = "the directory must be writable: SQLite keeps LEDGER-wal and LEDGER-shm files next to the ledger";
       break;
     default:
-      if ((rc & 0xff) == SQLITE_READONLY) why = "the ledger file is read-only (check its permissions)";
+      if ((rc & 0xff) == SQLITE_READONLY)
+        why = "the ledger file or its file system is read-only (check its permissions and the mount); "
+              "a WAL ledger on read-only media also needs its LEDGER-shm file";
       else if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_PERM) why = "check the permissions of the file and its directory";
       else if ((rc & 0xff) == SQLITE_FULL) why = "the disk is full";
       else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
