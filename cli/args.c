@@ -1,6 +1,7 @@
 /* args.c - see args.h. */
 #include "cli/args.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +11,11 @@ static const dn_opt *find_opt(const dn_opt *opts, int nopts, const char *name, s
   return NULL;
 }
 
-static dn_status take_option(const char *cmd, int argc, char **argv, int *i, const dn_opt *opts, int nopts) {
+/* A value option given twice is refused: `--as-of D1 ... --as-of D2`
+ * would otherwise quietly use one of them. `seen` has a bit per option
+ * (at most 64, far more than any command has). */
+static dn_status take_option(const char *cmd, int argc, char **argv, int *i, const dn_opt *opts, int nopts,
+                             uint64_t *seen) {
   const char *arg = argv[*i] + 2;
   const char *eq = strchr(arg, '=');
   size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -27,6 +32,12 @@ static dn_status take_option(const char *cmd, int argc, char **argv, int *i, con
     *o->flag = true;
     return DN_OK;
   }
+  uint64_t bit = (uint64_t)1 << ((o - opts) & 63);
+  if (*seen & bit) {
+    fprintf(stderr, "dunlin %s: --%s is given twice\n", cmd, o->name);
+    return DN_ERR_USAGE;
+  }
+  *seen |= bit;
   if (eq) {
     *o->value = eq + 1;
   } else if (*i + 1 < argc) {
@@ -43,6 +54,7 @@ dn_status dn_args_parse(const char *cmd, int argc, char **argv, const dn_opt *op
   *npos = 0;
   *help = false;
   bool only_pos = false;
+  uint64_t seen = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (!only_pos && strcmp(a, "--") == 0) {
@@ -50,7 +62,7 @@ dn_status dn_args_parse(const char *cmd, int argc, char **argv, const dn_opt *op
     } else if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
       *help = true;
     } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-      dn_status st = take_option(cmd, argc, argv, &i, opts, nopts);
+      dn_status st = take_option(cmd, argc, argv, &i, opts, nopts, &seen);
       if (st != DN_OK) return st;
     } else if (!only_pos && a[0] == '-' && a[1] == 'o' && a[2] == '\0' && find_opt(opts, nopts, "output", 6)) {
       /* -o is the one short option: `dunlin compile FILE -o OUT.dbc` */

@@ -37,6 +37,8 @@ typedef struct levels_out {
   char as_of[11];
   int64_t *counts; /* per program step, then paused, none, error */
   int64_t rows;
+  bool header;     /* printed: with the first row, so that an unknown
+                      --customer prints nothing at all */
 } levels_out;
 
 static dn_status write_jsonl(const dn_level_row *r) {
@@ -88,8 +90,11 @@ static int64_t *count_of(levels_out *o, const dn_level_row *r) {
   return r->step_index == DN_NONE ? &o->counts[n + 1] : &o->counts[r->step_index];
 }
 
+static void print_header(levels_out *o);
+
 static dn_status on_row(void *ctx, const dn_level_row *r) {
   levels_out *o = ctx;
+  print_header(o);
   o->rows++;
   (*count_of(o, r))++;
   if (o->format == FMT_JSONL) return write_jsonl(r);
@@ -153,7 +158,9 @@ static int parse_levels_args(int argc, char **argv, levels_args *a) {
   return 0;
 }
 
-static void print_header(const levels_out *o) {
+static void print_header(levels_out *o) {
+  if (o->header) return;
+  o->header = true;
   if (o->format == FMT_CSV)
     printf("customer,invoice,segment,escalation,status,step,tone,days_past_due,balance,currency,"
            "rules,as_of\n");
@@ -172,9 +179,9 @@ static dn_status levels_on_ledger(const levels_args *a, const dn_program *p, voi
   o.counts = calloc((size_t)p->nsteps + 3, sizeof *o.counts);
   if (!o.counts) st = DN_ERR_INTERNAL;
   if (st == DN_OK) {
-    print_header(&o);
     dn_run_options opt = {.as_of = a->date, .only_customer = a->customer, .extern_fns = fns};
     st = dn_levels_run(p, &l, &opt, on_row, &o, stats, diags);
+    if (st == DN_OK) print_header(&o);
     if (st == DN_OK && o.format == FMT_TABLE) print_counts(&o);
   }
   free(o.counts);

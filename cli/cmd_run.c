@@ -128,21 +128,15 @@ static void print_explain(void *ctx, const char *customer, const char *invoice, 
 }
 
 /* explain --customer/--invoice of an id the ledger lacks would print an
- * empty trail and exit 0, as if the customer simply had nothing due. */
-static bool id_exists(dn_ledger *l, const char *table, const char *id) {
-  char sql[64];
-  snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ?1", table);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) return true; /* the run will say */
-  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc != SQLITE_DONE;
-}
-
-static bool explain_target_exists(const run_args *r, dn_ledger *l) {
-  const char *table = r->customer ? "customers" : "invoices", *id = r->customer ? r->customer : r->invoice;
-  if (!id || id_exists(l, table, id)) return true;
+ * empty trail and exit 0, as if the customer simply had nothing due. A
+ * ledger that cannot be read is left for the run to report. */
+static bool explain_target_exists(const run_args *r, dn_ledger *l, dn_diags *d) {
+  const char *id = r->customer ? r->customer : r->invoice;
+  bool found = true;
+  if (!id) return true;
+  if ((r->customer ? dn_ledger_has_customer(l, id, &found, d) : dn_ledger_has_invoice(l, id, &found, d)) != DN_OK)
+    return true;
+  if (found) return true;
   fprintf(stderr, "%s: error: no %s \"%s\" in the ledger\n", l->path,
           r->customer ? "customer" : "invoice", id);
   return false;
@@ -162,7 +156,7 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
     dn_diags_free(&diags);
     return st;
   }
-  if (explain && !explain_target_exists(r, &l)) {
+  if (explain && !explain_target_exists(r, &l, &diags)) {
     dn_diags_free(&diags);
     dn_ledger_close(&l);
     return DN_ERR_INPUT;

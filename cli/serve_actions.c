@@ -53,10 +53,11 @@ static dn_status query_actions(dn_ledger *l, const char *date, const char *custo
 }
 
 void serve_handle_actions(serve_ctx *ctx, const serve_request *rq, serve_reply *out) {
+  static const char *const known[] = {"as_of", "customer"};
   const char *customer = serve_query(rq, "customer");
   dn_date date;
   char text[11];
-  if (!serve_query_date(rq, &date, text, out)) return;
+  if (!serve_query_check(rq, known, 2, out) || !serve_query_date(rq, &date, text, out)) return;
   dn_diags d;
   dn_diags_init(&d, ctx->cfg.ledger_path, NULL, 0);
   dn_ledger l;

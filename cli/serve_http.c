@@ -33,11 +33,50 @@ const char *serve_query(const serve_request *rq, const char *key) {
 
 bool serve_query_date(const serve_request *rq, dn_date *date, char text[11], serve_reply *out) {
   const char *as_of = serve_query(rq, "as_of");
-  if (!as_of || !dn_date_parse(as_of, strlen(as_of), date)) {
+  if (!as_of) {
     serve_reply_error(out, 400, "as_of=YYYY-MM-DD is required");
     return false;
   }
+  if (!dn_date_parse(as_of, strlen(as_of), date)) {
+    serve_reply_error(out, 400, "as_of: \"%.40s\" is not a date (YYYY-MM-DD)", as_of);
+    return false;
+  }
   dn_date_format(*date, text);
+  return true;
+}
+
+typedef struct query_scan {
+  const char *const *known;
+  size_t n;
+  int counts[8];
+  const char *unknown;
+} query_scan;
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind, (void)value;
+  query_scan *q = cls;
+  for (size_t i = 0; i < q->n; i++)
+    if (strcmp(key, q->known[i]) == 0) {
+      q->counts[i]++;
+      return MHD_YES;
+    }
+  if (!q->unknown) q->unknown = key;
+  return MHD_YES;
+}
+
+bool serve_query_check(const serve_request *rq, const char *const *known, size_t n, serve_reply *out) {
+  query_scan q = {.known = known, .n = n < 8 ? n : 8};
+  MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, scan_arg, &q);
+  if (q.unknown) {
+    serve_reply_error(out, 400, "unknown query parameter \"%.40s\" (expected %s%s%s)", q.unknown, known[0],
+                      n > 1 ? " or " : "", n > 1 ? known[1] : "");
+    return false;
+  }
+  for (size_t i = 0; i < q.n; i++)
+    if (q.counts[i] > 1) {
+      serve_reply_error(out, 400, "query parameter \"%s\" given %d times", known[i], q.counts[i]);
+      return false;
+    }
   return true;
 }
 

@@ -38,5 +38,9 @@ const char *serve_query(const serve_request *rq, const char *key);
  * into text[11]; false with a 400 in `out` when it is missing or not a
  * date (serve_http.c). */
 bool serve_query_date(const serve_request *rq, dn_date *date, char text[11], serve_reply *out);
+/* False with a 400 in `out` when the query has a parameter not among the
+ * n (at most 8) known ones, or one of them twice: a misspelt
+ * `customer_id=` would otherwise widen the answer to the whole ledger. */
+bool serve_query_check(const serve_request *rq, const char *const *known, size_t n, serve_reply *out);
 
 #endif

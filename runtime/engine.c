@@ -399,6 +399,10 @@ static const char **split_list(run_ctx *x, const char *s, int32_t *n) {
   for (const char *q = s; *q; q++) cnt += *q == ',';
   const char **out = dn_arena_alloc(&x->scratch, sizeof *out * (size_t)cnt);
   if (!out) return NULL;
+  if (cnt == 1) { /* the usual one part: the facts' own string, never written to */
+    out[(*n)++] = s;
+    return out;
+  }
   const char *start = s;
   for (const char *q = s;; q++) {
     if (*q == ',' || *q == '\0') {
@@ -440,6 +444,7 @@ static const char **parse_ids(run_ctx *x, const char *json, int32_t *n) {
 }
 
 static int hpart_cmp(const void *pa, const void *pb);
+DEFINE_PTR_SORT(sort_hparts, hist_part, hpart_cmp)
 
 static bool parse_history(run_ctx *x) {
   x->hparts.n = 0;
@@ -471,8 +476,7 @@ static bool parse_history(run_ctx *x) {
       hp->ninvs = ni;
     }
   }
-  if (x->hparts.n > 1)
-    qsort(x->hparts.items, (size_t)x->hparts.n, sizeof *x->hparts.items, hpart_cmp);
+  if (x->hparts.n > 1) sort_hparts(x, x->hparts.items, x->hparts.n);
   return true;
 }
 
@@ -1614,6 +1618,18 @@ static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
 
 /* ---- decisions without records ------------------------------------------- */
 
+/* The tone the step's first contact goes out in, as add_actions gives it
+ * (its own tone, else the step's, else the gentlest, shifted); -1 when
+ * the step makes no contact. */
+static int32_t contact_tone(const run_ctx *x, const dn_step_def *st) {
+  for (int32_t i = 0; i < st->nactions; i++) {
+    const dn_action_def *a = &x->p->actions[st->first_action + i];
+    if (dn_action_is_contact(a->kind))
+      return resolve_tone(x, a->tone_name != DN_NONE ? a->tone_name : st->tone_name);
+  }
+  return -1;
+}
+
 static bool decide_escalations(run_ctx *x) {
   for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
     const dn_escalation_def *e = &x->p->escalations[ei];
@@ -1626,9 +1642,8 @@ static bool decide_escalations(run_ctx *x) {
       *d = (dn_step_decision){.escalation = (int32_t)ei, .invoice = i, .step = DN_NONE,
                               .tone = -1, .paused = k == STEP_PAUSED, .error = k == STEP_ERROR};
       if (k < 0) continue;
-      const dn_step_def *st = &x->p->steps[e->first_step + k];
       d->step = e->first_step + k;
-      if (st->tone_name != DN_NONE) d->tone = resolve_tone(x, st->tone_name);
+      d->tone = contact_tone(x, &x->p->steps[d->step]);
     }
   }
   return true;
@@ -1698,8 +1713,9 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
   }
   x->sched_day = schedule_day(x);
   /* RFC 3339 has four-digit years: a run whose actions would be
-   * scheduled in year 10000 is refused, not printed as year 0000. */
-  if (x->sched_day > dn_date_from_ymd(9999, 12, 31)) {
+   * scheduled in year 10000 is refused, not printed as year 0000. A
+   * decision-only run schedules nothing. */
+  if (x->sched_day > dn_date_from_ymd(9999, 12, 31) && !o->on_decision) {
     dn_diag_add_at(diags, DN_E0506, x->ledger_name, 0,
                    "as of %s the actions would be scheduled after 9999-12-31", x->as_of_text);
     return DN_ERR_INPUT;

@@ -70,8 +70,9 @@ typedef struct dn_step_decision {
   int32_t invoice;           /* index into the customer's invoices */
   int32_t step;              /* index into program->steps: the step due; DN_NONE
                                 when no step is due or the ladder is paused */
-  int32_t tone;              /* the step's tone, rank on the customer's ladder after
-                                the segment's shift; -1 when the line names none */
+  int32_t tone;              /* the tone the step's first contact goes out in (rank on
+                                the customer's ladder, the segment's shift applied);
+                                -1 when the step makes no contact */
   bool paused;               /* the escalation's `unless` guard holds */
   bool error;                /* a runtime error skipped the invoice (a diagnostic
                                 says why): no step */

@@ -331,3 +331,27 @@ void dn_ledger_close(dn_ledger *l) {
   l->db = NULL;
   l->path = NULL;
 }
+
+static dn_status has_row(dn_ledger *l, const char *sql, const char *id, bool *found, dn_diags *diags) {
+  sqlite3_stmt *st;
+  *found = false;
+  if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    dn_diag_add_at(diags, DN_E0502, l->path, 0, "cannot read the ledger: %s", sqlite3_errmsg(l->db));
+    return DN_ERR_INPUT;
+  }
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *found = rc == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return DN_OK;
+  dn_diag_add_at(diags, DN_E0502, l->path, 0, "cannot read the ledger: %s", sqlite3_errstr(rc));
+  return DN_ERR_INPUT;
+}
+
+dn_status dn_ledger_has_customer(dn_ledger *l, const char *id, bool *found, dn_diags *diags) {
+  return has_row(l, "SELECT 1 FROM customers WHERE id = ?1", id, found, diags);
+}
+
+dn_status dn_ledger_has_invoice(dn_ledger *l, const char *id, bool *found, dn_diags *diags) {
+  return has_row(l, "SELECT 1 FROM invoices WHERE id = ?1", id, found, diags);
+}

@@ -82,6 +82,13 @@ void dn_row_cache_free(dn_row_cache *c);
 dn_status dn_ledger_insert_history_cached(dn_ledger *l, dn_row_cache *cache, const char *policy,
                                           const dn_row *rows, size_t n, dn_diags *diags);
 
+/* Whether the ledger holds a customer (or an invoice) with this id: a
+ * command asked about one id must say when there is none rather than
+ * answer with nothing, which reads as "nothing due". E0502 when the
+ * table cannot be read. */
+dn_status dn_ledger_has_customer(dn_ledger *l, const char *id, bool *found, dn_diags *diags);
+dn_status dn_ledger_has_invoice(dn_ledger *l, const char *id, bool *found, dn_diags *diags);
+
 /* An empty ledger in memory with the current schema (policy tests,
  * decide's scratch ledger, simulate's working copy). */
 dn_status dn_ledger_open_memory(dn_ledger *out, dn_diags *diags);

@@ -95,6 +95,17 @@ static dn_status on_decision(void *ctx, const dn_customer_facts *c, const dn_dec
 
 dn_status dn_levels_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
                         dn_level_sink sink, void *ctx, dn_run_stats *stats, dn_diags *diags) {
+  if (o->only_customer) {
+    bool found;
+    dn_status st = dn_ledger_has_customer(l, o->only_customer, &found, diags);
+    if (st != DN_OK) return st;
+    if (!found) {
+      /* no rows would read as "nothing due" */
+      dn_diag_add_at(diags, DN_E0506, l->path ? l->path : "ledger", 0, "no customer \"%s\" in the ledger",
+                     o->only_customer);
+      return DN_ERR_INPUT;
+    }
+  }
   levels_ctx x = {.p = p, .as_of = o->as_of, .sink = sink, .sink_ctx = ctx};
   dn_run_options opt = *o;
   opt.on_decision = on_decision;

@@ -34,7 +34,8 @@ typedef dn_status (*dn_level_sink)(void *ctx, const dn_level_row *r);
 /* Decides every customer of the ledger (or o->only_customer) as of
  * o->as_of and hands each open invoice's rows to the sink, in customer
  * then invoice order. Options and errors as for dn_engine_run (its
- * on_decision is used here and must be unset). */
+ * on_decision is used here and must be unset); an only_customer the
+ * ledger does not hold is DN_ERR_INPUT with E0506. */
 dn_status dn_levels_run(const dn_program *p, dn_ledger *l, const dn_run_options *o,
                         dn_level_sink sink, void *ctx, dn_run_stats *stats, dn_diags *diags);
 

@@ -86,6 +86,15 @@ expect_err "no fx rate EUR->USD" "the diagnostic names the rate"
 expect_err "1 data error" "and the footer counts it"
 CHECKS=$((CHECKS + 1)); grep -q '^C9,I9,standard,dunning,error,,,16,100.00,EUR,' "$WORK/out" || fail "the invoice shows as error"
 expect_eq "$(sqlite3 "$L" 'SELECT count(*) FROM actions; SELECT count(*) FROM runs' | tr '\n' ' ')" "$before" "levels writes nothing"
+run_dunlin levels "$P" --ledger "$L" --as-of 2026-03-10 --customer NOPE --format csv
+expect_status 1 "an unknown customer is an error, not \"nothing due\""
+expect_err 'no customer "NOPE" in the ledger' "and says so"
+expect_eq "$OUT" "" "nothing on stdout, not even the header"
+run_dunlin levels "$P" --ledger "$L" --as-of 2026-03-10 --as-of 2026-03-01
+expect_status 2 "--as-of given twice"
+expect_err "--as-of is given twice" "and says which"
+run_dunlin levels "$P" --ledger "$L" --as-of 9999-12-31 --customer C2 --format csv
+expect_status 0 "the last representable day: levels schedule nothing"
 run_dunlin levels "$P" --ledger "$L" --as-of 2026-03-10 --format xml
 expect_status 2 "unknown format"
 run_dunlin levels "$P" --ledger "$L"

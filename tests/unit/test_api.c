@@ -335,12 +335,14 @@ static void test_run_equals_decide_and_commit(void **state) {
   assert_int_equal(dunlin_levels_json(p, l, "2026-03-02", "C1", &lv, d), DUNLIN_OK);
   assert_non_null(strstr(lv, "\"step\":\"7d\",\"tone\":\"neutral\",\"days_past_due\":7,"));
   dunlin_free(lv);
-  assert_int_equal(dunlin_levels_json(p, l, "2026-03-10", "C9", &lv, d), DUNLIN_OK);
-  assert_string_equal(lv, "[]");
-  dunlin_free(lv);
-  assert_int_equal(dunlin_levels_json(p, l, "03/10/2026", NULL, &lv, d), DUNLIN_ERR_USAGE);
+  /* an unknown customer is an error, not "nothing due" */
+  assert_int_equal(dunlin_levels_json(p, l, "2026-03-10", "C9", &lv, d), DUNLIN_ERR_INPUT);
   assert_null(lv);
   assert_true(dunlin_diagnostics_errors(d) == 2);
+  assert_non_null(strstr(dunlin_diagnostic_message(d, dunlin_diagnostics_count(d) - 1), "no customer \"C9\""));
+  assert_int_equal(dunlin_levels_json(p, l, "03/10/2026", NULL, &lv, d), DUNLIN_ERR_USAGE);
+  assert_null(lv);
+  assert_true(dunlin_diagnostics_errors(d) == 3);
   dunlin_actions_free(dec);
   dunlin_free(resp);
   free(req);

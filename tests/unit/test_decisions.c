@@ -152,7 +152,7 @@ static const inv_spec ladder_invoices[] = {
     {"A6", 20, 10000, false, false},  /* 15d, firm */
     {"A7", 45, 10000, false, false},  /* 30d, final */
     {"A8", 70, 40000, false, false},  /* 60d guard 400.00 >= 500 false: 30d */
-    {"A9", 70, 50000, false, false},  /* 60d: 500.00 >= 500; its line names no tone */
+    {"A9", 70, 50000, false, false},  /* 60d: 500.00 >= 500; escalate only: no contact, no tone */
     {"A10", 20, 10000, true, false},  /* disputed: paused */
     {"A11", 20, 10000, false, true},  /* not open: not decided at all */
 };
@@ -232,6 +232,41 @@ static void test_strategic_shift(void **state) {
   assert_int_equal(t, FRIENDLY);
 }
 
+/* A step line that names no tone sends its contact in the gentlest tone
+ * (shifted by the segment), and the level says so; `email tone firm, sms`
+ * gives the email's tone. */
+static void test_tone_of_unnamed_step(void **state) {
+  world *w = *state;
+  static const char src[] =
+      "policy \"t\" version 1\ncurrency USD\n"
+      "tones standard: friendly < neutral < firm < final\n"
+      "segment loud when customer.tier == \"loud\" { tone +1 }\n"
+      "segment quiet otherwise\n"
+      "escalation e for invoice in loud, quiet {\n"
+      "  step 1 day: sms\n"
+      "  step 7 days: email tone firm, sms\n"
+      "}\n";
+  dn_program_free(w->p);
+  dn_diags d;
+  dn_diags_init(&d, "t.dun", src, strlen(src));
+  assert_int_equal(dn_compile_source("t.dun", src, strlen(src), &w->p, &d), DN_OK);
+  dn_diags_free(&d);
+  static const inv_spec inv[] = {{"T1", 2, 100, false, false}, {"T2", 8, 100, false, false}};
+  cust_spec s = {"T", "quiet", 0, 0, 0, 0, -1, false, 0, inv, 2};
+  dn_decision dec = decide(w, &s);
+  int32_t t = 99;
+  assert_int_equal(offset_of(w, &dec, 0, &t), 1);
+  assert_int_equal(t, FRIENDLY); /* none named: the gentlest */
+  assert_int_equal(offset_of(w, &dec, 1, &t), 7);
+  assert_int_equal(t, FIRM);
+  s.tier = "loud";
+  dec = decide(w, &s);
+  assert_int_equal(offset_of(w, &dec, 0, &t), 1);
+  assert_int_equal(t, NEUTRAL); /* the gentlest, one firmer */
+  assert_int_equal(offset_of(w, &dec, 1, &t), 7);
+  assert_int_equal(t, FINAL);
+}
+
 /* An overflowing customer is skipped with a diagnostic, as a run skips it. */
 static void test_skipped_customer(void **state) {
   world *w = *state;
@@ -302,6 +337,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_promise_pauses_strategic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_high_risk_and_once_per, setup, teardown),
       cmocka_unit_test_setup_teardown(test_strategic_shift, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tone_of_unnamed_step, setup, teardown),
       cmocka_unit_test_setup_teardown(test_skipped_customer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_agrees_with_run, setup, teardown),
   };
