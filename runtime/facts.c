@@ -7,7 +7,10 @@
  * and the reader walks them side by side like a merge join: one pass over
  * the ledger, memory bounded by the largest customer. Strings live in the
  * customer's arena (reset per customer); arrays are reader-owned vectors
- * reused from customer to customer.
+ * reused from customer to customer. The same decoding also runs over the
+ * rows of a dn_facts_store (a ledger read once into memory, for simulate,
+ * which reads the same customers day after day): every column access goes
+ * through cv_*, which reads the statement or the store's row.
  *
  * Choices where the spec is silent (docs: README of the runtime):
  * - on_time_ratio is 1.0 and avg_days_late 0 for a customer with no
@@ -113,7 +116,332 @@ struct dn_facts_reader {
   const char *const *ids; /* open_set: the customers still to read */
   size_t nids, pos;
   bool scan; /* open_set over the streams, skipping the others */
+  /* Rows from a dn_facts_store instead of st: the current customer's
+   * index there and, per stream, its rows [mpos, mend). */
+  const struct dn_facts_store *mem;
+  const char *only; /* the one customer of an only_customer read */
+  int32_t mci;
+  uint32_t mpos[S_COUNT], mend[S_COUNT];
 };
+
+/* ---- the in-memory row store (dn_facts_store) ----------------------------
+ * simulate reads the same customers from the same working copy day after
+ * day. The store holds every row the streams would return for any date
+ * (the statements above without their date condition, in their ORDER BY),
+ * grouped by customer, each column kept as the reader reads it (text and
+ * length, or sqlite3_column_int64 / _double with the column type). A
+ * reader over the store applies the date condition per row with SQLite's
+ * comparison of a TEXT column with a text parameter, then runs the very
+ * code that decodes statement rows: the facts come out the same. The
+ * action history grows during a simulation: the outbox hands every row it
+ * inserts to dn_facts_store_add_history. */
+
+static dn_date text_date(const unsigned char *t, int n) {
+  dn_date d;
+  if (!t || !dn_date_parse((const char *)t, (size_t)n, &d)) return DN_DATE_NONE;
+  return d;
+}
+
+/* Per stream: how each column is read (T text, I int64, D double), and
+ * the column compared with D (-1: none; `strict` for `<` rather than
+ * `<=`). */
+static const struct {
+  const char *kinds;
+  int date_col;
+  bool strict;
+} stream_shape[S_COUNT] = {
+    {"TTTTTTITDT", -1, false}, {"TTTTTTI", 3, false}, {"TTTTITT", 3, false}, {"TTTI", 2, false},
+    {"TTTTT", 3, false},       {"TTTTTI", 3, false},  {"TTTTTTTTT", 8, true},
+};
+
+static const char *const load_sql[S_COUNT] = {
+    "SELECT id, name, tier, country, timezone, language, credit_limit_minor, currency,"
+    " risk_score, attrs FROM customers ORDER BY id",
+    "SELECT customer_id, id, number, issue_date, due_date, currency, amount_minor"
+    " FROM invoices ORDER BY customer_id, id",
+    "SELECT customer_id, id, invoice_id, date, amount_minor, currency, status"
+    " FROM payments ORDER BY customer_id, date, id",
+    "SELECT i.customer_id, c.invoice_id, c.date, c.amount_minor FROM credits c"
+    " JOIN invoices i ON i.id = c.invoice_id ORDER BY i.customer_id, c.date, c.id",
+    "SELECT i.customer_id, d.id, d.invoice_id, d.opened_on, d.resolved_on FROM disputes d"
+    " JOIN invoices i ON i.id = d.invoice_id ORDER BY i.customer_id, d.id",
+    "SELECT customer_id, id, invoice_id, made_on, promised_date, amount_minor"
+    " FROM promises ORDER BY customer_id, id",
+    "SELECT customer_id, key, rule, step, kind, tone, status, invoice_ids, as_of"
+    " FROM actions WHERE policy = ?3 ORDER BY customer_id, as_of, key",
+};
+
+typedef struct mcell {
+  union {
+    const char *t;
+    int64_t i;
+    double d;
+  } v;
+  int32_t n;    /* text bytes */
+  dn_date date; /* the text as a date (DN_DATE_NONE): parsed once, not per read */
+  uint8_t type; /* sqlite3_column_type of the value read */
+} mcell;
+
+/* Strings by content: open addressing over their copies. */
+typedef struct text_set {
+  const char **slot;
+  size_t n, cap;
+} text_set;
+
+/* A ledger table: rows of ncols cells, customer k's at [first[k], first[k+1]). */
+typedef struct mtable {
+  int ncols;
+  VEC(mcell) cells;
+  uint32_t *first;
+} mtable;
+
+/* A history row: columns 1..8 of the history stream, all text (NULL for
+ * NULL); as_of is never NULL (such rows never match `as_of < D`). */
+typedef struct mhist {
+  const char *v[8];
+  dn_date as_of;
+} mhist;
+
+struct dn_facts_store {
+  dn_arena arena;
+  const char **ids; /* the customers, in the order of ORDER BY id */
+  int32_t ncust, cust_cap;
+  mtable t[S_HIST];
+  struct { mhist *items; int32_t n, cap; } *hist; /* per customer, by (as_of, key) */
+  /* History values repeat (rule, step, kind, tone, status, day, invoice
+   * list): one copy each. */
+  text_set pool;
+  /* Every key of the actions table, any policy: the outbox skips a row
+   * whose key is there (INSERT OR IGNORE would ignore it). */
+  text_set keys;
+};
+
+static void mtable_free(mtable *t) {
+  free(t->cells.items);
+  free(t->first);
+}
+
+void dn_facts_store_free(dn_facts_store *s) {
+  if (!s) return;
+  for (int k = 0; k < S_HIST; k++) mtable_free(&s->t[k]);
+  for (int32_t c = 0; s->hist && c < s->ncust; c++) free(s->hist[c].items);
+  free(s->hist);
+  free(s->ids);
+  free(s->pool.slot);
+  free(s->keys.slot);
+  dn_arena_free(&s->arena);
+  free(s);
+}
+
+static int32_t store_customer(const dn_facts_store *s, const char *id) {
+  int32_t lo = 0, hi = s->ncust;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(s->ids[mid], id);
+    if (c == 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+static uint64_t text_hash(const char *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+static bool set_grow(text_set *t) {
+  size_t cap = t->cap ? t->cap * 2 : 1024;
+  const char **slot = calloc(cap, sizeof *slot);
+  if (!slot) return false;
+  for (size_t i = 0; i < t->cap; i++) {
+    if (!t->slot[i]) continue;
+    size_t j = text_hash(t->slot[i], strlen(t->slot[i])) & (cap - 1);
+    while (slot[j]) j = (j + 1) & (cap - 1);
+    slot[j] = t->slot[i];
+  }
+  free(t->slot);
+  t->slot = slot;
+  t->cap = cap;
+  return true;
+}
+
+/* The slot of p[0..n) (NUL-free text) in t: holding it, or empty. */
+static const char **set_slot(const text_set *t, const char *p, size_t n) {
+  size_t j = text_hash(p, n) & (t->cap - 1);
+  for (; t->slot[j]; j = (j + 1) & (t->cap - 1))
+    if (!strncmp(t->slot[j], p, n) && t->slot[j][n] == '\0') break;
+  return &t->slot[j];
+}
+
+/* t's copy of p[0..n), made in the store's arena when new; NULL when out
+ * of memory. */
+static const char *set_add(dn_facts_store *s, text_set *t, const char *p, size_t n) {
+  if ((t->n + 1) * 2 > t->cap && !set_grow(t)) return NULL;
+  const char **slot = set_slot(t, p, n);
+  if (*slot) return *slot;
+  *slot = dn_arena_strndup(&s->arena, p, n);
+  if (*slot) t->n++;
+  return *slot;
+}
+
+bool dn_facts_store_has_key(const dn_facts_store *s, const char *key) {
+  return s->keys.cap && *set_slot(&s->keys, key, strlen(key)) != NULL;
+}
+
+/* Every key of the actions table, whatever its policy. */
+static int load_keys(dn_facts_store *s, sqlite3 *db) {
+  sqlite3_stmt *q;
+  int rc = sqlite3_prepare_v2(db, "SELECT key FROM actions", -1, &q, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *k = (const char *)sqlite3_column_text(q, 0);
+    rc = !k || set_add(s, &s->keys, k, strlen(k)) ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcell *c) {
+  c->type = (uint8_t)sqlite3_column_type(q, i);
+  if (kind == 'I') {
+    c->v.i = sqlite3_column_int64(q, i);
+  } else if (kind == 'D') {
+    c->v.d = sqlite3_column_double(q, i);
+  } else {
+    const unsigned char *t = sqlite3_column_text(q, i);
+    c->n = sqlite3_column_bytes(q, i);
+    c->v.t = t ? dn_arena_strndup(&s->arena, (const char *)t, (size_t)c->n) : NULL;
+    if (t && !c->v.t) return false;
+    c->date = text_date(t, c->n);
+  }
+  return true;
+}
+
+/* Rows of stream k, each to its customer as the merge join would put it:
+ * a row whose customer id is not a customer's is passed over. */
+static int load_table(dn_facts_store *s, sqlite3 *db, int k, const dn_program *p) {
+  sqlite3_stmt *q;
+  int rc = sqlite3_prepare_v2(db, load_sql[k], -1, &q, NULL);
+  if (rc != SQLITE_OK) return rc;
+  if (k == S_HIST) sqlite3_bind_text(q, 3, p->name ? p->name : "", -1, SQLITE_STATIC);
+  const char *kinds = stream_shape[k].kinds;
+  int ncols = (int)strlen(kinds);
+  mtable *t = k < S_HIST ? &s->t[k] : NULL;
+  uint32_t *count = calloc((size_t)s->cust_cap + 1, sizeof *count);
+  if (!count) rc = SQLITE_NOMEM;
+  if (t) {
+    t->ncols = ncols;
+    t->first = count;
+  }
+  int32_t cust = 0;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    rc = SQLITE_OK;
+    if (k == S_CUST) {
+      if (s->ncust == s->cust_cap) { /* the table grew since counted: cannot be */
+        rc = SQLITE_ERROR;
+        break;
+      }
+      const unsigned char *id = sqlite3_column_text(q, 0);
+      s->ids[s->ncust] = id ? dn_arena_strdup(&s->arena, (const char *)id) : "";
+      if (!s->ids[s->ncust]) rc = SQLITE_NOMEM;
+      cust = s->ncust++;
+    } else {
+      const unsigned char *id = sqlite3_column_text(q, 0);
+      const char *cid = id ? (const char *)id : "";
+      int c = 1;
+      while (cust < s->ncust && (c = strcmp(s->ids[cust], cid)) < 0) cust++;
+      if (cust == s->ncust || c != 0) continue;
+    }
+    if (t) {
+      if (!vec_grow((void **)&t->cells.items, &t->cells.cap, t->cells.n + ncols, sizeof(mcell))) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      mcell *row = &t->cells.items[t->cells.n];
+      t->cells.n += ncols;
+      memset(row, 0, sizeof *row * (size_t)ncols);
+      for (int i = 0; i < ncols && rc == SQLITE_OK; i++)
+        if (!load_cell(s, q, i, kinds[i], &row[i])) rc = SQLITE_NOMEM;
+      count[cust + 1]++;
+    } else if (sqlite3_column_type(q, 8) == SQLITE_TEXT) {
+      const char *v[9];
+      for (int i = 1; i < 9; i++) v[i] = (const char *)sqlite3_column_text(q, i);
+      if (!dn_facts_store_add_history(s, s->ids[cust], v + 1, (size_t)sqlite3_column_bytes(q, 7)))
+        rc = SQLITE_NOMEM;
+    }
+  }
+  sqlite3_finalize(q);
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  if (rc == SQLITE_OK && t)
+    for (int32_t c = 0; c < s->ncust; c++) count[c + 1] += count[c];
+  if (!t) free(count);
+  return rc;
+}
+
+static int count_customers(sqlite3 *db, int32_t *n) {
+  sqlite3_stmt *q;
+  int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM customers", -1, &q, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(q);
+  *n = (int32_t)sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store **out,
+                              dn_diags *diags) {
+  *out = NULL;
+  dn_facts_store *s = calloc(1, sizeof *s);
+  if (!s) return DN_ERR_INTERNAL;
+  dn_arena_init(&s->arena);
+  int32_t n = 0;
+  int rc = count_customers(l->db, &n);
+  if (rc == SQLITE_OK) {
+    s->cust_cap = n;
+    s->ids = malloc(sizeof *s->ids * ((size_t)n + 1));
+    s->hist = calloc((size_t)n + 1, sizeof *s->hist);
+    if (!s->ids || !s->hist) rc = SQLITE_NOMEM;
+  }
+  for (int k = 0; k < S_COUNT && rc == SQLITE_OK; k++) rc = load_table(s, l->db, k, p);
+  if (rc == SQLITE_OK) rc = load_keys(s, l->db);
+  if (rc != SQLITE_OK) {
+    dn_status st = rc == SQLITE_NOMEM ? DN_ERR_INTERNAL : DN_ERR_INPUT;
+    dn_diag_add_at(diags, st == DN_ERR_INPUT ? DN_E0502 : DN_E0505, l->path ? l->path : "ledger",
+                   0, "reading the ledger into memory: %s",
+                   rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(l->db));
+    dn_facts_store_free(s);
+    return st;
+  }
+  *out = s;
+  return DN_OK;
+}
+
+static int hist_cmp(const mhist *a, const mhist *b) {
+  int c = strcmp(a->v[7], b->v[7]); /* as_of, then key: the ORDER BY */
+  return c ? c : strcmp(a->v[0], b->v[0]);
+}
+
+bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
+                                size_t invoice_ids_len) {
+  mhist h;
+  for (int i = 0; i < 8; i++) {
+    size_t len = i == 6 ? invoice_ids_len : v[i] ? strlen(v[i]) : 0;
+    h.v[i] = !v[i] ? NULL : set_add(s, i == 0 ? &s->keys : &s->pool, v[i], len);
+    if (v[i] && !h.v[i]) return false;
+  }
+  int32_t c = customer ? store_customer(s, customer) : -1;
+  if (c < 0) return true; /* no reader would see the row: only its key counts */
+  if (!h.v[0]) h.v[0] = "";
+  h.as_of = text_date((const unsigned char *)h.v[7], (int)strlen(h.v[7]));
+  if (!vec_grow((void **)&s->hist[c].items, &s->hist[c].cap, s->hist[c].n + 1, sizeof h))
+    return false;
+  mhist *rows = s->hist[c].items;
+  int32_t j = s->hist[c].n++;
+  for (; j > 0 && hist_cmp(&rows[j - 1], &h) > 0; j--) rows[j] = rows[j - 1];
+  rows[j] = h;
+  return true;
+}
 
 void dn_customer_facts_init(dn_customer_facts *c) {
   memset(c, 0, sizeof *c);
@@ -194,9 +522,14 @@ static void release_stmt(bool borrowed, sqlite3_stmt *st) {
   }
 }
 
+static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
+                          const char *only_customer, const char *const *ids, size_t nids,
+                          dn_facts_reader **out, dn_diags *diags);
+
 static dn_status open_streams(dn_ledger *l, dn_facts_cache *cache, const dn_program *p,
                               dn_date as_of, const char *only_customer, dn_facts_reader **out,
                               dn_diags *diags) {
+  if (l->store && !cache) return open_mem(l, p, as_of, only_customer, NULL, 0, out, diags);
   *out = NULL;
   dn_facts_reader *r = calloc(1, sizeof *r);
   if (!r) return DN_ERR_INTERNAL;
@@ -296,6 +629,7 @@ static dn_status open_scan(dn_ledger *l, const dn_program *p, dn_date as_of,
 dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as_of,
                                    const char *const *ids, size_t nids, bool scan,
                                    dn_facts_reader **out, dn_diags *diags) {
+  if (l->store) return open_mem(l, p, as_of, NULL, ids, nids, out, diags);
   if (scan) return open_scan(l, p, as_of, ids, nids, out, diags);
   *out = NULL;
   dn_facts_reader *r = calloc(1, sizeof *r);
@@ -355,26 +689,151 @@ bool dn_facts_convert(dn_facts_reader *r, dn_money in, uint16_t to, dn_money *ou
   return true;
 }
 
+/* ---- rows: a statement's or the store's ------------------------------------ */
+
+typedef struct rowref {
+  const dn_facts_reader *r;
+  int s;
+} rowref;
+
+static rowref row_of(const dn_facts_reader *r, int s) { return (rowref){r, s}; }
+
+static const char *hist_text(rowref q, int i) {
+  const dn_facts_reader *r = q.r;
+  if (i == 0) return r->mem->ids[r->mci];
+  return r->mem->hist[r->mci].items[r->mpos[S_HIST]].v[i - 1];
+}
+
+static const mcell *mem_cell(rowref q, int i) {
+  const mtable *t = &q.r->mem->t[q.s];
+  uint32_t row = q.s == S_CUST ? (uint32_t)q.r->mci : q.r->mpos[q.s];
+  return &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)i];
+}
+
+static const unsigned char *cv_text(rowref q, int i) {
+  if (!q.r->mem) return sqlite3_column_text(q.r->st[q.s], i);
+  if (q.s == S_HIST) return (const unsigned char *)hist_text(q, i);
+  return (const unsigned char *)mem_cell(q, i)->v.t;
+}
+
+static int cv_bytes(rowref q, int i) {
+  if (!q.r->mem) return sqlite3_column_bytes(q.r->st[q.s], i);
+  if (q.s != S_HIST) return mem_cell(q, i)->n;
+  const char *t = hist_text(q, i);
+  return t ? (int)strlen(t) : 0;
+}
+
+static int64_t cv_int64(rowref q, int i) {
+  return q.r->mem ? mem_cell(q, i)->v.i : sqlite3_column_int64(q.r->st[q.s], i);
+}
+
+static double cv_double(rowref q, int i) {
+  return q.r->mem ? mem_cell(q, i)->v.d : sqlite3_column_double(q.r->st[q.s], i);
+}
+
+static int cv_type(rowref q, int i) {
+  return q.r->mem ? mem_cell(q, i)->type : sqlite3_column_type(q.r->st[q.s], i);
+}
+
+/* The statement's date condition on the current store row: a TEXT column
+ * against the text of D as SQLite compares them (BINARY: bytes, then
+ * length); numbers sort before text, NULL never matches, a blob sorts
+ * after text. */
+static bool mem_visible(const dn_facts_reader *r, int s) {
+  int col = stream_shape[s].date_col, type = SQLITE_TEXT, n;
+  const char *t;
+  if (s == S_HIST) {
+    t = hist_text(row_of(r, s), col);
+    n = (int)strlen(t);
+  } else {
+    const mcell *c = mem_cell(row_of(r, s), col);
+    type = c->type;
+    t = c->v.t;
+    n = c->n;
+  }
+  if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) return true;
+  if (type != SQLITE_TEXT) return false;
+  int c = memcmp(t, r->as_of_text, n < 10 ? (size_t)n : 10);
+  if (!c) c = (n > 10) - (n < 10);
+  return stream_shape[s].strict ? c < 0 : c <= 0;
+}
+
+/* Whether stream s is on a row of the current customer that the
+ * statement would return, passing over those it would not. */
+static bool mem_on(dn_facts_reader *r, int s) {
+  while (r->mpos[s] < r->mend[s] && !mem_visible(r, s)) r->mpos[s]++;
+  return r->mpos[s] < r->mend[s];
+}
+
+/* Onto the next customer to read (every one, or the listed ones that
+ * exist); row[S_CUST] false at the end. */
+static void mem_advance(dn_facts_reader *r) {
+  const dn_facts_store *m = r->mem;
+  int32_t ci = -1;
+  if (!r->ids) {
+    if (r->pos < (size_t)m->ncust) ci = (int32_t)r->pos++;
+  } else {
+    while (ci < 0 && r->pos < r->nids) ci = store_customer(m, r->ids[r->pos++]);
+  }
+  r->row[S_CUST] = ci >= 0;
+  if (ci < 0) return;
+  r->mci = ci;
+  for (int s = S_CUST + 1; s < S_HIST; s++) {
+    r->mpos[s] = m->t[s].first[ci];
+    r->mend[s] = m->t[s].first[ci + 1];
+  }
+  r->mpos[S_HIST] = 0;
+  r->mend[S_HIST] = (uint32_t)m->hist[ci].n;
+}
+
+/* A reader over l's store: every customer, or only_customer, or the
+ * listed ids. */
+static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
+                          const char *only_customer, const char *const *ids, size_t nids,
+                          dn_facts_reader **out, dn_diags *diags) {
+  *out = NULL;
+  dn_facts_reader *r = calloc(1, sizeof *r);
+  if (!r) return DN_ERR_INTERNAL;
+  r->db = l->db;
+  r->ledger_name = l->path ? l->path : "ledger";
+  r->p = p;
+  r->as_of = as_of;
+  r->mem = l->store;
+  dn_date_format(as_of, r->as_of_text);
+  r->only = only_customer;
+  r->ids = only_customer ? &r->only : ids;
+  r->nids = only_customer ? 1 : nids;
+  dn_status st = dn_fx_open(r->db, r->ledger_name, as_of, &r->fx, diags);
+  if (st != DN_OK) {
+    dn_facts_reader_close(r);
+    return st;
+  }
+  mem_advance(r);
+  *out = r;
+  return DN_OK;
+}
+
 /* ---- column helpers ------------------------------------------------------ */
 
-static const char *col_str(dn_customer_facts *c, sqlite3_stmt *st, int i) {
-  const unsigned char *t = sqlite3_column_text(st, i);
+static const char *col_str(dn_customer_facts *c, rowref q, int i) {
+  const unsigned char *t = cv_text(q, i);
   if (!t) return NULL;
-  return dn_arena_strndup(&c->arena, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+  if (q.r->mem) return (const char *)t;
+  return dn_arena_strndup(&c->arena, (const char *)t, (size_t)cv_bytes(q, i));
 }
 
-static dn_date col_date(sqlite3_stmt *st, int i) {
-  const unsigned char *t = sqlite3_column_text(st, i);
-  dn_date d;
-  if (!t || !dn_date_parse((const char *)t, (size_t)sqlite3_column_bytes(st, i), &d))
-    return DN_DATE_NONE;
-  return d;
+/* The store's strings live as long as the store, which outlives every
+ * reader over it: handed out as they are, and dates parsed once. */
+static dn_date col_date(rowref q, int i) {
+  if (q.r->mem && q.s != S_HIST) return mem_cell(q, i)->date;
+  if (q.r->mem && i == 8) return q.r->mem->hist[q.r->mci].items[q.r->mpos[S_HIST]].as_of;
+  return text_date(cv_text(q, i), cv_bytes(q, i));
 }
 
-static uint16_t col_cur(dn_facts_reader *r, sqlite3_stmt *st, int i, uint16_t dflt) {
-  const unsigned char *t = sqlite3_column_text(st, i);
+static uint16_t col_cur(dn_facts_reader *r, rowref q, int i, uint16_t dflt) {
+  const unsigned char *t = cv_text(q, i);
   if (!t) return dflt;
-  int n = sqlite3_column_bytes(st, i);
+  int n = cv_bytes(q, i);
   if (n != 3) return dn_currency_lookup((const char *)t, (size_t)n);
   for (int k = 0; k < r->ncurs; k++)
     if (memcmp(r->curs[k].code, t, 3) == 0) return r->curs[k].index;
@@ -396,6 +855,10 @@ static int stream_cmp(dn_facts_reader *r, int s, const char *id) {
  * on a row of that customer. */
 static dn_status stream_seek(dn_facts_reader *r, int s, const char *id, bool *on,
                              dn_diags *diags) {
+  if (r->mem) {
+    *on = mem_on(r, s);
+    return DN_OK;
+  }
   int c = 1; /* one comparison per row: the one that ends the loop decides */
   while (r->row[s] && (c = stream_cmp(r, s, id)) < 0) {
     dn_status st = stream_step(r, s, diags);
@@ -409,6 +872,11 @@ static dn_status stream_seek(dn_facts_reader *r, int s, const char *id, bool *on
  * id, if any: the step of every per-customer read loop. */
 static dn_status stream_next(dn_facts_reader *r, int s, const char *id, bool *on,
                              dn_diags *diags) {
+  if (r->mem) {
+    r->mpos[s]++;
+    *on = mem_on(r, s);
+    return DN_OK;
+  }
   dn_status st = stream_step(r, s, diags);
   return st == DN_OK ? stream_seek(r, s, id, on, diags) : st;
 }
@@ -443,7 +911,7 @@ static bool add_event(dn_facts_reader *r, dn_event_kind k, const char *id, int32
 /* ---- reading one customer ------------------------------------------------ */
 
 static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
-  sqlite3_stmt *q = r->st[S_CUST];
+  rowref q = row_of(r, S_CUST);
   c->id = col_str(c, q, 0);
   if (!c->id) c->id = "";
   c->name = col_str(c, q, 1);
@@ -452,14 +920,14 @@ static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
   c->timezone = col_str(c, q, 4);
   c->language = col_str(c, q, 5);
   c->attrs_json = col_str(c, q, 9);
-  c->risk_score = sqlite3_column_type(q, 8) == SQLITE_NULL ? 0.0 : sqlite3_column_double(q, 8);
+  c->risk_score = cv_type(q, 8) == SQLITE_NULL ? 0.0 : cv_double(q, 8);
   uint16_t cur = col_cur(r, q, 7, r->p->currency);
-  int64_t limit = sqlite3_column_int64(q, 6);
+  int64_t limit = cv_int64(q, 6);
   c->credit_limit_p.cur = r->p->currency;
   /* No limit in the ledger is not a limit of zero: the amount is missing,
    * every comparison with it is false (as with a missing date), so an
    * over-limit rule does not put every customer without a limit on hold. */
-  if (sqlite3_column_type(q, 6) == SQLITE_NULL) {
+  if (cv_type(q, 6) == SQLITE_NULL) {
     c->credit_limit_p.minor = 0;
     c->credit_limit_p.cur = DN_CUR_NONE;
     return DN_OK;
@@ -474,7 +942,7 @@ static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
 
 /* The customer's currency, for promises not tied to an invoice. */
 static uint16_t customer_currency(dn_facts_reader *r) {
-  return col_cur(r, r->st[S_CUST], 7, r->p->currency);
+  return col_cur(r, row_of(r, S_CUST), 7, r->p->currency);
 }
 
 static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_t ccur,
@@ -482,7 +950,7 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
   bool on;
   dn_status st = stream_seek(r, S_INV, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_INV, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_INV];
+    rowref q = row_of(r, S_INV);
     dn_invoice_facts *f = VEC_PUSH(r->inv);
     if (!f) return oom(diags);
     f->id = col_str(c, q, 1);
@@ -490,7 +958,7 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
     f->issue_date = col_date(q, 3);
     f->due_date = col_date(q, 4);
     f->currency = col_cur(r, q, 5, ccur);
-    f->amount = sqlite3_column_int64(q, 6);
+    f->amount = cv_int64(q, 6);
     f->last_payment_date = DN_DATE_NONE;
     if (!f->id || f->due_date == DN_DATE_NONE || f->currency == DN_CUR_NONE) {
       dn_diag_add_at(diags, DN_E0506, r->ledger_name, 0,
@@ -506,17 +974,17 @@ static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diag
   bool on;
   dn_status st = stream_seek(r, S_PAY, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_PAY, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_PAY];
+    rowref q = row_of(r, S_PAY);
     pay_row *p = VEC_PUSH(r->pay);
     if (!p) return oom(diags);
     p->id = col_str(c, q, 1);
     p->invoice_id = col_str(c, q, 2);
     p->inv = find_invoice(r, p->invoice_id);
     p->date = col_date(q, 3);
-    p->amount = sqlite3_column_int64(q, 4);
+    p->amount = cv_int64(q, 4);
     uint16_t dflt = p->inv >= 0 ? r->inv.items[p->inv].currency : customer_currency(r);
     p->cur = col_cur(r, q, 5, dflt);
-    const unsigned char *status = sqlite3_column_text(q, 6);
+    const unsigned char *status = cv_text(q, 6);
     p->settled = status && strcmp((const char *)status, "settled") == 0;
     bool failed = status && strcmp((const char *)status, "failed") == 0;
     if (p->date == DN_DATE_NONE) r->pay.n--;
@@ -532,8 +1000,8 @@ static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags
   bool on;
   dn_status st = stream_seek(r, S_CRED, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_CRED, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_CRED];
-    const char *inv_id = (const char *)sqlite3_column_text(q, 1);
+    rowref q = row_of(r, S_CRED);
+    const char *inv_id = (const char *)cv_text(q, 1);
     int32_t inv = find_invoice(r, inv_id);
     dn_date d = col_date(q, 2);
     if (inv >= 0 && d != DN_DATE_NONE) {
@@ -541,7 +1009,7 @@ static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags
       if (!cr) return oom(diags);
       cr->inv = inv;
       cr->date = d;
-      cr->amount = sqlite3_column_int64(q, 3);
+      cr->amount = cv_int64(q, 3);
     }
   }
   return st;
@@ -551,8 +1019,8 @@ static dn_status read_disputes(dn_facts_reader *r, dn_customer_facts *c, dn_diag
   bool on;
   dn_status st = stream_seek(r, S_DISP, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_DISP, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_DISP];
-    int32_t inv = find_invoice(r, (const char *)sqlite3_column_text(q, 2));
+    rowref q = row_of(r, S_DISP);
+    int32_t inv = find_invoice(r, (const char *)cv_text(q, 2));
     dn_date opened = col_date(q, 3), resolved = col_date(q, 4);
     if (inv >= 0 && opened != DN_DATE_NONE) {
       bool is_resolved = resolved != DN_DATE_NONE && resolved <= r->as_of;
@@ -591,11 +1059,11 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
   int32_t grace = r->p->promise_grace_days;
   dn_status st = stream_seek(r, S_PROM, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_PROM, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_PROM];
-    const char *inv_id = (const char *)sqlite3_column_text(q, 2);
+    rowref q = row_of(r, S_PROM);
+    const char *inv_id = (const char *)cv_text(q, 2);
     int32_t inv = find_invoice(r, inv_id);
     dn_date made = col_date(q, 3), promised = col_date(q, 4);
-    int64_t amount = sqlite3_column_int64(q, 5);
+    int64_t amount = cv_int64(q, 5);
     if (made != DN_DATE_NONE && promised != DN_DATE_NONE) {
       uint16_t cur = inv >= 0 ? r->inv.items[inv].currency : ccur;
       dn_date end = promised + grace;
@@ -632,7 +1100,7 @@ static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags
   c->last_contact_date = DN_DATE_NONE;
   dn_status st = stream_seek(r, S_HIST, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_HIST, c->id, &on, diags)) {
-    sqlite3_stmt *q = r->st[S_HIST];
+    rowref q = row_of(r, S_HIST);
     dn_history_fact *h = VEC_PUSH(r->hist);
     if (!h) return oom(diags);
     h->key = col_str(c, q, 1);
@@ -796,6 +1264,10 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   c->history = r->hist.items;
   c->nhistory = r->hist.n;
   *got = true;
+  if (r->mem) {
+    mem_advance(r);
+    return DN_OK;
+  }
   if (!r->ids) return stream_step(r, S_CUST, diags);
   if (!r->scan) return set_advance(r, diags);
   st = stream_step(r, S_CUST, diags);
@@ -845,7 +1317,7 @@ static dn_status load_holidays(dn_ledger *l, dn_facts_cache *cache, const char *
   dn_status st = DN_OK;
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    dn_date d = col_date(q, 0);
+    dn_date d = text_date(sqlite3_column_text(q, 0), sqlite3_column_bytes(q, 0));
     if (d != DN_DATE_NONE && !dn_calendar_add_holiday(cal, d)) {
       st = DN_ERR_INTERNAL;
       break;

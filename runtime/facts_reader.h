@@ -50,6 +50,28 @@ dn_status dn_facts_reader_open_cached(dn_ledger *l, dn_facts_cache *cache, const
                                       dn_date as_of, const char *only_customer,
                                       dn_facts_reader **out, dn_diags *diags);
 
+/* A ledger's rows decoded once and kept in memory, for a caller that reads
+ * the same customers of one unchanging ledger again and again as of
+ * successive dates (simulate's working copy). Attached as l->store, it is
+ * what every reader of l reads instead of SQLite (but those of a
+ * dn_facts_cache), giving the same facts; the policy's action history in
+ * it, and the keys of the actions table, are kept up to date by the
+ * outbox (dn_facts_store_add_history), the only writer of l while it is
+ * attached. */
+typedef struct dn_facts_store dn_facts_store;
+dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store **out,
+                              dn_diags *diags);
+/* A row inserted into l's actions table: v is key, rule, step, kind,
+ * tone, status, invoice_ids (invoice_ids_len bytes, not NUL-terminated),
+ * as_of, as bound (NULL for NULL); customer NULL for a row no reader
+ * selects (another policy's), whose key only is kept. false when out of
+ * memory. */
+bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
+                                size_t invoice_ids_len);
+/* Whether l's actions table holds a row with this key (any policy). */
+bool dn_facts_store_has_key(const dn_facts_store *s, const char *key);
+void dn_facts_store_free(dn_facts_store *s);
+
 /* Fills *c with the next customer (its arena is reset first; c must have
  * been set up with dn_customer_facts_init). *got is false at the end.
  * The invoice, event and history arrays belong to the reader and stay

@@ -16,9 +16,15 @@
 
 #define DN_LEDGER_SCHEMA_VERSION 1
 
+struct dn_facts_store;
+
 typedef struct dn_ledger {
   sqlite3 *db;
   char *path;
+  /* simulate's working copy only (else NULL): its rows decoded once and
+   * kept in memory (runtime/facts_reader.h), read by the facts reader
+   * instead of SQLite and fed the rows the outbox inserts. Not owned. */
+  struct dn_facts_store *store;
 } dn_ledger;
 
 typedef enum dn_ledger_mode {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lang/bcfile.h"
+#include "runtime/facts_reader.h"
 #include "stdlib/text.h"
 
 
@@ -403,6 +404,7 @@ dn_status dn_outbox_begin(dn_outbox *o, dn_ledger *l, const dn_program *p, dn_da
   o->ledger = l;
   o->program = p;
   o->as_of = as_of;
+  dn_date_format(as_of, o->as_of_text);
   if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(o, diags, "begin");
   char hash[17], date[11];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)p->source_hash);
@@ -420,8 +422,26 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s) {
   else sqlite3_bind_null(st, i);
 }
 
+/* The history columns of the row just inserted, as bound, for the ledger's
+ * row store (simulate's working copy): its readers must see the row as
+ * they would read it back from the table, where they select the policy
+ * by name (a NULL name, bound as NULL, matches none). */
+static bool mirror_row(dn_outbox *o, const dn_action_rec *a, const char *inv, size_t ninv,
+                       const char *date) {
+  const char *v[8] = {a->key, a->rule, a->step, dn_action_kind_name(a->kind), a->tone,
+                      dn_action_status_name(a->status), inv, date};
+  const char *customer = o->program->name ? a->customer : NULL;
+  return dn_facts_store_add_history(o->ledger->store, customer, v, ninv);
+}
+
 dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
   if (o->already) {
+    o->ignored++;
+    return DN_OK;
+  }
+  /* INSERT OR IGNORE would ignore it: a contact deferred day after day
+   * keeps its key, so on a replay half the rows are such repeats. */
+  if (o->ledger->store && dn_facts_store_has_key(o->ledger->store, a->key)) {
     o->ignored++;
     return DN_OK;
   }
@@ -433,12 +453,11 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
     lb_free(&inv);
     return DN_ERR_INTERNAL;
   }
-  char date[11];
-  dn_date_format(o->as_of, date);
+  const char *date = o->as_of_text;
   sqlite3_reset(st);
   sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, o->run_id);
-  sqlite3_bind_text(st, 3, date, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, o->program->name, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, o->program->version);
   bind_opt(st, 6, a->rule);
@@ -455,9 +474,15 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
   sqlite3_bind_text(st, 16, dn_action_status_name(a->status), -1, SQLITE_STATIC);
   bind_opt(st, 17, a->reason);
   int rc = sqlite3_step(st);
+  bool inserted = rc == SQLITE_DONE && sqlite3_changes(o->ledger->db) > 0;
+  bool mirrored = !inserted || !o->ledger->store || mirror_row(o, a, inv.p, inv.n, date);
   lb_free(&inv);
   if (rc != SQLITE_DONE) return db_error(o, diags, "insert action");
-  if (sqlite3_changes(o->ledger->db) > 0) o->inserted++;
+  if (!mirrored) {
+    dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "out of memory keeping the action history");
+    return DN_ERR_INTERNAL;
+  }
+  if (inserted) o->inserted++;
   else o->ignored++;
   return DN_OK;
 }

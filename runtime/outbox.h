@@ -55,6 +55,7 @@ typedef struct dn_outbox {
   dn_ledger *ledger;
   const dn_program *program;
   dn_date as_of;
+  char as_of_text[11]; /* formatted once: bound to every row (STATIC) */
   long long run_id;
   bool already;
   long inserted, ignored;

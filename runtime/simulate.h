@@ -43,10 +43,11 @@ typedef struct dn_sim_options {
    * doing nothing (docs/simulate.md, "Wake rules"); the two give the same
    * actions, byte for byte. */
   bool full;
-  /* How the incremental replay reads the awake customers: AUTO streams
-   * the ledger skipping the others when at least one in 8 is awake, else
-   * looks each up by id; KEYED and SCAN force one way (tests, benches).
-   * The output is the same. */
+  /* How the incremental replay reads the awake customers: AUTO from the
+   * copy's rows decoded once into memory (dn_facts_store); KEYED and SCAN
+   * from SQLite, each by id through the customer indexes or by streaming
+   * the ledger and skipping the others (tests, benches). The output is
+   * the same. */
   enum { DN_SIM_READ_AUTO, DN_SIM_READ_KEYED, DN_SIM_READ_SCAN } read;
 } dn_sim_options;
 
@@ -116,7 +117,9 @@ dn_status dn_sim_copy_ledger(dn_ledger *source, const dn_program *p, dn_date fro
                              dn_ledger *out, dn_diags *diags);
 
 /* Runs the simulation over a working copy made by dn_sim_copy_ledger
- * (which it changes: the simulated actions are committed to it). Data
+ * (which it changes: the simulated actions are committed to it; the
+ * incremental replay also drops the indexes actions_customer and
+ * actions_run, which only serve reads, and reads the copy from memory). Data
  * errors are appended to diags and counted in sum->errors; they do not
  * stop the run. sum is initialised here; free it with dn_sim_summary_free
  * even on failure. */

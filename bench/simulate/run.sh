@@ -12,7 +12,9 @@
 # evaluations and of action records, for policies/b2b_net30.dun. The full
 # replay is run only for sizes up to FULL_MAX customers (default 10000): at
 # 100k it takes tens of minutes. Machine load is printed first (`uptime`):
-# on a shared machine read the CPU column.
+# on a shared machine read the CPU column. The incremental replay reads the
+# working copy from memory; DUNLIN_SIM_READ=keyed (or scan) in the
+# environment measures it reading SQLite instead, as before 2026-11-25.
 # Usage: bash bench/simulate/run.sh [SIZES...]   (default: 10000 100000)
 #        SPANS="30 365" FULL_MAX=10000 BUILD_DIR=... WORK_DIR=...
 set -euo pipefail
