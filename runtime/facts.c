@@ -526,19 +526,26 @@ static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
                           const char *only_customer, const char *const *ids, size_t nids,
                           dn_facts_reader **out, dn_diags *diags);
 
+/* A reader of l as of a date, before its statements or store are set. */
+static dn_facts_reader *reader_new(dn_ledger *l, const dn_program *p, dn_date as_of) {
+  dn_facts_reader *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->db = l->db;
+  r->ledger_name = l->path ? l->path : "ledger";
+  r->p = p;
+  r->as_of = as_of;
+  dn_date_format(as_of, r->as_of_text);
+  return r;
+}
+
 static dn_status open_streams(dn_ledger *l, dn_facts_cache *cache, const dn_program *p,
                               dn_date as_of, const char *only_customer, dn_facts_reader **out,
                               dn_diags *diags) {
   if (l->store && !cache) return open_mem(l, p, as_of, only_customer, NULL, 0, out, diags);
   *out = NULL;
-  dn_facts_reader *r = calloc(1, sizeof *r);
+  dn_facts_reader *r = reader_new(l, p, as_of);
   if (!r) return DN_ERR_INTERNAL;
-  r->db = l->db;
   r->borrowed = cache != NULL;
-  r->ledger_name = l->path ? l->path : "ledger";
-  r->p = p;
-  r->as_of = as_of;
-  dn_date_format(as_of, r->as_of_text);
   dn_status st = DN_OK;
   for (int s = 0; s < S_COUNT && st == DN_OK; s++) {
     if (prepare_stmt(r->db, cache ? &cache->st[s] : NULL, stream_sql[s], &r->st[s]) != SQLITE_OK) {
@@ -632,15 +639,10 @@ dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as
   if (l->store) return open_mem(l, p, as_of, NULL, ids, nids, out, diags);
   if (scan) return open_scan(l, p, as_of, ids, nids, out, diags);
   *out = NULL;
-  dn_facts_reader *r = calloc(1, sizeof *r);
+  dn_facts_reader *r = reader_new(l, p, as_of);
   if (!r) return DN_ERR_INTERNAL;
-  r->db = l->db;
-  r->ledger_name = l->path ? l->path : "ledger";
-  r->p = p;
-  r->as_of = as_of;
   r->ids = ids;
   r->nids = nids;
-  dn_date_format(as_of, r->as_of_text);
   dn_status st = DN_OK;
   for (int s = 0; s < S_COUNT && st == DN_OK; s++) {
     if (sqlite3_prepare_v2(r->db, keyed_sql[s], -1, &r->st[s], NULL) != SQLITE_OK) {
@@ -792,14 +794,9 @@ static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
                           const char *only_customer, const char *const *ids, size_t nids,
                           dn_facts_reader **out, dn_diags *diags) {
   *out = NULL;
-  dn_facts_reader *r = calloc(1, sizeof *r);
+  dn_facts_reader *r = reader_new(l, p, as_of);
   if (!r) return DN_ERR_INTERNAL;
-  r->db = l->db;
-  r->ledger_name = l->path ? l->path : "ledger";
-  r->p = p;
-  r->as_of = as_of;
   r->mem = l->store;
-  dn_date_format(as_of, r->as_of_text);
   r->only = only_customer;
   r->ids = only_customer ? &r->only : ids;
   r->nids = only_customer ? 1 : nids;
