@@ -434,6 +434,20 @@ static bool mirror_row(dn_outbox *o, const dn_action_rec *a, const char *inv, si
   return dn_facts_store_add_history(o->ledger->store, customer, v, ninv);
 }
 
+/* store_only: the row as if inserted (the key is new: the store knows
+ * every key of the table, so INSERT OR IGNORE would have inserted it). */
+static dn_status add_to_store(dn_outbox *o, const dn_action_rec *a, line_buf *inv, const char *date,
+                              dn_diags *diags) {
+  bool ok = mirror_row(o, a, inv->p, inv->n, date);
+  lb_free(inv);
+  if (!ok) {
+    dn_diag_add_at(diags, DN_E0505, o->ledger->path, 0, "out of memory keeping the action history");
+    return DN_ERR_INTERNAL;
+  }
+  o->inserted++;
+  return DN_OK;
+}
+
 dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
   if (o->already) {
     o->ignored++;
@@ -454,6 +468,7 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
     return DN_ERR_INTERNAL;
   }
   const char *date = o->as_of_text;
+  if (o->store_only && o->ledger->store) return add_to_store(o, a, &inv, date, diags);
   sqlite3_reset(st);
   sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, o->run_id);

@@ -60,6 +60,10 @@ typedef struct dn_outbox {
   bool already;
   long inserted, ignored;
   void *insert_stmt; /* sqlite3_stmt */
+  /* Set after dn_outbox_begin by a simulation whose working copy is read
+   * from its row store and thrown away afterwards: rows go to the store
+   * only, since nothing will read the copy's actions table. */
+  bool store_only;
 } dn_outbox;
 
 dn_status dn_outbox_begin(dn_outbox *o, dn_ledger *l, const dn_program *p, dn_date as_of,

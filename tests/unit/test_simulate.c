@@ -181,6 +181,29 @@ static void test_days_history_and_totals(void **state) {
   assert_int_equal(lf_query_int(f->l.db, "SELECT count(*) FROM runs"), 0);
 }
 
+/* dn_simulate_on leaves the simulated actions in the working copy, as
+ * simulate.h promises, even though the incremental replay reads the copy
+ * from memory (dn_simulate, which throws its copy away, skips writing
+ * them). The same four actions as above, with their days. */
+static void test_simulate_on_keeps_actions_in_the_copy(void **state) {
+  fixture *f = *state;
+  dn_ledger copy;
+  assert_int_equal(dn_sim_copy_ledger(&f->l, f->p, day("2026-03-01"), &copy, &f->diags), DN_OK);
+  dn_sim_options o = {.from = day("2026-03-01"), .to = day("2026-03-10")};
+  dn_sim_summary sum;
+  assert_int_equal(dn_simulate_on(f->p, &copy, &o, &sum, &f->diags), DN_OK);
+  assert_true(sum.incremental);
+  assert_int_equal(sum.actions, 4);
+  char buf[128];
+  assert_string_equal(lf_query_text(copy.db,
+                                    "SELECT group_concat(d, ',') FROM (SELECT as_of || ' ' || customer_id || ' ' || kind"
+                                    " AS d FROM actions ORDER BY as_of, customer_id)",
+                                    buf, sizeof buf),
+                      "2026-03-04 A email,2026-03-05 B email,2026-03-06 A call,2026-03-07 B call");
+  dn_sim_summary_free(&sum);
+  dn_ledger_close(&copy);
+}
+
 static void test_a_payment_stops_the_ladder(void **state) {
   fixture *f = *state;
   /* IA paid on 03-05, between its 2d email (03-04) and its 4d call (03-06). */
@@ -313,6 +336,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_copy_keeps_history_before_from, setup, teardown),
       cmocka_unit_test_setup_teardown(test_days_history_and_totals, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_simulate_on_keeps_actions_in_the_copy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_a_payment_stops_the_ladder, setup, teardown),
       cmocka_unit_test_setup_teardown(test_to_before_from, setup, teardown),
       cmocka_unit_test(test_diff_pairs_by_identity),
