@@ -65,6 +65,23 @@ typedef struct hist_part {
   const char **invs;
   int32_t ninvs;
 } hist_part;
+typedef VEC(hist_part) hist_part_vec;
+
+/* A customer's parsed history kept across runs (dn_history_memo): the
+ * parts of its first nrows history rows, sorted. */
+typedef struct history_memo_entry {
+  char *id;
+  int32_t nrows;
+  const char *last_key;   /* history[nrows - 1].key as the facts held it */
+  hist_part_vec parts;
+  dn_arena arena;         /* the parts' split strings and invoice lists */
+} history_memo_entry;
+
+/* Open addressing on the customer id (FNV-1a), doubling at half full. */
+struct dn_history_memo {
+  history_memo_entry **slots;
+  size_t cap, n;
+};
 
 typedef struct zone_ent {
   char *name;
@@ -122,7 +139,7 @@ typedef struct run_ctx {
   char utc_when[32];         /* scheduled_at when no zone applies */
   VEC(zone_ent) zones;
   VEC(raw_act) raws;
-  VEC(hist_part) hparts;
+  hist_part_vec hparts;
   VEC(out_act) outs;
   VEC(const raw_act *) idx;
   VEC(out_act *) order;
@@ -392,12 +409,12 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
 /* ---- history -------------------------------------------------------------- */
 
 /* Splits "a,b,c" into the scratch arena. */
-static const char **split_list(run_ctx *x, const char *s, int32_t *n) {
+static const char **split_list(dn_arena *a, const char *s, int32_t *n) {
   *n = 0;
   if (!s) return NULL;
   int32_t cnt = 1;
   for (const char *q = s; *q; q++) cnt += *q == ',';
-  const char **out = dn_arena_alloc(&x->scratch, sizeof *out * (size_t)cnt);
+  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
   if (!out) return NULL;
   if (cnt == 1) { /* the usual one part: the facts' own string, never written to */
     out[(*n)++] = s;
@@ -406,7 +423,7 @@ static const char **split_list(run_ctx *x, const char *s, int32_t *n) {
   const char *start = s;
   for (const char *q = s;; q++) {
     if (*q == ',' || *q == '\0') {
-      out[(*n)++] = dn_arena_strndup(&x->scratch, start, (size_t)(q - start));
+      out[(*n)++] = dn_arena_strndup(a, start, (size_t)(q - start));
       if (!*q) break;
       start = q + 1;
     }
@@ -415,14 +432,14 @@ static const char **split_list(run_ctx *x, const char *s, int32_t *n) {
 }
 
 /* Parses the JSON array of invoice ids as the outbox stores it. */
-static const char **parse_ids(run_ctx *x, const char *json, int32_t *n) {
+static const char **parse_ids(dn_arena *a, const char *json, int32_t *n) {
   *n = 0;
   if (!json) return NULL;
   int32_t cnt = 0;
   for (const char *q = json; *q; q++) cnt += *q == '"';
   cnt = cnt / 2 + 1;
-  const char **out = dn_arena_alloc(&x->scratch, sizeof *out * (size_t)cnt);
-  char *buf = dn_arena_alloc(&x->scratch, strlen(json) + 1);
+  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
+  char *buf = dn_arena_alloc(a, strlen(json) + 1);
   if (!out || !buf) return NULL;
   const char *q = json;
   while (*q && *n < cnt) {
@@ -446,18 +463,19 @@ static const char **parse_ids(run_ctx *x, const char *json, int32_t *n) {
 static int hpart_cmp(const void *pa, const void *pb);
 DEFINE_PTR_SORT(sort_hparts, hist_part, hpart_cmp)
 
-static bool parse_history(run_ctx *x) {
-  x->hparts.n = 0;
-  for (int32_t h = 0; h < x->c->nhistory; h++) {
+/* The parts of history rows [from, to) appended to *out, their split
+ * strings and invoice lists in arena a. */
+static bool parse_rows(run_ctx *x, int32_t from, int32_t to, dn_arena *a, hist_part_vec *out) {
+  for (int32_t h = from; h < to; h++) {
     const dn_history_fact *r = &x->c->history[h];
     int32_t nr, ns, ni;
-    const char **rules = split_list(x, r->rule, &nr);
-    const char **steps = split_list(x, r->step, &ns);
-    const char **invs = parse_ids(x, r->invoice_ids, &ni);
+    const char **rules = split_list(a, r->rule, &nr);
+    const char **steps = split_list(a, r->step, &ns);
+    const char **invs = parse_ids(a, r->invoice_ids, &ni);
     int32_t n = nr > ns ? nr : ns;
     if (n == 0) n = 1;
     for (int32_t j = 0; j < n; j++) {
-      hist_part *hp = VEC_PUSH(x->hparts);
+      hist_part *hp = VEC_PUSH(*out);
       if (!hp) return false;
       hp->row = h;
       hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
@@ -476,6 +494,110 @@ static bool parse_history(run_ctx *x) {
       hp->ninvs = ni;
     }
   }
+  return true;
+}
+
+/* Merges the sorted runs v[0..h) and v[h..n) (hpart_cmp; parts of one row
+ * are all in one run, so the result is the stable sort of the whole). */
+static bool merge_parts(run_ctx *x, hist_part *v, int32_t h, int32_t n) {
+  if (h == 0 || h == n || hpart_cmp(&v[h - 1], &v[h]) <= 0) return true;
+  hist_part *tmp = dn_arena_alloc(&x->scratch, sizeof *v * (size_t)h);
+  if (!tmp) return false;
+  memcpy(tmp, v, sizeof *v * (size_t)h);
+  int32_t i = 0, j = h, k = 0;
+  while (i < h && j < n) v[k++] = hpart_cmp(&tmp[i], &v[j]) <= 0 ? tmp[i++] : v[j++];
+  while (i < h) v[k++] = tmp[i++];
+  return true;
+}
+
+static uint64_t id_hash(const char *s) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+  return h;
+}
+
+static history_memo_entry **memo_slot(history_memo_entry **slots, size_t cap, const char *id) {
+  size_t i = (size_t)id_hash(id) & (cap - 1);
+  while (slots[i] && strcmp(slots[i]->id, id) != 0) i = (i + 1) & (cap - 1);
+  return &slots[i];
+}
+
+static bool memo_grow(dn_history_memo *m) {
+  size_t cap = m->cap ? m->cap * 2 : 1024;
+  history_memo_entry **slots = calloc(cap, sizeof *slots);
+  if (!slots) return false;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i]) *memo_slot(slots, cap, m->slots[i]->id) = m->slots[i];
+  free(m->slots);
+  m->slots = slots;
+  m->cap = cap;
+  return true;
+}
+
+/* The customer's entry, made empty on first sight; NULL when out of memory. */
+static history_memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
+  if (m->cap) {
+    history_memo_entry *e = *memo_slot(m->slots, m->cap, id);
+    if (e) return e;
+  }
+  if ((m->n + 1) * 2 > m->cap && !memo_grow(m)) return NULL;
+  history_memo_entry *e = calloc(1, sizeof *e);
+  if (!e || !(e->id = strdup(id))) {
+    free(e);
+    return NULL;
+  }
+  dn_arena_init(&e->arena);
+  *memo_slot(m->slots, m->cap, id) = e;
+  m->n++;
+  return e;
+}
+
+dn_history_memo *dn_history_memo_new(void) { return calloc(1, sizeof(dn_history_memo)); }
+
+void dn_history_memo_free(dn_history_memo *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->cap; i++) {
+    history_memo_entry *e = m->slots[i];
+    if (!e) continue;
+    free(e->id);
+    free(e->parts.items);
+    dn_arena_free(&e->arena);
+    free(e);
+  }
+  free(m->slots);
+  free(m);
+}
+
+/* With a history memo (simulate reading from its row store, where a
+ * customer's history only grows at its end and its strings stay put),
+ * only the rows added since the customer's last evaluation are parsed and
+ * merged into its sorted parts: the cost follows the new records, not the
+ * whole history every day. The parts are the same as parsing all rows. */
+static bool parse_history_memo(run_ctx *x, dn_history_memo *m) {
+  history_memo_entry *e = memo_entry_of(m, x->c->id);
+  if (!e) return false;
+  const dn_customer_facts *c = x->c;
+  if (e->nrows > c->nhistory || (e->nrows > 0 && c->history[e->nrows - 1].key != e->last_key)) {
+    e->parts.n = 0; /* not the rows parsed before: start again */
+    e->nrows = 0;
+    dn_arena_reset(&e->arena);
+  }
+  int32_t old = e->parts.n;
+  if (!parse_rows(x, e->nrows, c->nhistory, &e->arena, &e->parts)) return false;
+  if (e->parts.n - old > 1) sort_hparts(x, e->parts.items + old, e->parts.n - old);
+  if (!merge_parts(x, e->parts.items, old, e->parts.n)) return false;
+  e->nrows = c->nhistory;
+  e->last_key = c->nhistory > 0 ? c->history[c->nhistory - 1].key : NULL;
+  if (!vec_grow((void **)&x->hparts.items, &x->hparts.cap, e->parts.n, sizeof *x->hparts.items)) return false;
+  if (e->parts.n) memcpy(x->hparts.items, e->parts.items, sizeof *e->parts.items * (size_t)e->parts.n);
+  x->hparts.n = e->parts.n;
+  return true;
+}
+
+static bool parse_history(run_ctx *x) {
+  if (x->o->history_memo) return parse_history_memo(x, x->o->history_memo);
+  x->hparts.n = 0;
+  if (!parse_rows(x, 0, x->c->nhistory, &x->scratch, &x->hparts)) return false;
   if (x->hparts.n > 1) sort_hparts(x, x->hparts.items, x->hparts.n);
   return true;
 }

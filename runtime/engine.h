@@ -120,7 +120,17 @@ typedef struct dn_run_options {
    * made and the action sink is not called. A non-OK status stops the run. */
   dn_status (*on_decision)(void *ctx, const dn_customer_facts *c, const dn_decision *d);
   void *on_decision_ctx;
+  /* Customers' parsed action history kept from one run to the next by a
+   * caller that runs day after day on facts whose history only grows at
+   * its end and whose strings stay in place (simulate reading from its
+   * row store), or NULL. A customer whose history is not the one seen
+   * before is parsed again from scratch. */
+  struct dn_history_memo *history_memo;
 } dn_run_options;
+
+typedef struct dn_history_memo dn_history_memo;
+dn_history_memo *dn_history_memo_new(void);
+void dn_history_memo_free(dn_history_memo *m);
 
 typedef struct dn_run_stats {
   int64_t customers, invoices, actions, errors;

@@ -637,6 +637,9 @@ typedef struct sim_run {
    * every day's run (a day's fixed cost, 2.5 % of a year at 1k customers). */
   dn_calendar *cal_base;
   bool discard_copy; /* the outbox writes to the store only (simulate_copy) */
+  /* Customers' parsed history from day to day, when the copy is read from
+   * its store (there a history only grows at its end). */
+  dn_history_memo *memo;
 } sim_run;
 
 static int32_t escalation_index(const sim_run *r, const char *rule) {
@@ -757,7 +760,8 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
   if (st != DN_OK) return st;
   ob.store_only = r->discard_copy;
   r->outbox = &ob;
-  dn_run_options ro = {.as_of = day, .extern_fns = r->o->extern_fns, .calendar_base = r->cal_base};
+  dn_run_options ro = {.as_of = day, .extern_fns = r->o->extern_fns, .calendar_base = r->cal_base,
+                       .history_memo = r->memo};
   wake_state *w = r->wake;
   if (w) {
     w->day = day;
@@ -919,11 +923,13 @@ static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_si
     copy->store = store;
     if (store) st = lighten_copy(copy, diags);
     r.discard_copy = discard && store;
+    if (store && !(r.memo = dn_history_memo_new())) st = DN_ERR_INTERNAL;
   }
   sum->incremental = r.wake != NULL;
   for (dn_date d = o->from; d <= o->to && st == DN_OK; d++) st = run_day(&r, copy, d);
   if (store && restore_checks(copy, diags) != DN_OK && st == DN_OK) st = DN_ERR_INPUT;
   copy->store = NULL;
+  dn_history_memo_free(r.memo);
   dn_facts_store_free(store);
   wake_free(&w);
   for (uint32_t e = 0; r.last_label && e < p->nescalations; e++) free(r.last_label[e]);
