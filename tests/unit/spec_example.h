@@ -48,4 +48,17 @@ static const char DN_SPEC_EXAMPLE[] =
     "\n"
     "limit contacts per customer: 1 per 3 days, 4 per 30 days\n";
 
+#ifdef DN_COMPILE_H
+/* The example compiled (NULL if it does not compile): for tests that run
+ * it rather than read its text. Include lang/compile.h first. */
+static inline dn_program *dn_spec_example_program(void) {
+  dn_diags d;
+  dn_diags_init(&d, "acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE));
+  dn_program *p = NULL;
+  if (dn_compile_source("acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), &p, &d) != DN_OK) p = NULL;
+  dn_diags_free(&d);
+  return p;
+}
+#endif
+
 #endif

@@ -24,13 +24,8 @@
 
 /* LANGUAGE.md section 1. */
 static dn_program *compile_acme(void) {
-  dn_diags d;
-  dn_diags_init(&d, "acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE));
-  dn_program *p = NULL;
-  dn_status st = dn_compile_source("acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), &p, &d);
-  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
-  assert_int_equal(st, DN_OK);
-  dn_diags_free(&d);
+  dn_program *p = dn_spec_example_program();
+  assert_non_null(p);
   return p;
 }
 

@@ -41,11 +41,7 @@ typedef struct world {
 
 static int setup(void **state) {
   world *w = calloc(1, sizeof *w);
-  dn_diags d;
-  dn_diags_init(&d, "acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE));
-  dn_status st = dn_compile_source("acme.dun", DN_SPEC_EXAMPLE, strlen(DN_SPEC_EXAMPLE), &w->p, &d);
-  dn_diags_free(&d);
-  if (st != DN_OK) return -1;
+  if (!(w->p = dn_spec_example_program())) return -1;
   dn_date_parse("2026-03-10", 10, &w->as_of);
   dn_diags_init(&w->diags, "t", NULL, 0);
   uint16_t usd = dn_currency_lookup("USD", 3);
