@@ -47,20 +47,25 @@ refused "$P" --ledger "$L" --max-body 0
 expect_status 2 "--max-body 0"
 
 # --- start on a free port (port 0: the system picks, the server says) --
-"$DUNLIN" serve "$P" --ledger "$L" --listen 127.0.0.1:0 --token-file "$WORK/token" --max-body 2048 \
-  --threads 2 2>"$WORK/serve.err" &
-SP=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$WORK/serve.err")
-  [ -n "$PORT" ] && break
-  kill -0 "$SP" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
+# start_server ARGS...: starts `dunlin serve ARGS` in the background;
+# false when it did not say its port. Leaves $SP, $PORT and $URL.
+start_server() {
+  : >"$WORK/serve.err"
+  "$DUNLIN" serve "$@" 2>"$WORK/serve.err" &
+  SP=$!
+  PORT=""
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$WORK/serve.err")
+    [ -n "$PORT" ] && break
+    kill -0 "$SP" 2>/dev/null || break
+    sleep 0.1
+  done
+  URL="http://127.0.0.1:$PORT"
+  [ -n "$PORT" ]
+}
+if ! start_server "$P" --ledger "$L" --listen 127.0.0.1:0 --token-file "$WORK/token" --max-body 2048 --threads 2; then
   echo "FAIL: the server did not start"; cat "$WORK/serve.err"; exit 1
 fi
-URL="http://127.0.0.1:$PORT"
 
 # req METHOD PATH [curl args...]: leaves $CODE and $BODY.
 req() {
@@ -232,20 +237,6 @@ expect_eq "$?" 0 "SIGTERM stops with status 0"
 SP=""
 
 # --- --templates: contacts carry the rendered message ---------------------
-start_server() {
-  : >"$WORK/serve.err"
-  "$DUNLIN" serve "$@" 2>"$WORK/serve.err" &
-  SP=$!
-  PORT=""
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$WORK/serve.err")
-    [ -n "$PORT" ] && break
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  URL="http://127.0.0.1:$PORT"
-  [ -n "$PORT" ]
-}
 if start_server "$WORK/good.dun" --ledger "$L" --listen 127.0.0.1:0 --templates "$SRC/templates"; then
   req POST /v1/decide -d "$(printf '%s' "$DECIDE" | sed 's/"timezone":"America\/New_York"}/"timezone":"America\/New_York","language":"de"}/')"
   expect_eq "$CODE $(printf '%s' "$BODY" | jq -c '.actions[0] | [.language, (.subject|type), (.body|test("X1"))]')" '200 ["de","string",true]' "decide renders in the customer's language"
