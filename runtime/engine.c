@@ -35,6 +35,8 @@
 #include <string.h>
 
 #include "runtime/facts_reader.h"
+#include "runtime/history.h"
+#include "runtime/sort.h"
 #include "runtime/vec.h"
 #include "runtime/vm.h"
 #include "stdlib/calendar.h"
@@ -56,32 +58,6 @@ typedef struct raw_act {
   const char *detail;        /* "I1 16 days past due", or NULL */
   bool skipped, escalation;
 } raw_act;
-
-/* A history row's contribution: one (rule, step, invoice) triple. */
-typedef struct hist_part {
-  int32_t row;
-  const char *rule, *step;
-  const char *inv;           /* NULL: any invoice of invs */
-  const char **invs;
-  int32_t ninvs;
-} hist_part;
-typedef VEC(hist_part) hist_part_vec;
-
-/* A customer's parsed history kept across runs (dn_history_memo): the
- * parts of its first nrows history rows, sorted. */
-typedef struct history_memo_entry {
-  char *id;
-  int32_t nrows;
-  const char *last_key;   /* history[nrows - 1].key as the facts held it */
-  hist_part_vec parts;
-  dn_arena arena;         /* the parts' split strings and invoice lists */
-} history_memo_entry;
-
-/* Open addressing on the customer id (FNV-1a), doubling at half full. */
-struct dn_history_memo {
-  history_memo_entry **slots;
-  size_t cap, n;
-};
 
 typedef struct zone_ent {
   char *name;
@@ -139,7 +115,7 @@ typedef struct run_ctx {
   char utc_when[32];         /* scheduled_at when no zone applies */
   VEC(zone_ent) zones;
   VEC(raw_act) raws;
-  hist_part_vec hparts;
+  dn_hist hist;
   VEC(out_act) outs;
   VEC(const raw_act *) idx;
   VEC(out_act *) order;
@@ -234,41 +210,6 @@ static void explain_line(run_ctx *x, int32_t inv, const char *fmt, ...) {
   x->o->explain(x->o->explain_ctx, x->c->id, inv >= 0 ? x->c->invoices[inv].id : NULL, line);
 }
 
-/* ---- sorting -------------------------------------------------------------- */
-
-/* NAME(x, v, n) sorts the pointers v[0..n) by CMP (qsort's convention:
- * it gets the addresses of two elements): a merge sort, insertion below
- * 16, with its buffer in the scratch arena and the comparison inlined;
- * qsort's indirect calls cost more than the comparisons for a customer's
- * few dozen records. Every comparator used is a total order, so the order
- * is the one qsort gave. */
-#define DEFINE_PTR_SORT(NAME, T, CMP)                                            \
-  static void NAME##_merge(T *v, T *tmp, int32_t n) {                           \
-    if (n <= 16) {                                                               \
-      for (int32_t i = 1; i < n; i++) {                                          \
-        T t = v[i];                                                              \
-        int32_t j = i;                                                           \
-        for (; j > 0 && CMP(&v[j - 1], &t) > 0; j--) v[j] = v[j - 1];            \
-        v[j] = t;                                                                \
-      }                                                                          \
-      return;                                                                    \
-    }                                                                            \
-    int32_t h = n / 2, i = 0, j = h, k = 0;                                      \
-    NAME##_merge(v, tmp, h);                                                     \
-    NAME##_merge(v + h, tmp, n - h);                                             \
-    if (CMP(&v[h - 1], &v[h]) <= 0) return;                                      \
-    memcpy(tmp, v, sizeof *v * (size_t)h);                                       \
-    while (i < h && j < n) v[k++] = CMP(&tmp[i], &v[j]) <= 0 ? tmp[i++] : v[j++]; \
-    while (i < h) v[k++] = tmp[i++];                                             \
-  }                                                                              \
-  static void NAME(run_ctx *x, T *v, int32_t n) {                                \
-    T *tmp = n > 16 ? dn_arena_alloc(&x->scratch, sizeof *v * (size_t)(n / 2)) : NULL; \
-    if (n > 16 && !tmp) {                                                        \
-      qsort((void *)v, (size_t)n, sizeof *v, CMP);                               \
-      return;                                                                    \
-    }                                                                            \
-    NAME##_merge(v, tmp, n);                                                     \
-  }
 
 /* Explain lines cost nothing unless explain is on: the test comes before
  * the variadic call and its arguments. */
@@ -406,276 +347,15 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
   return true;
 }
 
-/* ---- history -------------------------------------------------------------- */
-
-/* Splits "a,b,c" into the scratch arena. */
-static const char **split_list(dn_arena *a, const char *s, int32_t *n) {
-  *n = 0;
-  if (!s) return NULL;
-  int32_t cnt = 1;
-  for (const char *q = s; *q; q++) cnt += *q == ',';
-  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
-  if (!out) return NULL;
-  if (cnt == 1) { /* the usual one part: the facts' own string, never written to */
-    out[(*n)++] = s;
-    return out;
-  }
-  const char *start = s;
-  for (const char *q = s;; q++) {
-    if (*q == ',' || *q == '\0') {
-      out[(*n)++] = dn_arena_strndup(a, start, (size_t)(q - start));
-      if (!*q) break;
-      start = q + 1;
-    }
-  }
-  return out;
-}
-
-/* Parses the JSON array of invoice ids as the outbox stores it. */
-static const char **parse_ids(dn_arena *a, const char *json, int32_t *n) {
-  *n = 0;
-  if (!json) return NULL;
-  int32_t cnt = 0;
-  for (const char *q = json; *q; q++) cnt += *q == '"';
-  cnt = cnt / 2 + 1;
-  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
-  char *buf = dn_arena_alloc(a, strlen(json) + 1);
-  if (!out || !buf) return NULL;
-  const char *q = json;
-  while (*q && *n < cnt) {
-    while (*q && *q != '"') q++;
-    if (!*q) break;
-    q++;
-    char *w = buf;
-    out[*n] = buf;
-    while (*q && *q != '"') {
-      if (*q == '\\' && q[1]) q++;
-      *w++ = *q++;
-    }
-    *w++ = '\0';
-    buf = w;
-    (*n)++;
-    if (*q) q++;
-  }
-  return out;
-}
-
-static int hpart_cmp(const void *pa, const void *pb);
-DEFINE_PTR_SORT(sort_hparts, hist_part, hpart_cmp)
-
-/* The parts of history rows [from, to) appended to *out, their split
- * strings and invoice lists in arena a. */
-static bool parse_rows(run_ctx *x, int32_t from, int32_t to, dn_arena *a, hist_part_vec *out) {
-  for (int32_t h = from; h < to; h++) {
-    const dn_history_fact *r = &x->c->history[h];
-    int32_t nr, ns, ni;
-    const char **rules = split_list(a, r->rule, &nr);
-    const char **steps = split_list(a, r->step, &ns);
-    const char **invs = parse_ids(a, r->invoice_ids, &ni);
-    int32_t n = nr > ns ? nr : ns;
-    if (n == 0) n = 1;
-    for (int32_t j = 0; j < n; j++) {
-      hist_part *hp = VEC_PUSH(*out);
-      if (!hp) return false;
-      hp->row = h;
-      hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
-      hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
-      /* Parts align with the invoice list (see align_parts); one past the
-       * list names its invoice after '@' (join_steps_tagged); a single
-       * part applies to any invoice listed. */
-      hp->inv = n > 1 && j < ni ? invs[j] : NULL;
-      char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
-      if (at) {
-        hp->inv = at + 1;
-        *at = '\0';
-        if (!*hp->step) hp->step = NULL;
-      }
-      hp->invs = invs;
-      hp->ninvs = ni;
-    }
-  }
-  return true;
-}
-
-/* Merges the sorted runs v[0..h) and v[h..n) (hpart_cmp; parts of one row
- * are all in one run, so the result is the stable sort of the whole). */
-static bool merge_parts(run_ctx *x, hist_part *v, int32_t h, int32_t n) {
-  if (h == 0 || h == n || hpart_cmp(&v[h - 1], &v[h]) <= 0) return true;
-  hist_part *tmp = dn_arena_alloc(&x->scratch, sizeof *v * (size_t)h);
-  if (!tmp) return false;
-  memcpy(tmp, v, sizeof *v * (size_t)h);
-  int32_t i = 0, j = h, k = 0;
-  while (i < h && j < n) v[k++] = hpart_cmp(&tmp[i], &v[j]) <= 0 ? tmp[i++] : v[j++];
-  while (i < h) v[k++] = tmp[i++];
-  return true;
-}
-
-static uint64_t id_hash(const char *s) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-  return h;
-}
-
-static history_memo_entry **memo_slot(history_memo_entry **slots, size_t cap, const char *id) {
-  size_t i = (size_t)id_hash(id) & (cap - 1);
-  while (slots[i] && strcmp(slots[i]->id, id) != 0) i = (i + 1) & (cap - 1);
-  return &slots[i];
-}
-
-static bool memo_grow(dn_history_memo *m) {
-  size_t cap = m->cap ? m->cap * 2 : 1024;
-  history_memo_entry **slots = calloc(cap, sizeof *slots);
-  if (!slots) return false;
-  for (size_t i = 0; i < m->cap; i++)
-    if (m->slots[i]) *memo_slot(slots, cap, m->slots[i]->id) = m->slots[i];
-  free(m->slots);
-  m->slots = slots;
-  m->cap = cap;
-  return true;
-}
-
-/* The customer's entry, made empty on first sight; NULL when out of memory. */
-static history_memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
-  if (m->cap) {
-    history_memo_entry *e = *memo_slot(m->slots, m->cap, id);
-    if (e) return e;
-  }
-  if ((m->n + 1) * 2 > m->cap && !memo_grow(m)) return NULL;
-  history_memo_entry *e = calloc(1, sizeof *e);
-  if (!e || !(e->id = strdup(id))) {
-    free(e);
-    return NULL;
-  }
-  dn_arena_init(&e->arena);
-  *memo_slot(m->slots, m->cap, id) = e;
-  m->n++;
-  return e;
-}
-
-dn_history_memo *dn_history_memo_new(void) { return calloc(1, sizeof(dn_history_memo)); }
-
-void dn_history_memo_free(dn_history_memo *m) {
-  if (!m) return;
-  for (size_t i = 0; i < m->cap; i++) {
-    history_memo_entry *e = m->slots[i];
-    if (!e) continue;
-    free(e->id);
-    free(e->parts.items);
-    dn_arena_free(&e->arena);
-    free(e);
-  }
-  free(m->slots);
-  free(m);
-}
-
-/* With a history memo (simulate reading from its row store, where a
- * customer's history only grows at its end and its strings stay put),
- * only the rows added since the customer's last evaluation are parsed and
- * merged into its sorted parts: the cost follows the new records, not the
- * whole history every day. The parts are the same as parsing all rows. */
-static bool parse_history_memo(run_ctx *x, dn_history_memo *m) {
-  history_memo_entry *e = memo_entry_of(m, x->c->id);
-  if (!e) return false;
-  const dn_customer_facts *c = x->c;
-  if (e->nrows > c->nhistory || (e->nrows > 0 && c->history[e->nrows - 1].key != e->last_key)) {
-    e->parts.n = 0; /* not the rows parsed before: start again */
-    e->nrows = 0;
-    dn_arena_reset(&e->arena);
-  }
-  int32_t old = e->parts.n;
-  if (!parse_rows(x, e->nrows, c->nhistory, &e->arena, &e->parts)) return false;
-  if (e->parts.n - old > 1) sort_hparts(x, e->parts.items + old, e->parts.n - old);
-  if (!merge_parts(x, e->parts.items, old, e->parts.n)) return false;
-  e->nrows = c->nhistory;
-  e->last_key = c->nhistory > 0 ? c->history[c->nhistory - 1].key : NULL;
-  if (!vec_grow((void **)&x->hparts.items, &x->hparts.cap, e->parts.n, sizeof *x->hparts.items)) return false;
-  if (e->parts.n) memcpy(x->hparts.items, e->parts.items, sizeof *e->parts.items * (size_t)e->parts.n);
-  x->hparts.n = e->parts.n;
-  return true;
-}
+/* ---- history (runtime/history.c) ------------------------------------------ */
 
 static bool parse_history(run_ctx *x) {
-  if (x->o->history_memo) return parse_history_memo(x, x->o->history_memo);
-  x->hparts.n = 0;
-  if (!parse_rows(x, 0, x->c->nhistory, &x->scratch, &x->hparts)) return false;
-  if (x->hparts.n > 1) sort_hparts(x, x->hparts.items, x->hparts.n);
-  return true;
-}
-
-static bool part_has_invoice(const hist_part *hp, const char *inv) {
-  if (hp->inv) return strcmp(hp->inv, inv) == 0;
-  for (int32_t i = 0; i < hp->ninvs; i++)
-    if (strcmp(hp->invs[i], inv) == 0) return true;
-  return false;
-}
-
-static bool status_counts(const char *s) {
-  return s && (!strcmp(s, "scheduled") || !strcmp(s, "skipped") || !strcmp(s, "sent"));
+  return dn_hist_load(&x->hist, x->c, x->o->history_memo, &x->scratch);
 }
 
 static int nstrcmp(const char *a, const char *b) {
   if (a == b) return 0; /* rules and steps mostly share their pointers */
   return strcmp(a ? a : "", b ? b : "");
-}
-
-/* History parts sorted by (rule, step), so a lookup is a binary search
- * however long the customer's history grows. */
-static int hpart_cmp(const void *pa, const void *pb) {
-  const hist_part *a = pa, *b = pb;
-  int c = nstrcmp(a->rule, b->rule);
-  if (c) return c;
-  if ((c = nstrcmp(a->step, b->step))) return c;
-  return a->row < b->row ? -1 : a->row > b->row;
-}
-
-static int hpart_key_cmp(const hist_part *hp, const char *rule, const char *step) {
-  int c = nstrcmp(hp->rule, rule);
-  return c || !step ? c : nstrcmp(hp->step, step);
-}
-
-/* The first history part of (rule, step) in the sorted parts. */
-static int32_t history_lower_bound(const run_ctx *x, const char *rule, const char *step) {
-  int32_t lo = 0, hi = x->hparts.n;
-  if (hi == 0) return 0; /* a customer never contacted: nothing to search */
-  while (lo < hi) {
-    int32_t mid = lo + (hi - lo) / 2;
-    if (hpart_key_cmp(&x->hparts.items[mid], rule, step) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/* The latest history row of `rule` (and step, and invoice, when given)
- * with a status that counts; -1 when none. */
-static int32_t history_find(const run_ctx *x, const char *rule, const char *step,
-                            const char *inv) {
-  int32_t best = -1;
-  if (x->hparts.n == 0) return -1;
-  for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
-    const hist_part *hp = &x->hparts.items[i];
-    if (hpart_key_cmp(hp, rule, step) != 0) break;
-    const dn_history_fact *r = &x->c->history[hp->row];
-    if (!status_counts(r->status)) continue;
-    if (inv && !part_has_invoice(hp, inv)) continue;
-    if (best < 0 || r->as_of >= x->c->history[best].as_of) best = hp->row;
-  }
-  return best;
-}
-
-/* Whether the history holds a row of (rule, step, invoice; NULL: any) of
- * this action kind that was deferred (`deferred`) or that counts. */
-static bool history_has_kind(const run_ctx *x, const char *rule, const char *step,
-                             const char *inv, const char *kind, bool deferred) {
-  if (x->hparts.n == 0) return false;
-  for (int32_t i = history_lower_bound(x, rule, step); i < x->hparts.n; i++) {
-    const hist_part *hp = &x->hparts.items[i];
-    if (hpart_key_cmp(hp, rule, step) != 0) break;
-    const dn_history_fact *r = &x->c->history[hp->row];
-    if (nstrcmp(r->kind, kind) != 0 || (inv && !part_has_invoice(hp, inv))) continue;
-    if (deferred ? r->status && !strcmp(r->status, "deferred") : status_counts(r->status))
-      return true;
-  }
-  return false;
 }
 
 /* ---- tones and actions --------------------------------------------------- */
@@ -995,8 +675,8 @@ static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *
     dn_action_kind k = x->p->actions[st->first_action + i].kind;
     if (!dn_action_is_contact(k)) continue;
     const char *kn = dn_action_kind_name(k);
-    if (!history_has_kind(x, proto->rule, proto->step, inv_id, kn, true) ||
-        history_has_kind(x, proto->rule, proto->step, inv_id, kn, false))
+    if (!dn_hist_has_kind(&x->hist, proto->rule, proto->step, inv_id, kn, true) ||
+        dn_hist_has_kind(&x->hist, proto->rule, proto->step, inv_id, kn, false))
       continue;
     explain(x, proto->inv, "%s step %s: %s deferred before, reconsidered", proto->rule,
             proto->step, kn);
@@ -1037,7 +717,7 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
   const char *label = step_label(x, cur);
   raw_act proto = {.rule = ename, .step = label, .key_step = label, .inv = inv,
                    .escalation = true};
-  if (history_find(x, ename, label, f->id) >= 0) {
+  if (dn_hist_find(&x->hist, ename, label, f->id) >= 0) {
     explain(x, inv, "%s step %s: already emitted", ename, label);
     return retry_deferred_contacts(x, cur, &proto);
   }
@@ -1048,7 +728,7 @@ static bool run_escalation(run_ctx *x, const dn_escalation_def *e, int32_t inv) 
   for (int32_t s = 0; s < k; s++) {
     const dn_step_def *st = &x->p->steps[e->first_step + s];
     const char *sl = step_label(x, st);
-    if (history_find(x, ename, sl, f->id) >= 0) continue;
+    if (dn_hist_find(&x->hist, ename, sl, f->id) >= 0) continue;
     raw_act sk = {.rule = ename, .step = sl, .key_step = sl, .inv = inv, .skipped = true,
                   .escalation = true};
     sk.reason = x->skip_reasons[cur - x->p->steps];
@@ -1102,8 +782,8 @@ static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
       dn_action_kind k = x->p->actions[d->first_action + i].kind;
       const char *kn = dn_action_kind_name(k);
       if (retry && (!dn_action_is_contact(k) ||
-                    !history_has_kind(x, rule, ev->id, NULL, kn, true) ||
-                    history_has_kind(x, rule, ev->id, NULL, kn, false)))
+                    !dn_hist_has_kind(&x->hist, rule, ev->id, NULL, kn, true) ||
+                    dn_hist_has_kind(&x->hist, rule, ev->id, NULL, kn, false)))
         continue;
       if (!add_actions(x, d->first_action + i, 1, tone, &proto, false)) return false;
     }
@@ -1122,17 +802,17 @@ static int32_t invoice_index(const run_ctx *x, const char *id) {
  * part with a deferred row and no counting row of that kind is proposed
  * again, until it goes out (fire_event filters by kind). */
 static bool retry_deferred_events(run_ctx *x) {
-  for (int32_t i = 0; i < x->hparts.n && !x->cust_err; i++) {
-    const hist_part *hp = &x->hparts.items[i];
+  dn_hist *h = &x->hist;
+  for (int32_t i = 0; i < h->nparts && !x->cust_err; i++) {
+    const dn_hist_part *hp = &h->parts[i];
     if (!hp->rule || strncmp(hp->rule, "on ", 3) || !hp->step) continue;
-    if (i > 0 && hpart_key_cmp(&x->hparts.items[i - 1], hp->rule, hp->step) == 0) continue;
+    if (i > 0 && dn_hist_same_key(&h->parts[i - 1], hp)) continue;
     bool owed = false; /* a deferred contact kind that never went out since */
-    for (int32_t j = i; j < x->hparts.n && !owed; j++) {
-      const hist_part *hq = &x->hparts.items[j];
-      if (hpart_key_cmp(hq, hp->rule, hp->step) != 0) break;
-      const dn_history_fact *r = &x->c->history[hq->row];
-      owed = r->status && !strcmp(r->status, "deferred") &&
-             !history_has_kind(x, hp->rule, hp->step, NULL, r->kind, false);
+    for (int32_t j = i; j < h->nparts && !owed; j++) {
+      const dn_hist_part *hq = &h->parts[j];
+      if (!dn_hist_same_key(hq, hp)) break;
+      owed = (hq->flags & DN_HIST_DEFERRED) &&
+             !dn_hist_has_kind(h, hp->rule, hp->step, NULL, hq->kind, false);
     }
     if (!owed) continue;
     dn_event_fact ev = {.kind = DN_EV_COUNT, .id = hp->step, .invoice = -1};
@@ -1155,7 +835,7 @@ static bool once_blocked(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   if (r->once_per_days <= 0) return false;
   const char *name = name_of(x, r->name);
   const char *inv_id = inv >= 0 ? x->c->invoices[inv].id : NULL;
-  int32_t h = history_find(x, name, NULL, inv_id);
+  int32_t h = dn_hist_find(&x->hist, name, NULL, inv_id);
   if (h < 0 || x->c->history[h].as_of <= x->as_of - r->once_per_days) {
     if (h >= 0) explain(x, inv, "rule %s: last fired more than %d days ago", name, r->once_per_days);
     return false;
@@ -1165,22 +845,6 @@ static bool once_blocked(run_ctx *x, const dn_rule_def *r, int32_t inv) {
   explain(x, inv, "rule %s: holds, but fired on %s (once per %d days)", name, d,
           r->once_per_days);
   return true;
-}
-
-/* The latest as_of of a history row of `rule` (any step; for the invoice
- * when given) of this kind, deferred or counting; DN_DATE_NONE if none. */
-static dn_date history_last_kind(const run_ctx *x, const char *rule, const char *inv,
-                                 const char *kind, bool deferred) {
-  dn_date last = DN_DATE_NONE;
-  for (int32_t i = history_lower_bound(x, rule, NULL); i < x->hparts.n; i++) {
-    const hist_part *hp = &x->hparts.items[i];
-    if (hpart_key_cmp(hp, rule, NULL) != 0) break;
-    const dn_history_fact *r = &x->c->history[hp->row];
-    if (nstrcmp(r->kind, kind) != 0 || (inv && !part_has_invoice(hp, inv))) continue;
-    bool match = deferred ? r->status && !strcmp(r->status, "deferred") : status_counts(r->status);
-    if (match && (last == DN_DATE_NONE || r->as_of > last)) last = r->as_of;
-  }
-  return last;
 }
 
 /* While `once per` blocks a rule, its contacts that a cap deferred after
@@ -1193,8 +857,8 @@ static bool retry_rule_contacts(run_ctx *x, const dn_rule_def *r, int32_t inv, r
     dn_action_kind k = x->p->actions[r->first_action + i].kind;
     if (!dn_action_is_contact(k)) continue;
     const char *kn = dn_action_kind_name(k);
-    dn_date d = history_last_kind(x, proto->rule, inv_id, kn, true);
-    dn_date c = history_last_kind(x, proto->rule, inv_id, kn, false);
+    dn_date d = dn_hist_last_kind(&x->hist, proto->rule, inv_id, kn, true);
+    dn_date c = dn_hist_last_kind(&x->hist, proto->rule, inv_id, kn, false);
     if (d == DN_DATE_NONE || (c != DN_DATE_NONE && c >= d)) continue;
     explain(x, inv, "rule %s: %s deferred before, reconsidered", proto->rule, kn);
     proto->reason = afmt(x, "rule %s (deferred before)", proto->rule);
@@ -1413,7 +1077,7 @@ static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool a
   return true;
 }
 
-DEFINE_PTR_SORT(sort_raws, const raw_act *, raw_cmp)
+DN_DEFINE_SORT(sort_raws, const raw_act *, raw_cmp)
 
 static bool consolidate(run_ctx *x) {
   x->idx.n = 0;
@@ -1428,7 +1092,7 @@ static bool consolidate(run_ctx *x) {
     if (!slot) return false;
     *slot = r;
   }
-  sort_raws(x, x->idx.items, x->idx.n);
+  sort_raws(&x->scratch, x->idx.items, x->idx.n);
   for (int32_t g = 0; g < x->idx.n;) {
     int32_t e = g + 1;
     while (e < x->idx.n &&
@@ -1475,13 +1139,8 @@ static int out_ptr_cmp(const void *pa, const void *pb) {
   return c ? c : (a > b) - (a < b);
 }
 
-DEFINE_PTR_SORT(sort_admit, out_act *, admit_cmp)
-DEFINE_PTR_SORT(sort_outs, out_act *, out_ptr_cmp)
-
-static bool is_contact_name(const char *k) {
-  return k && (!strcmp(k, "email") || !strcmp(k, "sms") || !strcmp(k, "letter") ||
-               !strcmp(k, "call"));
-}
+DN_DEFINE_SORT(sort_admit, out_act *, admit_cmp)
+DN_DEFINE_SORT(sort_outs, out_act *, out_ptr_cmp)
 
 /* "deferred: limit N per M days reached; REASON" */
 static const char *deferred_reason(run_ctx *x, const dn_cap_def *cap, const char *reason) {
@@ -1504,14 +1163,7 @@ static bool apply_caps(run_ctx *x) {
   /* Every cap counts, however many the policy declares (zeroed). */
   int32_t *counts = dn_arena_alloc(&x->scratch, sizeof *counts * nc);
   if (!counts) return false;
-  for (int32_t h = 0; h < x->c->nhistory; h++) {
-    const dn_history_fact *r = &x->c->history[h];
-    if (!is_contact_name(r->kind) || !r->status ||
-        (strcmp(r->status, "scheduled") && strcmp(r->status, "sent")))
-      continue;
-    for (uint32_t k = 0; k < nc; k++)
-      if (r->as_of > x->as_of - x->p->caps[k].days && r->as_of <= x->as_of) counts[k]++;
-  }
+  dn_hist_count_contacts(&x->hist, x->as_of, x->p->caps, nc, counts);
   int32_t ncontacts = 0;
   for (int32_t i = 0; i < x->outs.n; i++) ncontacts += x->outs.items[i].contact;
   if (ncontacts == 0) return true;
@@ -1523,7 +1175,7 @@ static bool apply_caps(run_ctx *x) {
     finish_key(x, &x->outs.items[i]); /* a provisional key, for a total order */
     order[m++] = &x->outs.items[i];
   }
-  sort_admit(x, order, m);
+  sort_admit(&x->scratch, order, m);
   for (int32_t i = 0; i < m; i++) {
     int32_t broken = -1;
     for (uint32_t k = 0; k < nc && broken < 0; k++)
@@ -1648,7 +1300,7 @@ static dn_status emit(run_ctx *x) {
     o->rec.facts = x->c;
     x->order.items[i] = o;
   }
-  sort_outs(x, x->order.items, x->outs.n);
+  sort_outs(&x->scratch, x->order.items, x->outs.n);
   for (int32_t i = 0; i < x->outs.n; i++) {
     dn_status st = x->sink(x->sink_ctx, &x->order.items[i]->rec);
     if (st != DN_OK) return st;
@@ -1869,7 +1521,7 @@ static void ctx_free(run_ctx *x) {
   }
   free(x->zones.items);
   free(x->raws.items);
-  free(x->hparts.items);
+  dn_hist_free(&x->hist);
   free(x->outs.items);
   free(x->idx.items);
   free(x->order.items);

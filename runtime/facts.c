@@ -195,18 +195,20 @@ typedef struct mtable {
   uint32_t *first;
 } mtable;
 
-/* A history row: columns 1..8 of the history stream, all text (NULL for
- * NULL); as_of is never NULL (such rows never match `as_of < D`). */
+/* A history row: columns 1..8 of the history stream as the reader hands
+ * them out, the as_of text (never NULL: such rows never match `as_of <
+ * D`) and the row's class, made once. */
 typedef struct mhist {
-  const char *v[8];
-  dn_date as_of;
+  dn_history_fact f;
+  const char *as_of_text;
+  uint8_t flags;
 } mhist;
 
 struct dn_facts_store {
   dn_arena arena;
   const char **ids; /* the customers, in the order of ORDER BY id */
   int32_t ncust, cust_cap;
-  mtable t[S_HIST];
+  mtable t[S_COUNT]; /* t[S_HIST] stays empty: history rows are in hist */
   struct { mhist *items; int32_t n, cap; } *hist; /* per customer, by (as_of, key) */
   /* History values repeat (rule, step, kind, tone, status, day, invoice
    * list): one copy each. */
@@ -233,8 +235,8 @@ void dn_facts_store_free(dn_facts_store *s) {
   free(s);
 }
 
-static int32_t store_customer(const dn_facts_store *s, const char *id) {
-  int32_t lo = 0, hi = s->ncust;
+/* id's index among the customers [lo, hi), or -1. */
+static int32_t find_customer(const dn_facts_store *s, const char *id, int32_t lo, int32_t hi) {
   while (lo < hi) {
     int32_t mid = lo + (hi - lo) / 2;
     int c = strcmp(s->ids[mid], id);
@@ -243,6 +245,23 @@ static int32_t store_customer(const dn_facts_store *s, const char *id) {
     else hi = mid;
   }
   return -1;
+}
+
+static int32_t store_customer(const dn_facts_store *s, const char *id) {
+  return find_customer(s, id, 0, s->ncust);
+}
+
+/* The same, searching onwards from index `from` first (doubling the step):
+ * a listed read asks for its customers in the ledger's order, mostly a
+ * few apart. */
+static int32_t store_customer_from(const dn_facts_store *s, const char *id, int32_t from) {
+  if (from < 0 || from >= s->ncust || strcmp(s->ids[from], id) > 0) return store_customer(s, id);
+  int32_t lo = from, span = 1; /* ids[lo] <= id */
+  while (lo + span < s->ncust && strcmp(s->ids[lo + span], id) <= 0) {
+    lo += span;
+    span *= 2;
+  }
+  return find_customer(s, id, lo, lo + span < s->ncust ? lo + span : s->ncust);
 }
 
 static uint64_t text_hash(const char *p, size_t n) {
@@ -418,22 +437,25 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
 }
 
 static int hist_cmp(const mhist *a, const mhist *b) {
-  int c = strcmp(a->v[7], b->v[7]); /* as_of, then key: the ORDER BY */
-  return c ? c : strcmp(a->v[0], b->v[0]);
+  int c = strcmp(a->as_of_text, b->as_of_text); /* as_of, then key: the ORDER BY */
+  return c ? c : strcmp(a->f.key, b->f.key);
 }
 
 bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
                                 size_t invoice_ids_len) {
-  mhist h;
+  const char *t[8];
   for (int i = 0; i < 8; i++) {
     size_t len = i == 6 ? invoice_ids_len : v[i] ? strlen(v[i]) : 0;
-    h.v[i] = !v[i] ? NULL : set_add(s, i == 0 ? &s->keys : &s->pool, v[i], len);
-    if (v[i] && !h.v[i]) return false;
+    t[i] = !v[i] ? NULL : set_add(s, i == 0 ? &s->keys : &s->pool, v[i], len);
+    if (v[i] && !t[i]) return false;
   }
   int32_t c = customer ? store_customer(s, customer) : -1;
   if (c < 0) return true; /* no reader would see the row: only its key counts */
-  if (!h.v[0]) h.v[0] = "";
-  h.as_of = text_date((const unsigned char *)h.v[7], (int)strlen(h.v[7]));
+  mhist h = {.f = {.key = t[0] ? t[0] : "", .rule = t[1], .step = t[2], .kind = t[3],
+                   .tone = t[4], .status = t[5], .invoice_ids = t[6]},
+             .as_of_text = t[7]};
+  h.f.as_of = text_date((const unsigned char *)t[7], (int)strlen(t[7]));
+  h.flags = dn_history_classify(h.f.kind, h.f.status);
   if (!vec_grow((void **)&s->hist[c].items, &s->hist[c].cap, s->hist[c].n + 1, sizeof h))
     return false;
   mhist *rows = s->hist[c].items;
@@ -700,12 +722,6 @@ typedef struct rowref {
 
 static rowref row_of(const dn_facts_reader *r, int s) { return (rowref){r, s}; }
 
-static const char *hist_text(rowref q, int i) {
-  const dn_facts_reader *r = q.r;
-  if (i == 0) return r->mem->ids[r->mci];
-  return r->mem->hist[r->mci].items[r->mpos[S_HIST]].v[i - 1];
-}
-
 static const mcell *mem_cell(rowref q, int i) {
   const mtable *t = &q.r->mem->t[q.s];
   uint32_t row = q.s == S_CUST ? (uint32_t)q.r->mci : q.r->mpos[q.s];
@@ -714,15 +730,12 @@ static const mcell *mem_cell(rowref q, int i) {
 
 static const unsigned char *cv_text(rowref q, int i) {
   if (!q.r->mem) return sqlite3_column_text(q.r->st[q.s], i);
-  if (q.s == S_HIST) return (const unsigned char *)hist_text(q, i);
   return (const unsigned char *)mem_cell(q, i)->v.t;
 }
 
 static int cv_bytes(rowref q, int i) {
   if (!q.r->mem) return sqlite3_column_bytes(q.r->st[q.s], i);
-  if (q.s != S_HIST) return mem_cell(q, i)->n;
-  const char *t = hist_text(q, i);
-  return t ? (int)strlen(t) : 0;
+  return mem_cell(q, i)->n;
 }
 
 static int64_t cv_int64(rowref q, int i) {
@@ -742,17 +755,12 @@ static int cv_type(rowref q, int i) {
  * length); numbers sort before text, NULL never matches, a blob sorts
  * after text. */
 static bool mem_visible(const dn_facts_reader *r, int s) {
-  int col = stream_shape[s].date_col, type = SQLITE_TEXT, n;
-  const char *t;
-  if (s == S_HIST) {
-    t = hist_text(row_of(r, s), col);
-    n = (int)strlen(t);
-  } else {
-    const mcell *c = mem_cell(row_of(r, s), col);
-    type = c->type;
-    t = c->v.t;
-    n = c->n;
-  }
+  const mcell *cell = mem_cell(row_of(r, s), stream_shape[s].date_col);
+  /* A well-formed date's text orders as the date does: compared parsed. */
+  if (cell->date != DN_DATE_NONE && cell->type == SQLITE_TEXT)
+    return stream_shape[s].strict ? cell->date < r->as_of : cell->date <= r->as_of;
+  int type = cell->type, n = cell->n;
+  const char *t = cell->v.t;
   if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) return true;
   if (type != SQLITE_TEXT) return false;
   int c = memcmp(t, r->as_of_text, n < 10 ? (size_t)n : 10);
@@ -775,7 +783,7 @@ static void mem_advance(dn_facts_reader *r) {
   if (!r->ids) {
     if (r->pos < (size_t)m->ncust) ci = (int32_t)r->pos++;
   } else {
-    while (ci < 0 && r->pos < r->nids) ci = store_customer(m, r->ids[r->pos++]);
+    while (ci < 0 && r->pos < r->nids) ci = store_customer_from(m, r->ids[r->pos++], r->mci);
   }
   r->row[S_CUST] = ci >= 0;
   if (ci < 0) return;
@@ -784,8 +792,6 @@ static void mem_advance(dn_facts_reader *r) {
     r->mpos[s] = m->t[s].first[ci];
     r->mend[s] = m->t[s].first[ci + 1];
   }
-  r->mpos[S_HIST] = 0;
-  r->mend[S_HIST] = (uint32_t)m->hist[ci].n;
 }
 
 /* A reader over l's store: every customer, or only_customer, or the
@@ -822,8 +828,7 @@ static const char *col_str(dn_customer_facts *c, rowref q, int i) {
 /* The store's strings live as long as the store, which outlives every
  * reader over it: handed out as they are, and dates parsed once. */
 static dn_date col_date(rowref q, int i) {
-  if (q.r->mem && q.s != S_HIST) return mem_cell(q, i)->date;
-  if (q.r->mem && i == 8) return q.r->mem->hist[q.r->mci].items[q.r->mpos[S_HIST]].as_of;
+  if (q.r->mem) return mem_cell(q, i)->date;
   return text_date(cv_text(q, i), cv_bytes(q, i));
 }
 
@@ -1087,14 +1092,42 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
   return st;
 }
 
-static bool is_contact_kind(const char *k) {
-  return k && (!strcmp(k, "email") || !strcmp(k, "sms") || !strcmp(k, "letter") ||
-               !strcmp(k, "call"));
+uint8_t dn_history_classify(const char *kind, const char *status) {
+  uint8_t f = 0;
+  if (kind && (!strcmp(kind, "email") || !strcmp(kind, "sms") || !strcmp(kind, "letter") ||
+               !strcmp(kind, "call")))
+    f |= DN_HIST_CONTACT;
+  if (!status) return f;
+  if (!strcmp(status, "scheduled") || !strcmp(status, "sent")) f |= DN_HIST_WENT_OUT | DN_HIST_COUNTS;
+  else if (!strcmp(status, "skipped")) f |= DN_HIST_COUNTS;
+  else if (!strcmp(status, "deferred")) f |= DN_HIST_DEFERRED;
+  return f;
+}
+
+/* From the store: the rows the statement would return (as_of < D as text)
+ * are a prefix of the customer's rows, which are in its ORDER BY; copied
+ * whole, the latest contact found walking back from their end. */
+static dn_status read_history_mem(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
+  const mhist *rows = r->mem->hist[r->mci].items;
+  int32_t n = r->mem->hist[r->mci].n;
+  while (n > 0 && strcmp(rows[n - 1].as_of_text, r->as_of_text) >= 0) n--;
+  if (!vec_grow((void **)&r->hist.items, &r->hist.cap, n, sizeof *r->hist.items)) return oom(diags);
+  for (int32_t i = 0; i < n; i++) r->hist.items[i] = rows[i].f;
+  r->hist.n = n;
+  const uint8_t went_out = DN_HIST_CONTACT | DN_HIST_WENT_OUT;
+  for (int32_t i = n - 1; i >= 0; i--) {
+    if ((rows[i].flags & went_out) != went_out || rows[i].f.as_of == DN_DATE_NONE) continue;
+    c->last_contact_date = rows[i].f.as_of;
+    c->last_tone = rows[i].f.tone;
+    break;
+  }
+  return DN_OK;
 }
 
 static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   bool on;
   c->last_contact_date = DN_DATE_NONE;
+  if (r->mem) return read_history_mem(r, c, diags);
   dn_status st = stream_seek(r, S_HIST, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_HIST, c->id, &on, diags)) {
     rowref q = row_of(r, S_HIST);
@@ -1108,9 +1141,9 @@ static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags
     h->status = col_str(c, q, 6);
     h->invoice_ids = col_str(c, q, 7);
     h->as_of = col_date(q, 8);
-    bool went_out = h->status && (!strcmp(h->status, "scheduled") || !strcmp(h->status, "sent"));
+    uint8_t f = dn_history_classify(h->kind, h->status);
     /* Rows arrive by as_of, so the last contact seen is the latest. */
-    if (went_out && is_contact_kind(h->kind) && h->as_of != DN_DATE_NONE) {
+    if ((f & DN_HIST_CONTACT) && (f & DN_HIST_WENT_OUT) && h->as_of != DN_DATE_NONE) {
       c->last_contact_date = h->as_of;
       c->last_tone = h->tone;
     }

@@ -39,12 +39,25 @@ typedef struct dn_event_fact {
 } dn_event_fact;
 
 /* A row of the customer's action history (the outbox) of this policy dated
- * before D (facts.c: re-running a date must reproduce its actions). */
+ * before D (facts.c: re-running a date must reproduce its actions). A
+ * customer's rows come in the order of their as_of text, then key: rows
+ * with a well-formed date (as_of not DN_DATE_NONE) are thus in date order,
+ * which lets a reader of recent rows walk back from the end. */
 typedef struct dn_history_fact {
   const char *key, *rule, *step, *kind, *tone, *status;
   const char *invoice_ids;  /* JSON array text as stored */
   dn_date as_of;
 } dn_history_fact;
+
+/* A history row's class, from its kind and status: what caps, `once per`
+ * and the retries of deferred contacts ask of it. */
+enum {
+  DN_HIST_CONTACT = 1,  /* kind email, sms, letter or call */
+  DN_HIST_WENT_OUT = 2, /* status scheduled or sent */
+  DN_HIST_COUNTS = 4,   /* status scheduled, skipped or sent: the step is done */
+  DN_HIST_DEFERRED = 8, /* status deferred */
+};
+uint8_t dn_history_classify(const char *kind, const char *status);
 
 typedef struct dn_customer_facts {
   dn_arena arena;

@@ -591,9 +591,13 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     int32_t win = w->p->rules[r].once_per_days;
     if (win <= 0) continue;
     const char *name = w->p->strings[w->p->rules[r].name];
-    for (int32_t h = 0; h < c->nhistory; h++) {
+    /* Dated rows are in date order (facts.h): back from the newest, down
+     * to the first whose window ended before today. */
+    for (int32_t h = c->nhistory - 1; h >= 0; h--) {
       const dn_history_fact *hf = &c->history[h];
-      if (hf->as_of == DN_DATE_NONE || !list_has(hf->rule, name)) continue;
+      if (hf->as_of == DN_DATE_NONE) continue;
+      if (hf->as_of + win + 1 <= today) break;
+      if (!list_has(hf->rule, name)) continue;
       for (int32_t e = -1; e <= 1; e++) wake_at(&nx, today, hf->as_of + win + e);
     }
     /* today's records are not history yet */

@@ -1,0 +1,441 @@
+/* history.c - a customer's action history split into sorted parts (see
+ * history.h), with the lookups the engine makes and the memo that keeps
+ * parsed histories from one day's run to the next. */
+#include "runtime/history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/sort.h"
+
+/* A customer's parsed history kept across runs: the parts and classes of
+ * its first nrows history rows, the parts sorted. */
+typedef struct memo_entry {
+  char *id;
+  int32_t nrows;
+  const char *last_key; /* history[nrows - 1].key as the facts held it */
+  VEC(dn_hist_part) parts;
+  VEC(uint8_t) flags;
+  dn_arena arena; /* the parts' split strings and invoice lists */
+} memo_entry;
+
+/* Open addressing on the customer id (FNV-1a), doubling at half full. */
+struct dn_history_memo {
+  memo_entry **slots;
+  size_t cap, n;
+};
+
+/* ---- parsing rows into parts ------------------------------------------------ */
+
+/* Splits "a,b,c" into arena a. */
+static const char **split_list(dn_arena *a, const char *s, int32_t *n) {
+  *n = 0;
+  if (!s) return NULL;
+  int32_t cnt = 1;
+  for (const char *q = s; *q; q++) cnt += *q == ',';
+  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
+  if (!out) return NULL;
+  if (cnt == 1) { /* the usual one part: the facts' own string, never written to */
+    out[(*n)++] = s;
+    return out;
+  }
+  const char *start = s;
+  for (const char *q = s;; q++) {
+    if (*q == ',' || *q == '\0') {
+      out[(*n)++] = dn_arena_strndup(a, start, (size_t)(q - start));
+      if (!*q) break;
+      start = q + 1;
+    }
+  }
+  return out;
+}
+
+/* The customer's own copy of invoice id `id` (its invoices are in id
+ * order), or id itself when it has no such invoice. */
+static const char *invoice_id(const dn_customer_facts *c, const char *id) {
+  int32_t lo = 0, hi = c->ninvoices;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    int k = strcmp(c->invoices[mid].id, id);
+    if (k == 0) return c->invoices[mid].id;
+    if (k < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return id;
+}
+
+/* Parses the JSON array of invoice ids as the outbox stores it. An id of
+ * one of the customer's invoices is handed out as the facts hold it, so
+ * that a lookup by that invoice mostly finds it by pointer. */
+static const char **parse_ids(dn_arena *a, const dn_customer_facts *c, const char *json,
+                              int32_t *n) {
+  *n = 0;
+  if (!json) return NULL;
+  int32_t cnt = 0;
+  for (const char *q = json; *q; q++) cnt += *q == '"';
+  cnt = cnt / 2 + 1;
+  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
+  char *buf = dn_arena_alloc(a, strlen(json) + 1);
+  if (!out || !buf) return NULL;
+  const char *q = json;
+  while (*q && *n < cnt) {
+    while (*q && *q != '"') q++;
+    if (!*q) break;
+    q++;
+    char *w = buf;
+    out[*n] = buf;
+    while (*q && *q != '"') {
+      if (*q == '\\' && q[1]) q++;
+      *w++ = *q++;
+    }
+    *w++ = '\0';
+    out[*n] = invoice_id(c, out[*n]);
+    buf = w;
+    (*n)++;
+    if (*q) q++;
+  }
+  return out;
+}
+
+static uint64_t id_hash(const char *s) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+  return h;
+}
+
+/* The bit of an invoice id in dn_hist_part.inv_bits. */
+static uint64_t inv_bit(const char *id) { return 1ull << (id_hash(id) >> 58); }
+
+static int nstrcmp(const char *a, const char *b) {
+  if (a == b) return 0; /* kinds mostly share their pointers */
+  return strcmp(a ? a : "", b ? b : "");
+}
+
+/* The first 8 bytes of s (NULL as ""), big-endian and zero-padded:
+ * compared as integers they order as strcmp orders those bytes, so most
+ * comparisons of rule and step names never call strcmp. */
+static uint64_t prefix8(const char *s) {
+  uint64_t v = 0;
+  for (int i = 0; s && i < 8 && s[i]; i++) v |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+  return v;
+}
+
+/* strcmp(a, b) (NULL as "") given their prefix8: equal prefixes whose
+ * last byte is 0 are equal strings; otherwise both go on past 8 bytes. */
+static int cmp8(uint64_t a8, const char *a, uint64_t b8, const char *b) {
+  if (a8 != b8) return a8 < b8 ? -1 : 1;
+  if ((a8 & 0xff) == 0 || a == b) return 0;
+  return strcmp(a + 8, b + 8);
+}
+
+/* A lookup's (rule, step; NULL step: any). */
+typedef struct hkey {
+  const char *rule, *step;
+  uint64_t rule8, step8;
+} hkey;
+
+static hkey key_of(const char *rule, const char *step) {
+  return (hkey){rule, step, prefix8(rule), prefix8(step)};
+}
+
+static int key_cmp(const dn_hist_part *hp, const hkey *k) {
+  int c = cmp8(hp->rule8, hp->rule, k->rule8, k->rule);
+  return c || !k->step ? c : cmp8(hp->step8, hp->step, k->step8, k->step);
+}
+
+/* Parts sorted by (rule, step), so a lookup is a binary search however
+ * long the customer's history grows. */
+static int part_cmp(const void *pa, const void *pb) {
+  const dn_hist_part *a = pa, *b = pb;
+  int c = cmp8(a->rule8, a->rule, b->rule8, b->rule);
+  if (c) return c;
+  if ((c = cmp8(a->step8, a->step, b->step8, b->step))) return c;
+  return a->row < b->row ? -1 : a->row > b->row;
+}
+DN_DEFINE_SORT(sort_parts, dn_hist_part, part_cmp)
+
+typedef VEC(dn_hist_part) part_vec;
+typedef VEC(uint8_t) flag_vec;
+
+/* Appends the parts of rows[from, to) to *out and their classes to
+ * *flags, split strings and invoice lists in arena a. */
+static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, dn_arena *a,
+                       part_vec *out, flag_vec *flags) {
+  const dn_history_fact *rows = c->history;
+  if (!vec_grow((void **)&flags->items, &flags->cap, to, sizeof *flags->items)) return false;
+  for (int32_t h = from; h < to; h++) {
+    const dn_history_fact *r = &rows[h];
+    uint8_t f = flags->items[h] = dn_history_classify(r->kind, r->status);
+    int32_t nr, ns, ni;
+    const char **rules = split_list(a, r->rule, &nr);
+    const char **steps = split_list(a, r->step, &ns);
+    const char **invs = parse_ids(a, c, r->invoice_ids, &ni);
+    int32_t n = nr > ns ? nr : ns;
+    if (n == 0) n = 1;
+    uint64_t all_bits = 0;
+    for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(invs[k]);
+    for (int32_t j = 0; j < n; j++) {
+      dn_hist_part *hp = VEC_PUSH(*out);
+      if (!hp) return false;
+      hp->row = h;
+      hp->as_of = r->as_of;
+      hp->flags = f;
+      hp->kind = r->kind;
+      hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
+      hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
+      /* Parts align with the invoice list (see align_parts); one past the
+       * list names its invoice after '@' (join_steps_tagged); a single
+       * part applies to any invoice listed. */
+      hp->inv = n > 1 && j < ni ? invs[j] : NULL;
+      char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
+      if (at) {
+        hp->inv = at + 1;
+        *at = '\0';
+        if (!*hp->step) hp->step = NULL;
+      }
+      hp->invs = invs;
+      hp->ninvs = ni;
+      hp->inv_bits = hp->inv ? inv_bit(hp->inv) : all_bits;
+      hp->rule8 = prefix8(hp->rule);
+      hp->step8 = prefix8(hp->step);
+    }
+  }
+  flags->n = to;
+  return true;
+}
+
+/* Merges the sorted runs v[0..h) and v[h..n) (part_cmp; parts of one row
+ * are all in one run, so the result is the stable sort of the whole).
+ * From the back, with the new run (a day's few rows) set aside: only the
+ * parts that sort after a new one move. */
+static bool merge_parts(dn_arena *scratch, dn_hist_part *v, int32_t h, int32_t n) {
+  if (h == 0 || h == n || part_cmp(&v[h - 1], &v[h]) <= 0) return true;
+  int32_t m = n - h;
+  dn_hist_part *tmp = dn_arena_alloc(scratch, sizeof *v * (size_t)m);
+  if (!tmp) return false;
+  memcpy(tmp, v + h, sizeof *v * (size_t)m);
+  int32_t i = h - 1, j = m - 1, k = n - 1;
+  while (j >= 0) v[k--] = i >= 0 && part_cmp(&v[i], &tmp[j]) > 0 ? v[i--] : tmp[j--];
+  return true;
+}
+
+/* ---- the memo ------------------------------------------------------------------ */
+
+static memo_entry **memo_slot(memo_entry **slots, size_t cap, const char *id) {
+  size_t i = (size_t)id_hash(id) & (cap - 1);
+  while (slots[i] && strcmp(slots[i]->id, id) != 0) i = (i + 1) & (cap - 1);
+  return &slots[i];
+}
+
+static bool memo_grow(dn_history_memo *m) {
+  size_t cap = m->cap ? m->cap * 2 : 1024;
+  memo_entry **slots = calloc(cap, sizeof *slots);
+  if (!slots) return false;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i]) *memo_slot(slots, cap, m->slots[i]->id) = m->slots[i];
+  free(m->slots);
+  m->slots = slots;
+  m->cap = cap;
+  return true;
+}
+
+/* The customer's entry, made empty on first sight; NULL when out of memory. */
+static memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
+  if (m->cap) {
+    memo_entry *e = *memo_slot(m->slots, m->cap, id);
+    if (e) return e;
+  }
+  if ((m->n + 1) * 2 > m->cap && !memo_grow(m)) return NULL;
+  memo_entry *e = calloc(1, sizeof *e);
+  if (!e || !(e->id = strdup(id))) {
+    free(e);
+    return NULL;
+  }
+  dn_arena_init(&e->arena);
+  *memo_slot(m->slots, m->cap, id) = e;
+  m->n++;
+  return e;
+}
+
+dn_history_memo *dn_history_memo_new(void) { return calloc(1, sizeof(dn_history_memo)); }
+
+void dn_history_memo_free(dn_history_memo *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->cap; i++) {
+    memo_entry *e = m->slots[i];
+    if (!e) continue;
+    free(e->id);
+    free(e->parts.items);
+    free(e->flags.items);
+    dn_arena_free(&e->arena);
+    free(e);
+  }
+  free(m->slots);
+  free(m);
+}
+
+/* Parses only the rows added since the customer's last load and merges
+ * their parts into its sorted ones; a history that is not the one seen
+ * before (fewer rows, another last key) is parsed again from scratch. */
+static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m,
+                      dn_arena *scratch) {
+  memo_entry *e = memo_entry_of(m, c->id);
+  if (!e) return false;
+  if (e->nrows > c->nhistory || (e->nrows > 0 && c->history[e->nrows - 1].key != e->last_key)) {
+    e->parts.n = 0;
+    e->nrows = 0;
+    dn_arena_reset(&e->arena);
+  }
+  int32_t old = e->parts.n;
+  part_vec *parts = (part_vec *)&e->parts;
+  flag_vec *flags = (flag_vec *)&e->flags;
+  if (!parse_rows(c, e->nrows, c->nhistory, &e->arena, parts, flags)) return false;
+  if (e->parts.n - old > 1) sort_parts(scratch, e->parts.items + old, e->parts.n - old);
+  if (!merge_parts(scratch, e->parts.items, old, e->parts.n)) return false;
+  e->nrows = c->nhistory;
+  e->last_key = c->nhistory > 0 ? c->history[c->nhistory - 1].key : NULL;
+  h->parts = e->parts.items;
+  h->nparts = e->parts.n;
+  h->flags = e->flags.items;
+  return true;
+}
+
+bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
+                  dn_arena *scratch) {
+  h->rows = c->history;
+  h->nrows = c->nhistory;
+  h->ngroups = 0;
+  if (memo) return load_memo(h, c, memo, scratch);
+  h->own.n = 0;
+  part_vec *parts = (part_vec *)&h->own;
+  flag_vec *flags = (flag_vec *)&h->own_flags;
+  if (!parse_rows(c, 0, c->nhistory, scratch, parts, flags)) return false;
+  if (h->own.n > 1) sort_parts(scratch, h->own.items, h->own.n);
+  h->parts = h->own.items;
+  h->nparts = h->own.n;
+  h->flags = h->own_flags.items;
+  return true;
+}
+
+void dn_hist_free(dn_hist *h) {
+  free(h->own.items);
+  free(h->own_flags.items);
+}
+
+/* ---- lookups ------------------------------------------------------------------- */
+
+static bool part_has_invoice(const dn_hist_part *hp, const char *inv, uint64_t bit) {
+  if (!(hp->inv_bits & bit)) return false;
+  if (hp->inv) return hp->inv == inv || strcmp(hp->inv, inv) == 0;
+  for (int32_t i = 0; i < hp->ninvs; i++)
+    if (hp->invs[i] == inv || strcmp(hp->invs[i], inv) == 0) return true;
+  return false;
+}
+
+bool dn_hist_same_key(const dn_hist_part *a, const dn_hist_part *b) {
+  return cmp8(a->rule8, a->rule, b->rule8, b->rule) == 0 &&
+         cmp8(a->step8, a->step, b->step8, b->step) == 0;
+}
+
+/* The first part whose key sorts after (upper) or not before (lower) the
+ * query's. */
+static int32_t bound(const dn_hist *h, const hkey *k, bool upper) {
+  int32_t lo = 0, hi = h->nparts;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    int c = key_cmp(&h->parts[mid], k);
+    if (c < 0 || (upper && c == 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* The parts [*lo, *hi) of (rule, step; NULL: any step). */
+static void group(dn_hist *h, const char *rule, const char *step, int32_t *lo, int32_t *hi) {
+  for (int g = 0; g < h->ngroups; g++)
+    if (h->groups[g].rule == rule && h->groups[g].step == step) {
+      *lo = h->groups[g].lo;
+      *hi = h->groups[g].hi;
+      return;
+    }
+  hkey k = key_of(rule, step);
+  *lo = bound(h, &k, false);
+  *hi = *lo < h->nparts && key_cmp(&h->parts[*lo], &k) == 0 ? bound(h, &k, true) : *lo;
+  int g = h->ngroups < 8 ? h->ngroups++ : h->next_group++ % 8;
+  h->groups[g].rule = rule;
+  h->groups[g].step = step;
+  h->groups[g].lo = *lo;
+  h->groups[g].hi = *hi;
+}
+
+int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char *inv) {
+  int32_t best = -1, lo, hi;
+  dn_date best_as_of = DN_DATE_NONE;
+  if (h->nparts == 0) return -1; /* a customer never contacted: nothing to search */
+  group(h, rule, step, &lo, &hi);
+  uint64_t bit = inv ? inv_bit(inv) : 0;
+  for (int32_t i = lo; i < hi; i++) {
+    const dn_hist_part *hp = &h->parts[i];
+    if (!(hp->flags & DN_HIST_COUNTS)) continue;
+    if (inv && !part_has_invoice(hp, inv, bit)) continue;
+    if (best < 0 || hp->as_of >= best_as_of) {
+      best = hp->row;
+      best_as_of = hp->as_of;
+    }
+  }
+  return best;
+}
+
+/* Whether part hp is of this kind and, as `deferred` asks, deferred or
+ * counting. */
+static bool kind_matches(const dn_hist_part *hp, const char *kind, bool deferred) {
+  if (!(hp->flags & (deferred ? DN_HIST_DEFERRED : DN_HIST_COUNTS))) return false;
+  return nstrcmp(hp->kind, kind) == 0;
+}
+
+bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char *inv,
+                      const char *kind, bool deferred) {
+  int32_t lo, hi;
+  if (h->nparts == 0) return false;
+  group(h, rule, step, &lo, &hi);
+  uint64_t bit = inv ? inv_bit(inv) : 0;
+  for (int32_t i = lo; i < hi; i++) {
+    const dn_hist_part *hp = &h->parts[i];
+    if (kind_matches(hp, kind, deferred) && (!inv || part_has_invoice(hp, inv, bit))) return true;
+  }
+  return false;
+}
+
+dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const char *kind,
+                          bool deferred) {
+  dn_date last = DN_DATE_NONE;
+  int32_t lo, hi;
+  if (h->nparts == 0) return last;
+  group(h, rule, NULL, &lo, &hi);
+  uint64_t bit = inv ? inv_bit(inv) : 0;
+  for (int32_t i = lo; i < hi; i++) {
+    const dn_hist_part *hp = &h->parts[i];
+    if (!kind_matches(hp, kind, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
+    if (last == DN_DATE_NONE || hp->as_of > last) last = hp->as_of;
+  }
+  return last;
+}
+
+/* Rows with a date are in date order (facts.h), so the walk goes back
+ * from the newest and stops at the first dated row older than every
+ * window; undated rows count in none. */
+void dn_hist_count_contacts(const dn_hist *h, dn_date as_of, const dn_cap_def *caps, uint32_t n,
+                            int32_t *counts) {
+  int32_t widest = 0;
+  for (uint32_t k = 0; k < n; k++)
+    if (caps[k].days > widest) widest = caps[k].days;
+  for (int32_t i = h->nrows - 1; i >= 0; i--) {
+    dn_date d = h->rows[i].as_of;
+    if (d == DN_DATE_NONE) continue;
+    if (d <= as_of - widest) break;
+    if ((h->flags[i] & (DN_HIST_CONTACT | DN_HIST_WENT_OUT)) != (DN_HIST_CONTACT | DN_HIST_WENT_OUT))
+      continue;
+    for (uint32_t k = 0; k < n; k++)
+      if (d > as_of - caps[k].days && d <= as_of) counts[k]++;
+  }
+}

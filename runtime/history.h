@@ -1,0 +1,89 @@
+/* history.h - a customer's action history as the engine consults it.
+ *
+ * The engine asks the history (LANGUAGE.md s.5): was this step emitted
+ * for this invoice, when did this rule last fire, is a contact kind still
+ * owed after a cap deferred it. A row may stand for several parts: a
+ * consolidated record lists its parts' rules and steps comma-separated
+ * ("dunning,over_limit", "15d,7d"), in the order of its invoice list. Rows
+ * are split into (rule, step, invoice) parts sorted by (rule, step), so a
+ * lookup is a binary search and a walk over one group, and each part
+ * carries what the lookups test (its row's date and class) so the walk
+ * never compares status strings or touches the rows.
+ *
+ * With a memo (dn_history_memo, engine.h), kept by a caller that runs day
+ * after day on facts whose history only grows at its end and whose
+ * strings stay in place (simulate over its row store), only the rows
+ * added since the customer's last load are parsed and merged: the cost
+ * follows the new records, not the whole history every day. Internal to
+ * the runtime. */
+#ifndef DN_RUNTIME_HISTORY_H
+#define DN_RUNTIME_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lang/arena.h"
+#include "runtime/engine.h"
+#include "runtime/facts.h"
+#include "runtime/vec.h"
+
+typedef struct dn_hist_part {
+  int32_t row;
+  dn_date as_of;             /* its row's */
+  uint8_t flags;             /* its row's DN_HIST_* */
+  const char *rule, *step;   /* NULL when the row has none */
+  uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
+  const char *kind;          /* its row's */
+  const char *inv;           /* NULL: any invoice of invs */
+  const char **invs;
+  int32_t ninvs;
+  /* A bit per invoice it names (inv, or every one of invs), chosen by the
+   * id's hash: a lookup for another invoice mostly fails on this word
+   * without comparing ids. */
+  uint64_t inv_bits;
+} dn_hist_part;
+
+/* One customer's history, loaded: its rows as the facts hold them, each
+ * row's DN_HIST_* class, and the sorted parts. Valid until the next load. */
+typedef struct dn_hist {
+  const dn_history_fact *rows;
+  int32_t nrows;
+  const uint8_t *flags;
+  const dn_hist_part *parts;
+  int32_t nparts;
+  /* Without a memo: the parts and classes of the current customer. */
+  VEC(dn_hist_part) own;
+  VEC(uint8_t) own_flags;
+  /* The last groups looked up, by the query's own pointers: the engine
+   * asks the same (rule, step) for every open invoice, with the
+   * program's strings, so most lookups skip the binary searches. */
+  struct { const char *rule, *step; int32_t lo, hi; } groups[8];
+  int ngroups, next_group;
+} dn_hist;
+
+/* Loads c's history into h (memo: NULL or the caller's); merge buffers
+ * and, without a memo, split strings go to scratch. False when out of
+ * memory. */
+bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
+                  dn_arena *scratch);
+void dn_hist_free(dn_hist *h);
+
+/* Whether two parts have the same (rule, step). */
+bool dn_hist_same_key(const dn_hist_part *a, const dn_hist_part *b);
+
+/* The latest row of `rule` (and step, and invoice, when given) with a
+ * status that counts (scheduled, skipped, sent); -1 when none. */
+int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char *inv);
+/* Whether a row of (rule, step, invoice; NULL: any) of this action kind
+ * was deferred (`deferred`) or counts. */
+bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char *inv,
+                      const char *kind, bool deferred);
+/* The latest as_of of such a row of `rule`, any step; DN_DATE_NONE if none. */
+dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const char *kind,
+                          bool deferred);
+/* Per cap k of caps[0..n): the contacts that went out (scheduled or
+ * sent) on as_of - caps[k].days < day <= as_of, added to counts[k]. */
+void dn_hist_count_contacts(const dn_hist *h, dn_date as_of, const dn_cap_def *caps, uint32_t n,
+                            int32_t *counts);
+
+#endif
