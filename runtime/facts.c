@@ -118,7 +118,9 @@ struct dn_facts_reader {
   bool scan; /* open_set over the streams, skipping the others */
   /* Rows from a dn_facts_store instead of st: the current customer's
    * index there and, per stream, its rows [mpos, mend). */
-  const struct dn_facts_store *mem;
+  struct dn_facts_store *mem;
+  dn_history_fact *mem_hist; /* the current customer's, in the store */
+  int32_t mem_nhist;
   const char *only; /* the one customer of an only_customer read */
   int32_t mci;
   uint32_t mpos[S_COUNT], mend[S_COUNT];
@@ -179,6 +181,7 @@ typedef struct mcell {
   } v;
   int32_t n;    /* text bytes */
   dn_date date; /* the text as a date (DN_DATE_NONE): parsed once, not per read */
+  uint16_t cur; /* the text as a currency code (DN_CUR_NONE): likewise */
   uint8_t type; /* sqlite3_column_type of the value read */
 } mcell;
 
@@ -209,7 +212,21 @@ struct dn_facts_store {
   const char **ids; /* the customers, in the order of ORDER BY id */
   int32_t ncust, cust_cap;
   mtable t[S_COUNT]; /* t[S_HIST] stays empty: history rows are in hist */
-  struct { mhist *items; int32_t n, cap; } *hist; /* per customer, by (as_of, key) */
+  /* Per customer, by (as_of text, key): the rows as readers hand them
+   * out (never copied: a reader's customer points into f), their as_of
+   * text and class. */
+  struct cust_hist {
+    dn_history_fact *f;
+    const char **as_of_text;
+    uint8_t *flags;
+    int32_t n, cap;
+  } *hist;
+  /* Rows added while a reader is open, whose customer may hold its rows:
+   * placed when the next reader opens with none open (they are dated D,
+   * so no reader as of D would see them anyway). */
+  struct { int32_t cust; mhist row; } *pending;
+  int32_t npending, pending_cap;
+  int readers;
   /* History values repeat (rule, step, kind, tone, status, day, invoice
    * list): one copy each. */
   text_set pool;
@@ -226,8 +243,13 @@ static void mtable_free(mtable *t) {
 void dn_facts_store_free(dn_facts_store *s) {
   if (!s) return;
   for (int k = 0; k < S_HIST; k++) mtable_free(&s->t[k]);
-  for (int32_t c = 0; s->hist && c < s->ncust; c++) free(s->hist[c].items);
+  for (int32_t c = 0; s->hist && c < s->ncust; c++) {
+    free(s->hist[c].f);
+    free(s->hist[c].as_of_text);
+    free(s->hist[c].flags);
+  }
   free(s->hist);
+  free(s->pending);
   free(s->ids);
   free(s->pool.slot);
   free(s->keys.slot);
@@ -333,6 +355,7 @@ static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcel
     c->v.t = t ? dn_arena_strndup(&s->arena, (const char *)t, (size_t)c->n) : NULL;
     if (t && !c->v.t) return false;
     c->date = text_date(t, c->n);
+    c->cur = t ? dn_currency_lookup((const char *)t, (size_t)c->n) : DN_CUR_NONE;
   }
   return true;
 }
@@ -436,9 +459,42 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
   return DN_OK;
 }
 
-static int hist_cmp(const mhist *a, const mhist *b) {
-  int c = strcmp(a->as_of_text, b->as_of_text); /* as_of, then key: the ORDER BY */
-  return c ? c : strcmp(a->f.key, b->f.key);
+/* Whether customer row j sorts after h: as_of, then key (the ORDER BY). */
+static bool hist_after(const struct cust_hist *ch, int32_t j, const mhist *h) {
+  int c = strcmp(ch->as_of_text[j], h->as_of_text);
+  return c ? c > 0 : strcmp(ch->f[j].key, h->f.key) > 0;
+}
+
+static bool place_row(dn_facts_store *s, int32_t c, const mhist *h) {
+  struct cust_hist *ch = &s->hist[c];
+  if (ch->n == ch->cap) {
+    int32_t cap = ch->cap ? ch->cap * 2 : 16;
+    dn_history_fact *f = realloc(ch->f, sizeof *f * (size_t)cap);
+    if (f) ch->f = f;
+    const char **t = realloc(ch->as_of_text, sizeof *t * (size_t)cap);
+    if (t) ch->as_of_text = t;
+    uint8_t *fl = realloc(ch->flags, (size_t)cap);
+    if (fl) ch->flags = fl;
+    if (!f || !t || !fl) return false;
+    ch->cap = cap;
+  }
+  int32_t j = ch->n++;
+  for (; j > 0 && hist_after(ch, j - 1, h); j--) {
+    ch->f[j] = ch->f[j - 1];
+    ch->as_of_text[j] = ch->as_of_text[j - 1];
+    ch->flags[j] = ch->flags[j - 1];
+  }
+  ch->f[j] = h->f;
+  ch->as_of_text[j] = h->as_of_text;
+  ch->flags[j] = h->flags;
+  return true;
+}
+
+static bool place_pending(dn_facts_store *s) {
+  for (int32_t i = 0; i < s->npending; i++)
+    if (!place_row(s, s->pending[i].cust, &s->pending[i].row)) return false;
+  s->npending = 0;
+  return true;
 }
 
 bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
@@ -456,12 +512,11 @@ bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const c
              .as_of_text = t[7]};
   h.f.as_of = text_date((const unsigned char *)t[7], (int)strlen(t[7]));
   h.flags = dn_history_classify(h.f.kind, h.f.status);
-  if (!vec_grow((void **)&s->hist[c].items, &s->hist[c].cap, s->hist[c].n + 1, sizeof h))
+  if (s->readers == 0) return place_row(s, c, &h);
+  if (!vec_grow((void **)&s->pending, &s->pending_cap, s->npending + 1, sizeof *s->pending))
     return false;
-  mhist *rows = s->hist[c].items;
-  int32_t j = s->hist[c].n++;
-  for (; j > 0 && hist_cmp(&rows[j - 1], &h) > 0; j--) rows[j] = rows[j - 1];
-  rows[j] = h;
+  s->pending[s->npending].cust = c;
+  s->pending[s->npending++].row = h;
   return true;
 }
 
@@ -547,6 +602,7 @@ static void release_stmt(bool borrowed, sqlite3_stmt *st) {
 static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
                           const char *only_customer, const char *const *ids, size_t nids,
                           dn_facts_reader **out, dn_diags *diags);
+static dn_status oom(dn_diags *diags);
 
 /* A reader of l as of a date, before its statements or store are set. */
 static dn_facts_reader *reader_new(dn_ledger *l, const dn_program *p, dn_date as_of) {
@@ -687,6 +743,7 @@ dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as
 
 void dn_facts_reader_close(dn_facts_reader *r) {
   if (!r) return;
+  if (r->mem) r->mem->readers--;
   for (int s = 0; s < S_COUNT; s++) release_stmt(r->borrowed, r->st[s]);
   dn_fx_close(r->fx);
   free(r->inv.items);
@@ -800,9 +857,11 @@ static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
                           const char *only_customer, const char *const *ids, size_t nids,
                           dn_facts_reader **out, dn_diags *diags) {
   *out = NULL;
+  if (l->store->readers == 0 && !place_pending(l->store)) return oom(diags);
   dn_facts_reader *r = reader_new(l, p, as_of);
   if (!r) return DN_ERR_INTERNAL;
   r->mem = l->store;
+  r->mem->readers++;
   r->only = only_customer;
   r->ids = only_customer ? &r->only : ids;
   r->nids = only_customer ? 1 : nids;
@@ -833,6 +892,7 @@ static dn_date col_date(rowref q, int i) {
 }
 
 static uint16_t col_cur(dn_facts_reader *r, rowref q, int i, uint16_t dflt) {
+  if (q.r->mem) return mem_cell(q, i)->v.t ? mem_cell(q, i)->cur : dflt;
   const unsigned char *t = cv_text(q, i);
   if (!t) return dflt;
   int n = cv_bytes(q, i);
@@ -1105,29 +1165,30 @@ uint8_t dn_history_classify(const char *kind, const char *status) {
 }
 
 /* From the store: the rows the statement would return (as_of < D as text)
- * are a prefix of the customer's rows, which are in its ORDER BY; copied
- * whole, the latest contact found walking back from their end. */
-static dn_status read_history_mem(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
-  const mhist *rows = r->mem->hist[r->mci].items;
-  int32_t n = r->mem->hist[r->mci].n;
-  while (n > 0 && strcmp(rows[n - 1].as_of_text, r->as_of_text) >= 0) n--;
-  if (!vec_grow((void **)&r->hist.items, &r->hist.cap, n, sizeof *r->hist.items)) return oom(diags);
-  for (int32_t i = 0; i < n; i++) r->hist.items[i] = rows[i].f;
-  r->hist.n = n;
+ * are a prefix of the customer's rows, which are in its ORDER BY; handed
+ * out in place, the latest contact found walking back from their end. */
+static void read_history_mem(dn_facts_reader *r, dn_customer_facts *c) {
+  const struct cust_hist *ch = &r->mem->hist[r->mci];
+  int32_t n = ch->n;
+  while (n > 0 && strcmp(ch->as_of_text[n - 1], r->as_of_text) >= 0) n--;
+  r->mem_hist = ch->f;
+  r->mem_nhist = n;
   const uint8_t went_out = DN_HIST_CONTACT | DN_HIST_WENT_OUT;
   for (int32_t i = n - 1; i >= 0; i--) {
-    if ((rows[i].flags & went_out) != went_out || rows[i].f.as_of == DN_DATE_NONE) continue;
-    c->last_contact_date = rows[i].f.as_of;
-    c->last_tone = rows[i].f.tone;
+    if ((ch->flags[i] & went_out) != went_out || ch->f[i].as_of == DN_DATE_NONE) continue;
+    c->last_contact_date = ch->f[i].as_of;
+    c->last_tone = ch->f[i].tone;
     break;
   }
-  return DN_OK;
 }
 
 static dn_status read_history(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   bool on;
   c->last_contact_date = DN_DATE_NONE;
-  if (r->mem) return read_history_mem(r, c, diags);
+  if (r->mem) {
+    read_history_mem(r, c);
+    return DN_OK;
+  }
   dn_status st = stream_seek(r, S_HIST, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_HIST, c->id, &on, diags)) {
     rowref q = row_of(r, S_HIST);
@@ -1291,8 +1352,8 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   c->ninvoices = r->inv.n;
   c->events = r->ev.items;
   c->nevents = r->ev.n;
-  c->history = r->hist.items;
-  c->nhistory = r->hist.n;
+  c->history = r->mem ? r->mem_hist : r->hist.items;
+  c->nhistory = r->mem ? r->mem_nhist : r->hist.n;
   *got = true;
   if (r->mem) {
     mem_advance(r);
