@@ -207,6 +207,17 @@ typedef struct mhist {
   uint8_t flags;
 } mhist;
 
+/* A customer's facts as read on `day` (DN_DATE_NONE: none kept), before
+ * the sums that depend on the date itself. */
+typedef struct cached_facts {
+  dn_date day;
+  bool never;   /* a visibility date that is text but no date */
+  bool foreign; /* a currency not the policy's: fx rates change its facts */
+  dn_customer_facts c;
+  dn_invoice_facts *inv;
+  int32_t ninv, cap;
+} cached_facts;
+
 struct dn_facts_store {
   dn_arena arena;
   const char **ids; /* the customers, in the order of ORDER BY id */
@@ -227,6 +238,16 @@ struct dn_facts_store {
   struct { int32_t cust; mhist row; } *pending;
   int32_t npending, pending_cap;
   int readers;
+  /* Each customer's facts as last read (see "cached facts" below), the
+   * days its rows change what they say (customer k's at
+   * change_days[change_first[k] .. change_first[k + 1])), the days an fx
+   * rate starts; no cache at all when an fx date is no date. */
+  struct cached_facts *cache;
+  uint32_t *change_first;
+  dn_date *change_days;
+  dn_date *fx_days;
+  int32_t nfx_days;
+  bool cache_off;
   /* History values repeat (rule, step, kind, tone, status, day, invoice
    * list): one copy each. */
   text_set pool;
@@ -250,6 +271,11 @@ void dn_facts_store_free(dn_facts_store *s) {
   }
   free(s->hist);
   free(s->pending);
+  for (int32_t c = 0; s->cache && c < s->ncust; c++) free(s->cache[c].inv);
+  free(s->cache);
+  free(s->change_first);
+  free(s->change_days);
+  free(s->fx_days);
   free(s->ids);
   free(s->pool.slot);
   free(s->keys.slot);
@@ -421,6 +447,122 @@ static int load_table(dn_facts_store *s, sqlite3 *db, int k, const dn_program *p
   return rc;
 }
 
+/* ---- cached facts ------------------------------------------------------------
+ * simulate reads most customers on days when nothing of theirs changed but
+ * the date: a contact a cap holds back is proposed again every day. What
+ * the rows say as of D changes only on the days a row becomes visible or
+ * changes state (an invoice issued, a payment, a credit, a dispute opened
+ * or resolved, a promise made or lapsed) and, for a customer with money
+ * in another currency, when an fx rate starts: between two such days the
+ * facts read before are the facts, but for what D itself changes (days
+ * past due, what is overdue, invoices issued that day), which is worked
+ * out again, and the history, read every time. Facts read on a day with
+ * events are not kept (the events are that day's only), nor those of a
+ * customer whose reading reported anything (it would not be reported
+ * again) or with a visibility date that is text but no date (its row
+ * appears on a day only text comparison knows). */
+
+typedef VEC(dn_date) date_vec;
+
+static bool add_day(date_vec *v, dn_date d) {
+  if (!vec_grow((void **)&v->items, &v->cap, v->n + 1, sizeof *v->items)) return false;
+  v->items[v->n++] = d;
+  return true;
+}
+
+static int date_cmp(const void *a, const void *b) {
+  dn_date x = *(const dn_date *)a, y = *(const dn_date *)b;
+  return (x > y) - (x < y);
+}
+
+/* Per stream: the date columns whose day, or the day after the promise
+ * grace (`grace`), changes the facts. */
+static const struct { int s, col; bool grace; } change_cols[] = {
+    {S_INV, 3, false},  {S_PAY, 3, false},  {S_CRED, 2, false}, {S_DISP, 3, false},
+    {S_DISP, 4, false}, {S_PROM, 3, false}, {S_PROM, 4, true},
+};
+
+/* Whether one of customer k's rows names a currency other than the
+ * policy's (an unknown code too): only then can an fx rate change what
+ * its rows say. */
+static bool customer_foreign(const dn_facts_store *s, int32_t k, uint16_t policy_cur) {
+  static const struct { int s, col; } cur_cols[] = {{S_CUST, 7}, {S_INV, 5}, {S_PAY, 5}};
+  for (size_t i = 0; i < sizeof cur_cols / sizeof *cur_cols; i++) {
+    const mtable *t = &s->t[cur_cols[i].s];
+    uint32_t from = cur_cols[i].s == S_CUST ? (uint32_t)k : t->first[k];
+    uint32_t to = cur_cols[i].s == S_CUST ? (uint32_t)k + 1 : t->first[k + 1];
+    for (uint32_t row = from; row < to; row++) {
+      const mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)cur_cols[i].col];
+      if (c->type != SQLITE_NULL && c->cur != policy_cur) return true;
+    }
+  }
+  return false;
+}
+
+/* Customer k's change days appended to v; false when one is text but no
+ * date (k is then never cached). */
+static bool customer_change_days(const dn_facts_store *s, int32_t k, int32_t grace,
+                                 date_vec *v, bool *ok) {
+  *ok = true;
+  for (size_t i = 0; i < sizeof change_cols / sizeof *change_cols; i++) {
+    const mtable *t = &s->t[change_cols[i].s];
+    for (uint32_t row = t->first[k]; row < t->first[k + 1]; row++) {
+      const mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)change_cols[i].col];
+      if (c->type == SQLITE_TEXT && c->date == DN_DATE_NONE) *ok = false;
+      if (c->date == DN_DATE_NONE) continue;
+      /* A lapsed promise: inactive, and broken, from the day after the grace. */
+      dn_date d = change_cols[i].grace ? c->date + grace + 1 : c->date;
+      if (!add_day(v, d)) return false;
+    }
+  }
+  return true;
+}
+
+static int load_change_days(dn_facts_store *s, sqlite3 *db, const dn_program *p) {
+  date_vec v = {0};
+  s->cache = calloc((size_t)s->ncust + 1, sizeof *s->cache);
+  s->change_first = calloc((size_t)s->ncust + 1, sizeof *s->change_first);
+  if (!s->cache || !s->change_first) return SQLITE_NOMEM;
+  for (int32_t k = 0; k < s->ncust; k++) {
+    int32_t from = v.n;
+    bool ok;
+    if (!customer_change_days(s, k, p->promise_grace_days, &v, &ok)) {
+      free(v.items);
+      return SQLITE_NOMEM;
+    }
+    if (v.n - from > 1) qsort(v.items + from, (size_t)(v.n - from), sizeof *v.items, date_cmp);
+    s->change_first[k + 1] = (uint32_t)v.n;
+    s->cache[k].day = DN_DATE_NONE;
+    s->cache[k].never = !ok;
+    s->cache[k].foreign = customer_foreign(s, k, p->currency);
+  }
+  s->change_days = v.items;
+  sqlite3_stmt *q;
+  int rc = sqlite3_prepare_v2(db, "SELECT date FROM fx_rates ORDER BY date", -1, &q, NULL);
+  date_vec fx = {0};
+  while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    rc = SQLITE_OK;
+    dn_date d = text_date(sqlite3_column_text(q, 0), sqlite3_column_bytes(q, 0));
+    if (d == DN_DATE_NONE) s->cache_off = true;
+    else if (!add_day(&fx, d)) rc = SQLITE_NOMEM;
+  }
+  sqlite3_finalize(q);
+  s->fx_days = fx.items;
+  s->nfx_days = fx.n;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Whether sorted days[0..n) hold one in (after, upto]. */
+static bool day_between(const dn_date *days, uint32_t n, dn_date after, dn_date upto) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (days[mid] <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && days[lo] <= upto;
+}
+
 static int count_customers(sqlite3 *db, int32_t *n) {
   sqlite3_stmt *q;
   int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM customers", -1, &q, NULL);
@@ -447,6 +589,7 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
   }
   for (int k = 0; k < S_COUNT && rc == SQLITE_OK; k++) rc = load_table(s, l->db, k, p);
   if (rc == SQLITE_OK) rc = load_keys(s, l->db);
+  if (rc == SQLITE_OK) rc = load_change_days(s, l->db, p);
   if (rc != SQLITE_OK) {
     dn_status st = rc == SQLITE_NOMEM ? DN_ERR_INTERNAL : DN_ERR_INPUT;
     dn_diag_add_at(diags, st == DN_ERR_INPUT ? DN_E0502 : DN_E0505, l->path ? l->path : "ledger",
@@ -1170,7 +1313,10 @@ uint8_t dn_history_classify(const char *kind, const char *status) {
 static void read_history_mem(dn_facts_reader *r, dn_customer_facts *c) {
   const struct cust_hist *ch = &r->mem->hist[r->mci];
   int32_t n = ch->n;
-  while (n > 0 && strcmp(ch->as_of_text[n - 1], r->as_of_text) >= 0) n--;
+  /* A well-formed date compares parsed, as its text would. */
+  while (n > 0 && (ch->f[n - 1].as_of != DN_DATE_NONE ? ch->f[n - 1].as_of >= r->as_of
+                                                     : strcmp(ch->as_of_text[n - 1], r->as_of_text) >= 0))
+    n--;
   r->mem_hist = ch->f;
   r->mem_nhist = n;
   const uint8_t went_out = DN_HIST_CONTACT | DN_HIST_WENT_OUT;
@@ -1267,11 +1413,12 @@ static void convert_invoice(dn_facts_reader *r, dn_invoice_facts *f) {
   }
 }
 
-static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
+/* What the rows say whatever the date: balances, amounts in the policy
+ * currency, payment habits. */
+static void aggregate_rows(dn_facts_reader *r, dn_customer_facts *c) {
   int32_t nsettled = 0, ontime = 0;
   c->overflow = r->overflow;
   int64_t late_sum = 0;
-  c->total_open_p.cur = c->total_overdue_p.cur = r->p->currency;
   for (int32_t i = 0; i < r->inv.n; i++) {
     dn_invoice_facts *f = &r->inv.items[i];
     if (__builtin_sub_overflow(f->amount, f->paid, &f->balance)) {
@@ -1279,7 +1426,6 @@ static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
       f->balance = 0;
     }
     f->open = f->balance > 0;
-    f->days_past_due = r->as_of - f->due_date;
     convert_invoice(r, f);
     dn_date s = r->settled_on.items[i];
     if (s != DN_DATE_NONE) {
@@ -1287,6 +1433,18 @@ static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
       late_sum += s > f->due_date ? s - f->due_date : 0;
       ontime += s <= f->due_date;
     }
+  }
+  c->avg_days_late = nsettled ? (double)late_sum / nsettled : 0.0;
+  c->on_time_ratio = nsettled ? (double)ontime / nsettled : 1.0;
+}
+
+/* What D itself changes: days past due, the sums over open and overdue
+ * invoices. */
+static void aggregate_day(dn_facts_reader *r, dn_customer_facts *c) {
+  c->total_open_p.cur = c->total_overdue_p.cur = r->p->currency;
+  for (int32_t i = 0; i < r->inv.n; i++) {
+    dn_invoice_facts *f = &r->inv.items[i];
+    f->days_past_due = r->as_of - f->due_date;
     if (!f->open || f->fx_missing) continue;
     c->open_invoices++;
     if (__builtin_add_overflow(c->total_open_p.minor, f->balance_p.minor, &c->total_open_p.minor))
@@ -1298,8 +1456,6 @@ static void aggregate(dn_facts_reader *r, dn_customer_facts *c) {
     }
     if (f->days_past_due > c->oldest_days_past_due) c->oldest_days_past_due = f->days_past_due;
   }
-  c->avg_days_late = nsettled ? (double)late_sum / nsettled : 0.0;
-  c->on_time_ratio = nsettled ? (double)ontime / nsettled : 1.0;
 }
 
 static int event_cmp(const void *a, const void *b) {
@@ -1325,11 +1481,8 @@ static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
   r->overflow = false;
 }
 
-dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,
-                               dn_diags *diags) {
-  *got = false;
-  if (!r->row[S_CUST]) return DN_OK;
-  reset_customer(r, c);
+/* Everything but the history and what D itself changes. */
+static dn_status read_rows(dn_facts_reader *r, dn_customer_facts *c, dn_diags *diags) {
   dn_status st = read_customer_row(r, c);
   uint16_t ccur = customer_currency(r);
   if (st == DN_OK) st = read_invoices(r, c, ccur, diags);
@@ -1343,10 +1496,60 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   if (st == DN_OK) apply_movements(r);
   if (st == DN_OK) st = read_disputes(r, c, diags);
   if (st == DN_OK) st = read_promises(r, c, ccur, diags);
+  if (st == DN_OK) aggregate_rows(r, c);
+  return st;
+}
+
+/* The customer's facts as read on an earlier day when no change day of
+ * its rows, and no fx rate, came since (see "cached facts"). */
+static bool cache_restore(dn_facts_reader *r, dn_customer_facts *c) {
+  const dn_facts_store *s = r->mem;
+  const cached_facts *k = &s->cache[r->mci];
+  if (s->cache_off || k->never || k->day == DN_DATE_NONE || k->day >= r->as_of) return false;
+  uint32_t a = s->change_first[r->mci], b = s->change_first[r->mci + 1];
+  if (day_between(s->change_days + a, b - a, k->day, r->as_of) ||
+      (k->foreign && day_between(s->fx_days, (uint32_t)s->nfx_days, k->day, r->as_of)))
+    return false;
+  if (!vec_grow((void **)&r->inv.items, &r->inv.cap, k->ninv, sizeof *r->inv.items)) return false;
+  if (k->ninv) memcpy(r->inv.items, k->inv, sizeof *k->inv * (size_t)k->ninv);
+  r->inv.n = k->ninv;
+  dn_arena arena = c->arena;
+  *c = k->c;
+  c->arena = arena;
+  return true;
+}
+
+/* Keeps what read_rows made, unless the reading reported anything (it
+ * would be reported again) or saw the day's events (the next day is a
+ * change day anyway). */
+static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quiet) {
+  cached_facts *k = &r->mem->cache[r->mci];
+  k->day = DN_DATE_NONE;
+  if (r->mem->cache_off || k->never || !quiet || r->ev.n > 0 ||
+      !vec_grow((void **)&k->inv, &k->cap, r->inv.n, sizeof *k->inv))
+    return;
+  if (r->inv.n) memcpy(k->inv, r->inv.items, sizeof *k->inv * (size_t)r->inv.n);
+  k->ninv = r->inv.n;
+  k->c = *c;
+  k->c.arena = (dn_arena){0}; /* the store's strings: none in the arena */
+  k->day = r->as_of;
+}
+
+dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,
+                               dn_diags *diags) {
+  *got = false;
+  if (!r->row[S_CUST]) return DN_OK;
+  reset_customer(r, c);
+  dn_status st = DN_OK;
+  if (!r->mem || !cache_restore(r, c)) {
+    size_t seen = diags->count;
+    st = read_rows(r, c, diags);
+    if (st == DN_OK && r->mem) cache_keep(r, c, diags->count == seen && !diags->failed);
+  }
   if (st == DN_OK) st = read_history(r, c, diags);
   if (st == DN_OK) st = collect_issued(r, diags);
   if (st != DN_OK) return st;
-  aggregate(r, c);
+  aggregate_day(r, c);
   if (r->ev.n > 1) qsort(r->ev.items, (size_t)r->ev.n, sizeof *r->ev.items, event_cmp);
   c->invoices = r->inv.items;
   c->ninvoices = r->inv.n;

@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "lang/compile.h"
 #include "runtime/ledger.h"
 
 /* Makes a fresh /tmp/dn_<name>_XXXXXX into dir; when path is not NULL it
@@ -80,6 +82,17 @@ static inline void lf_write_file(const char *path, const char *text) {
   assert_non_null(f);
   fputs(text, f);
   fclose(f);
+}
+
+/* Compiles a test's policy source into *p; false (the diagnostics on
+ * stderr) when it does not compile, for a cmocka setup to fail on. */
+static inline bool lf_compile_policy(const char *src, dn_program **p) {
+  dn_diags d;
+  dn_diags_init(&d, "policy.dun", src, strlen(src));
+  dn_status st = dn_compile_source("policy.dun", src, strlen(src), p, &d);
+  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
+  dn_diags_free(&d);
+  return st == DN_OK;
 }
 
 #endif

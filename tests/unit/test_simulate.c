@@ -50,12 +50,7 @@ static int setup(void **state) {
               "INSERT INTO invoices VALUES"
               " ('IA', 'A', 'N1', '2026-02-01', '2026-03-02', 'USD', 10000),"
               " ('IB', 'B', 'N2', '2026-02-01', '2026-03-03', 'USD', 10000);");
-  dn_diags d;
-  dn_diags_init(&d, "policy.dun", policy_src, strlen(policy_src));
-  dn_status st = dn_compile_source("policy.dun", policy_src, strlen(policy_src), &f->p, &d);
-  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
-  dn_diags_free(&d);
-  if (st != DN_OK) return -1;
+  if (!lf_compile_policy(policy_src, &f->p)) return -1;
   *state = f;
   return 0;
 }
