@@ -109,6 +109,7 @@ struct dn_facts_reader {
   VEC(dn_history_fact) hist;
   VEC(pay_row) pay;
   VEC(cred_row) cred;
+  VEC(int32_t) inv_of_row; /* store reads: inv index of each invoice row of the customer, or -1 */
   /* Currency codes seen and their indexes: a ledger uses a handful, and a
    * table search per invoice and payment row was 4 % of a run. */
   struct { char code[3]; uint16_t index; } curs[4];
@@ -183,6 +184,9 @@ typedef struct mcell {
   dn_date date; /* the text as a date (DN_DATE_NONE): parsed once, not per read */
   uint16_t cur; /* the text as a currency code (DN_CUR_NONE): likewise */
   uint8_t type; /* sqlite3_column_type of the value read */
+  /* An invoice id column: the row of that invoice among its customer's
+   * invoice rows (0-based), or -1; found once, not by every read. */
+  int32_t ref;
 } mcell;
 
 /* Strings by content: open addressing over their copies. */
@@ -563,6 +567,37 @@ static bool day_between(const dn_date *days, uint32_t n, dn_date after, dn_date 
   return lo < n && days[lo] <= upto;
 }
 
+/* The row of invoice id (n bytes) among customer k's invoice rows, which
+ * are in id order (BINARY: bytes, then length), or -1. */
+static int32_t invoice_row(const dn_facts_store *s, int32_t k, const char *id, int32_t n) {
+  const mtable *t = &s->t[S_INV];
+  uint32_t lo = t->first[k], hi = t->first[k + 1], base = lo;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    const mcell *c = &t->cells.items[(size_t)mid * (size_t)t->ncols + 1];
+    int cmp = c->v.t ? memcmp(c->v.t, id, (size_t)(c->n < n ? c->n : n)) : -1;
+    if (!cmp) cmp = (c->n > n) - (c->n < n);
+    if (!cmp && c->v.t) return (int32_t)(mid - base);
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+/* Sets the ref of every invoice id column of payments, credits, disputes
+ * and promises. */
+static void link_invoices(dn_facts_store *s) {
+  static const struct { int s, col; } id_cols[] = {{S_PAY, 2}, {S_CRED, 1}, {S_DISP, 2}, {S_PROM, 2}};
+  for (size_t i = 0; i < sizeof id_cols / sizeof *id_cols; i++) {
+    mtable *t = &s->t[id_cols[i].s];
+    for (int32_t k = 0; k < s->ncust; k++)
+      for (uint32_t row = t->first[k]; row < t->first[k + 1]; row++) {
+        mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)id_cols[i].col];
+        c->ref = c->v.t ? invoice_row(s, k, c->v.t, c->n) : -1;
+      }
+  }
+}
+
 static int count_customers(sqlite3 *db, int32_t *n) {
   sqlite3_stmt *q;
   int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM customers", -1, &q, NULL);
@@ -589,6 +624,7 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
   }
   for (int k = 0; k < S_COUNT && rc == SQLITE_OK; k++) rc = load_table(s, l->db, k, p);
   if (rc == SQLITE_OK) rc = load_keys(s, l->db);
+  if (rc == SQLITE_OK) link_invoices(s);
   if (rc == SQLITE_OK) rc = load_change_days(s, l->db, p);
   if (rc != SQLITE_OK) {
     dn_status st = rc == SQLITE_NOMEM ? DN_ERR_INTERNAL : DN_ERR_INPUT;
@@ -895,6 +931,7 @@ void dn_facts_reader_close(dn_facts_reader *r) {
   free(r->hist.items);
   free(r->pay.items);
   free(r->cred.items);
+  free(r->inv_of_row.items);
   free(r);
 }
 
@@ -1086,6 +1123,16 @@ static dn_status stream_next(dn_facts_reader *r, int s, const char *id, bool *on
   return st == DN_OK ? stream_seek(r, s, id, on, diags) : st;
 }
 
+static int32_t find_invoice(dn_facts_reader *r, const char *id);
+
+/* The invoice named by column i of the current row: from the store by
+ * the row found once, else by id. */
+static int32_t invoice_at(dn_facts_reader *r, rowref q, int i) {
+  if (!r->mem) return find_invoice(r, (const char *)cv_text(q, i));
+  int32_t ref = mem_cell(q, i)->ref;
+  return ref >= 0 && ref < r->inv_of_row.n ? r->inv_of_row.items[ref] : -1;
+}
+
 static int32_t find_invoice(dn_facts_reader *r, const char *id) {
   if (!id) return -1;
   int32_t lo = 0, hi = r->inv.n - 1;
@@ -1153,11 +1200,20 @@ static uint16_t customer_currency(dn_facts_reader *r) {
 static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_t ccur,
                                dn_diags *diags) {
   bool on;
+  r->inv_of_row.n = 0;
+  if (r->mem) {
+    uint32_t first = r->mem->t[S_INV].first[r->mci];
+    int32_t n = (int32_t)(r->mend[S_INV] - first);
+    if (!vec_grow((void **)&r->inv_of_row.items, &r->inv_of_row.cap, n, sizeof(int32_t))) return oom(diags);
+    for (int32_t i = 0; i < n; i++) r->inv_of_row.items[i] = -1;
+    r->inv_of_row.n = n;
+  }
   dn_status st = stream_seek(r, S_INV, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_INV, c->id, &on, diags)) {
     rowref q = row_of(r, S_INV);
     dn_invoice_facts *f = VEC_PUSH(r->inv);
     if (!f) return oom(diags);
+    if (r->mem) r->inv_of_row.items[r->mpos[S_INV] - r->mem->t[S_INV].first[r->mci]] = r->inv.n - 1;
     f->id = col_str(c, q, 1);
     f->number = col_str(c, q, 2);
     f->issue_date = col_date(q, 3);
@@ -1170,6 +1226,7 @@ static dn_status read_invoices(dn_facts_reader *r, dn_customer_facts *c, uint16_
                      "customer %s: invoice %s has no valid due date or currency; skipped",
                      c->id, f->id ? f->id : "?");
       r->inv.n--;
+      if (r->mem) r->inv_of_row.items[r->mpos[S_INV] - r->mem->t[S_INV].first[r->mci]] = -1;
     }
   }
   return st;
@@ -1184,7 +1241,7 @@ static dn_status read_payments(dn_facts_reader *r, dn_customer_facts *c, dn_diag
     if (!p) return oom(diags);
     p->id = col_str(c, q, 1);
     p->invoice_id = col_str(c, q, 2);
-    p->inv = find_invoice(r, p->invoice_id);
+    p->inv = invoice_at(r, q, 2);
     p->date = col_date(q, 3);
     p->amount = cv_int64(q, 4);
     uint16_t dflt = p->inv >= 0 ? r->inv.items[p->inv].currency : customer_currency(r);
@@ -1206,8 +1263,7 @@ static dn_status read_credits(dn_facts_reader *r, dn_customer_facts *c, dn_diags
   dn_status st = stream_seek(r, S_CRED, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_CRED, c->id, &on, diags)) {
     rowref q = row_of(r, S_CRED);
-    const char *inv_id = (const char *)cv_text(q, 1);
-    int32_t inv = find_invoice(r, inv_id);
+    int32_t inv = invoice_at(r, q, 1);
     dn_date d = col_date(q, 2);
     if (inv >= 0 && d != DN_DATE_NONE) {
       cred_row *cr = VEC_PUSH(r->cred);
@@ -1225,7 +1281,7 @@ static dn_status read_disputes(dn_facts_reader *r, dn_customer_facts *c, dn_diag
   dn_status st = stream_seek(r, S_DISP, c->id, &on, diags);
   for (; st == DN_OK && on; st = stream_next(r, S_DISP, c->id, &on, diags)) {
     rowref q = row_of(r, S_DISP);
-    int32_t inv = find_invoice(r, (const char *)cv_text(q, 2));
+    int32_t inv = invoice_at(r, q, 2);
     dn_date opened = col_date(q, 3), resolved = col_date(q, 4);
     if (inv >= 0 && opened != DN_DATE_NONE) {
       bool is_resolved = resolved != DN_DATE_NONE && resolved <= r->as_of;
@@ -1266,7 +1322,7 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
   for (; st == DN_OK && on; st = stream_next(r, S_PROM, c->id, &on, diags)) {
     rowref q = row_of(r, S_PROM);
     const char *inv_id = (const char *)cv_text(q, 2);
-    int32_t inv = find_invoice(r, inv_id);
+    int32_t inv = invoice_at(r, q, 2);
     dn_date made = col_date(q, 3), promised = col_date(q, 4);
     int64_t amount = cv_int64(q, 5);
     if (made != DN_DATE_NONE && promised != DN_DATE_NONE) {
@@ -1550,6 +1606,7 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   if (st == DN_OK) st = collect_issued(r, diags);
   if (st != DN_OK) return st;
   aggregate_day(r, c);
+  if (r->mem) c->store_slot = r->mci + 1;
   if (r->ev.n > 1) qsort(r->ev.items, (size_t)r->ev.n, sizeof *r->ev.items, event_cmp);
   c->invoices = r->inv.items;
   c->ninvoices = r->inv.n;

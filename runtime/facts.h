@@ -81,6 +81,10 @@ typedef struct dn_customer_facts {
   /* Amounts beyond int64 when added up (a ledger written by another tool;
    * import caps amounts at 10^15): the engine reports E0506, skips it. */
   bool overflow;
+  /* Read from a row store (simulate): 1 + the customer's index there,
+   * stable for the store's life, so per-customer state can be found
+   * without hashing its id; 0 otherwise. */
+  int32_t store_slot;
 } dn_customer_facts;
 
 #endif

@@ -12,6 +12,7 @@
  * its first nrows history rows, the parts sorted. */
 typedef struct memo_entry {
   char *id;
+  const char *seen_id; /* the facts' id string it was last found by */
   int32_t nrows;
   const char *last_key; /* history[nrows - 1].key as the facts held it */
   VEC(dn_hist_part) parts;
@@ -19,10 +20,13 @@ typedef struct memo_entry {
   dn_arena arena; /* the parts' split strings and invoice lists */
 } memo_entry;
 
-/* Open addressing on the customer id (FNV-1a), doubling at half full. */
+/* Open addressing on the customer id (FNV-1a), doubling at half full;
+ * customers read from a row store by their index there instead. */
 struct dn_history_memo {
   memo_entry **slots;
   size_t cap, n;
+  memo_entry **by_store;
+  size_t nstore;
 };
 
 /* ---- parsing rows into parts ------------------------------------------------ */
@@ -239,6 +243,38 @@ static bool memo_grow(dn_history_memo *m) {
   return true;
 }
 
+static memo_entry *new_entry(const char *id) {
+  memo_entry *e = calloc(1, sizeof *e);
+  if (!e || !(e->id = strdup(id))) {
+    free(e);
+    return NULL;
+  }
+  dn_arena_init(&e->arena);
+  return e;
+}
+
+static memo_entry *memo_entry_of(dn_history_memo *m, const char *id);
+
+/* The entry of the customer at store slot `slot` (1-based). */
+static memo_entry *memo_entry_at(dn_history_memo *m, int32_t slot, const char *id) {
+  size_t i = (size_t)slot - 1;
+  if (i >= m->nstore) {
+    size_t n = m->nstore ? m->nstore : 1024;
+    while (n <= i) n *= 2;
+    memo_entry **v = realloc(m->by_store, sizeof *v * n);
+    if (!v) return NULL;
+    memset(v + m->nstore, 0, sizeof *v * (n - m->nstore));
+    m->by_store = v;
+    m->nstore = n;
+  }
+  memo_entry *e = m->by_store[i];
+  if (!e) e = m->by_store[i] = new_entry(id);
+  /* Another store's customer at that slot (one memo, two stores): by id. */
+  if (e && e->seen_id != id && strcmp(e->id, id) != 0) return memo_entry_of(m, id);
+  if (e) e->seen_id = id;
+  return e;
+}
+
 /* The customer's entry, made empty on first sight; NULL when out of memory. */
 static memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
   if (m->cap) {
@@ -246,12 +282,8 @@ static memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
     if (e) return e;
   }
   if ((m->n + 1) * 2 > m->cap && !memo_grow(m)) return NULL;
-  memo_entry *e = calloc(1, sizeof *e);
-  if (!e || !(e->id = strdup(id))) {
-    free(e);
-    return NULL;
-  }
-  dn_arena_init(&e->arena);
+  memo_entry *e = new_entry(id);
+  if (!e) return NULL;
   *memo_slot(m->slots, m->cap, id) = e;
   m->n++;
   return e;
@@ -259,18 +291,21 @@ static memo_entry *memo_entry_of(dn_history_memo *m, const char *id) {
 
 dn_history_memo *dn_history_memo_new(void) { return calloc(1, sizeof(dn_history_memo)); }
 
+static void free_entry(memo_entry *e) {
+  if (!e) return;
+  free(e->id);
+  free(e->parts.items);
+  free(e->flags.items);
+  dn_arena_free(&e->arena);
+  free(e);
+}
+
 void dn_history_memo_free(dn_history_memo *m) {
   if (!m) return;
-  for (size_t i = 0; i < m->cap; i++) {
-    memo_entry *e = m->slots[i];
-    if (!e) continue;
-    free(e->id);
-    free(e->parts.items);
-    free(e->flags.items);
-    dn_arena_free(&e->arena);
-    free(e);
-  }
+  for (size_t i = 0; i < m->cap; i++) free_entry(m->slots[i]);
+  for (size_t i = 0; i < m->nstore; i++) free_entry(m->by_store[i]);
   free(m->slots);
+  free(m->by_store);
   free(m);
 }
 
@@ -279,7 +314,7 @@ void dn_history_memo_free(dn_history_memo *m) {
  * before (fewer rows, another last key) is parsed again from scratch. */
 static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m,
                       dn_arena *scratch) {
-  memo_entry *e = memo_entry_of(m, c->id);
+  memo_entry *e = c->store_slot > 0 ? memo_entry_at(m, c->store_slot, c->id) : memo_entry_of(m, c->id);
   if (!e) return false;
   if (e->nrows > c->nhistory || (e->nrows > 0 && c->history[e->nrows - 1].key != e->last_key)) {
     e->parts.n = 0;
