@@ -428,32 +428,39 @@ static bool kind_matches(const dn_hist_part *hp, const char *kind, bool deferred
   return nstrcmp(hp->kind, kind) == 0;
 }
 
-bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char *inv,
-                      const char *kind, bool deferred) {
+/* The latest as_of among the parts of (rule, step; NULL: any step) of
+ * this kind, deferred or counting as `deferred` asks, that name inv (NULL:
+ * any); *found says whether there is one, and with `any` the walk stops
+ * at the first. */
+static dn_date kind_walk(dn_hist *h, const char *rule, const char *step, const char *inv,
+                         const char *kind, bool deferred, bool any, bool *found) {
+  dn_date last = DN_DATE_NONE;
   int32_t lo, hi;
-  if (h->nparts == 0) return false;
+  *found = false;
+  if (h->nparts == 0) return last;
   group(h, rule, step, &lo, &hi);
   uint64_t bit = inv ? inv_bit(inv) : 0;
   for (int32_t i = lo; i < hi; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    if (kind_matches(hp, kind, deferred) && (!inv || part_has_invoice(hp, inv, bit))) return true;
+    if (!kind_matches(hp, kind, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
+    *found = true;
+    if (any) break;
+    if (last == DN_DATE_NONE || hp->as_of > last) last = hp->as_of;
   }
-  return false;
+  return last;
+}
+
+bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char *inv,
+                      const char *kind, bool deferred) {
+  bool found;
+  kind_walk(h, rule, step, inv, kind, deferred, true, &found);
+  return found;
 }
 
 dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const char *kind,
                           bool deferred) {
-  dn_date last = DN_DATE_NONE;
-  int32_t lo, hi;
-  if (h->nparts == 0) return last;
-  group(h, rule, NULL, &lo, &hi);
-  uint64_t bit = inv ? inv_bit(inv) : 0;
-  for (int32_t i = lo; i < hi; i++) {
-    const dn_hist_part *hp = &h->parts[i];
-    if (!kind_matches(hp, kind, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
-    if (last == DN_DATE_NONE || hp->as_of > last) last = hp->as_of;
-  }
-  return last;
+  bool found;
+  return kind_walk(h, rule, NULL, inv, kind, deferred, false, &found);
 }
 
 /* Rows with a date are in date order (facts.h), so the walk goes back
