@@ -1598,9 +1598,10 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   reset_customer(r, c);
   dn_status st = DN_OK;
   if (!r->mem || !cache_restore(r, c)) {
-    size_t seen = diags->count;
+    /* Counted, not listed: the list stops growing at DN_DIAGS_SHOWN. */
+    size_t seen = diags->errors + diags->warnings;
     st = read_rows(r, c, diags);
-    if (st == DN_OK && r->mem) cache_keep(r, c, diags->count == seen && !diags->failed);
+    if (st == DN_OK && r->mem) cache_keep(r, c, diags->errors + diags->warnings == seen);
   }
   if (st == DN_OK) st = read_history(r, c, diags);
   if (st == DN_OK) st = collect_issued(r, diags);
