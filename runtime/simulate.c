@@ -281,6 +281,10 @@ typedef struct wake_state {
   size_t n;
   dn_date *next;              /* per customer: the next wake from its facts */
   bool *foreign;              /* holds money in another currency */
+  /* A row date that is text but no date: the row appears, or changes, on
+   * a day only SQLite's text comparison knows, so the customer is awake
+   * every day. */
+  bool *odd_date;
   uint32_t *day_first;        /* ledger-row wakes of day from+i: */
   uint32_t *day_cust;         /* day_cust[day_first[i] .. day_first[i+1]) */
   bool *fx_day;
@@ -303,6 +307,7 @@ static void wake_free(wake_state *w) {
   free(w->ids);
   free(w->next);
   free(w->foreign);
+  free(w->odd_date);
   free(w->day_first);
   free(w->day_cust);
   free(w->fx_day);
@@ -349,7 +354,12 @@ static dn_status collect_rows(wake_state *w, dn_ledger *l, const char *sql, int3
     const char *id = (const char *)sqlite3_column_text(st, 0);
     const char *t = (const char *)sqlite3_column_text(st, 1);
     dn_date d;
-    if (!id || !t || !dn_date_parse(t, (size_t)sqlite3_column_bytes(st, 1), &d)) continue;
+    if (!id || !t) continue;
+    if (!dn_date_parse(t, (size_t)sqlite3_column_bytes(st, 1), &d)) {
+      int32_t c = sqlite3_column_type(st, 1) == SQLITE_TEXT ? cust_index(w, id) : -1;
+      if (c >= 0) w->odd_date[c] = true;
+      continue;
+    }
     d += shift;
     if (d < w->from || d > w->to) continue;
     int32_t c = cust_index(w, id);
@@ -503,7 +513,8 @@ static dn_status wake_init(wake_state *w, const dn_program *p, dn_ledger *l, dn_
   w->awake = malloc(sizeof *w->awake * n);
   w->awake_ids = malloc(sizeof *w->awake_ids * n);
   w->fx_day = calloc((size_t)days, sizeof *w->fx_day);
-  if (!w->next || !w->mark || !w->awake || !w->awake_ids || !w->fx_day)
+  w->odd_date = calloc(n, sizeof *w->odd_date);
+  if (!w->next || !w->mark || !w->awake || !w->awake_ids || !w->fx_day || !w->odd_date)
     return DN_ERR_INTERNAL;
   for (size_t i = 0; i < w->n; i++) w->next[i] = WAKE_NEVER;
   st = mark_foreign(w, l, diags);
@@ -620,7 +631,8 @@ static void wake_list(wake_state *w, dn_date day) {
   bool fx = w->fx_day[di];
   w->nawake = 0;
   for (size_t i = 0; i < w->n; i++) {
-    if (w->mark[i] == stamp || w->next[i] <= day || (fx && (w->fx_all || w->foreign[i]))) {
+    if (w->mark[i] == stamp || w->next[i] <= day || w->odd_date[i] ||
+        (fx && (w->fx_all || w->foreign[i]))) {
       w->awake[w->nawake] = (uint32_t)i;
       w->awake_ids[w->nawake++] = w->ids[i];
     }

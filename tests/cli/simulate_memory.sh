@@ -8,7 +8,9 @@
 # checks: NULL customer fields, a customer in another currency with rates
 # on some days only, rows of customers that do not exist, credits,
 # disputes resolved later or with a resolved_on that is no date, a promise
-# whose promised_date is no date, failed payments, and history rows of
+# whose promised_date is no date, an invoice whose issue date is no date
+# (awake every day: it appears on a day only text order knows), failed
+# payments, and history rows of
 # this policy with NULL, odd (a prefix of D's text sorts before it) and
 # future as_of text, of another policy and of an unknown customer.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +39,12 @@ INSERT INTO disputes VALUES ('D3', 'I3a', '2026-03-05', '2026-03-12', NULL, NULL
 INSERT INTO disputes VALUES ('D4', 'I4', '2026-03-06', 'soon', NULL, NULL, NULL);
 INSERT INTO promises VALUES ('R5', 'C5', 'I5', '2026-03-04', '2026-3-20', 1000);
 INSERT INTO promises VALUES ('R4', 'C4', NULL, '2026-03-08', '2026-03-10', 100000);
+-- An issue date that is text but no date, past the import's CHECK: the
+-- invoice is visible from 03-10, when "2026-03-1" sorts before D's text.
+INSERT INTO customers(id, name) VALUES ('C7', 'Odd issue date');
+PRAGMA ignore_check_constraints = ON;
+INSERT INTO invoices VALUES ('I7', 'C7', 'N7', '2026-03-1', '2026-03-11', 'USD', 50000);
+PRAGMA ignore_check_constraints = OFF;
 INSERT INTO actions(key, as_of, policy, rule, step, customer_id, invoice_ids, kind, tone, status) VALUES
   ('k1', '2026-02-27', 'sim-ladder', 'dunning', '1d', 'C1', '["I1"]', 'email', 'friendly', 'sent'),
   ('k2', NULL, 'sim-ladder', 'dunning', '5d', 'C1', '["I1"]', 'email', 'firm', 'scheduled'),
@@ -97,6 +105,8 @@ for P in "$S/ladder.dun" "$S/ladder_v2.dun" "$WORK/events.dun"; do
   # the added customers and the data errors of C6's missing rates.
   CHECKS=$((CHECKS + 1))
   grep -q '"customer":"C5"' "$WORK/mem.jsonl" || { FAILS=$((FAILS + 1)); echo "FAIL: $name: no action for C5"; }
+  CHECKS=$((CHECKS + 1))
+  grep -q '"customer":"C7"' "$WORK/mem.jsonl" || { FAILS=$((FAILS + 1)); echo "FAIL: $name: no action for C7"; }
   CHECKS=$((CHECKS + 1))
   [ -s "$WORK/mem.err" ] || { FAILS=$((FAILS + 1)); echo "FAIL: $name: no data error reported"; }
 done
