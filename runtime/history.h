@@ -28,15 +28,17 @@
 #include "runtime/vec.h"
 
 typedef struct dn_hist_part {
+  /* The small fields first, then the words: 80 bytes, not 88 (a year's
+   * replay keeps millions of parts). */
   int32_t row;
   dn_date as_of;             /* its row's */
+  int32_t ninvs;
   uint8_t flags;             /* its row's DN_HIST_* */
   const char *rule, *step;   /* NULL when the row has none */
   uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
   const char *kind;          /* its row's */
   const char *inv;           /* NULL: any invoice of invs */
   const char **invs;
-  int32_t ninvs;
   /* A bit per invoice it names (inv, or every one of invs), chosen by the
    * id's hash: a lookup for another invoice mostly fails on this word
    * without comparing ids. */
