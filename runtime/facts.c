@@ -1072,7 +1072,10 @@ static dn_date col_date(rowref q, int i) {
 }
 
 static uint16_t col_cur(dn_facts_reader *r, rowref q, int i, uint16_t dflt) {
-  if (q.r->mem) return mem_cell(q, i)->v.t ? mem_cell(q, i)->cur : dflt;
+  if (q.r->mem) {
+    const mcell *c = mem_cell(q, i);
+    return c->v.t ? c->cur : dflt;
+  }
   const unsigned char *t = cv_text(q, i);
   if (!t) return dflt;
   int n = cv_bytes(q, i);

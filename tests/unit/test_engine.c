@@ -83,14 +83,7 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void compile(fixture *f, const char *src) {
-  dn_diags d;
-  dn_diags_init(&d, "policy.dun", src, strlen(src));
-  dn_status st = dn_compile_source("policy.dun", src, strlen(src), &f->p, &d);
-  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
-  dn_diags_free(&d);
-  assert_int_equal(st, DN_OK);
-}
+static void compile(fixture *f, const char *src) { assert_true(lf_compile_policy(src, &f->p)); }
 
 static dn_status run(fixture *f, const char *as_of) {
   dn_run_options o = {0};

@@ -88,13 +88,8 @@ static dn_date day(const char *s) {
 }
 
 static dn_program *compile(const char *src) {
-  dn_diags d;
-  dn_diags_init(&d, "policy.dun", src, strlen(src));
   dn_program *p = NULL;
-  dn_status st = dn_compile_source("policy.dun", src, strlen(src), &p, &d);
-  if (st != DN_OK) dn_diags_render_text(&d, stderr, false);
-  dn_diags_free(&d);
-  assert_int_equal(st, DN_OK);
+  assert_true(lf_compile_policy(src, &p));
   return p;
 }
 
