@@ -53,8 +53,10 @@ one() {
 }
 
 for n in "${sizes[@]}"; do
-  ledger=$work/demo-$n.db
-  [ -f "$ledger" ] || "$DUNLIN" ledger demo "$ledger" --customers "$n" >/dev/null
+  # The demo is dated up to --today, which defaults to the day it is made:
+  # pinned to $last, so every rerun replays the same ledger.
+  ledger=$work/demo-$n-$last.db
+  [ -f "$ledger" ] || "$DUNLIN" ledger demo "$ledger" --customers "$n" --seed 42 --today "$last" >/dev/null
   for days in "${spans[@]}"; do
     if [ "$days" -le 30 ]; then
       from=$(date -u -d "$last - $((days - 1)) days" +%F) to=$last
