@@ -675,9 +675,7 @@ static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *
     dn_action_kind k = x->p->actions[st->first_action + i].kind;
     if (!dn_action_is_contact(k)) continue;
     const char *kn = dn_action_kind_name(k);
-    if (!dn_hist_has_kind(&x->hist, proto->rule, proto->step, inv_id, kn, true) ||
-        dn_hist_has_kind(&x->hist, proto->rule, proto->step, inv_id, kn, false))
-      continue;
+    if (!dn_hist_owed(&x->hist, proto->rule, proto->step, inv_id, kn)) continue;
     explain(x, proto->inv, "%s step %s: %s deferred before, reconsidered", proto->rule,
             proto->step, kn);
     if (!proto->reason) describe_step(x, proto, st);
@@ -781,9 +779,7 @@ static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
        * went out since; the rule's other actions already did. */
       dn_action_kind k = x->p->actions[d->first_action + i].kind;
       const char *kn = dn_action_kind_name(k);
-      if (retry && (!dn_action_is_contact(k) ||
-                    !dn_hist_has_kind(&x->hist, rule, ev->id, NULL, kn, true) ||
-                    dn_hist_has_kind(&x->hist, rule, ev->id, NULL, kn, false)))
+      if (retry && (!dn_action_is_contact(k) || !dn_hist_owed(&x->hist, rule, ev->id, NULL, kn)))
         continue;
       if (!add_actions(x, d->first_action + i, 1, tone, &proto, false)) return false;
     }
@@ -803,12 +799,14 @@ static int32_t invoice_index(const run_ctx *x, const char *id) {
  * again, until it goes out (fire_event filters by kind). */
 static bool retry_deferred_events(run_ctx *x) {
   dn_hist *h = &x->hist;
-  for (int32_t i = 0; i < h->nparts && !x->cust_err; i++) {
+  int32_t lo, hi;
+  dn_hist_rule_prefix(h, "on ", &lo, &hi);
+  for (int32_t i = lo; i < hi && !x->cust_err; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    if (!hp->rule || strncmp(hp->rule, "on ", 3) || !hp->step) continue;
-    if (i > 0 && dn_hist_same_key(&h->parts[i - 1], hp)) continue;
+    if (!hp->step) continue;
+    if (i > lo && dn_hist_same_key(&h->parts[i - 1], hp)) continue;
     bool owed = false; /* a deferred contact kind that never went out since */
-    for (int32_t j = i; j < h->nparts && !owed; j++) {
+    for (int32_t j = i; j < hi && !owed; j++) {
       const dn_hist_part *hq = &h->parts[j];
       if (!dn_hist_same_key(hq, hp)) break;
       owed = (hq->flags & DN_HIST_DEFERRED) &&

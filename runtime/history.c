@@ -115,6 +115,18 @@ static int nstrcmp(const char *a, const char *b) {
   return strcmp(a ? a : "", b ? b : "");
 }
 
+/* dn_action_kind + 1 of an action kind's name, 0 for any other: parts
+ * and lookups compare kinds as small integers, not strings. The engine
+ * asks with dn_action_kind_name's own pointers, found without strcmp. */
+static uint8_t kind_id(const char *kind) {
+  if (!kind) return 0;
+  for (int k = 0; k < DN_ACT_COUNT; k++)
+    if (kind == dn_action_kind_name((dn_action_kind)k)) return (uint8_t)(k + 1);
+  for (int k = 0; k < DN_ACT_COUNT; k++)
+    if (!strcmp(kind, dn_action_kind_name((dn_action_kind)k))) return (uint8_t)(k + 1);
+  return 0;
+}
+
 /* The first 8 bytes of s (NULL as ""), big-endian and zero-padded:
  * compared as integers they order as strcmp orders those bytes, so most
  * comparisons of rule and step names never call strcmp. */
@@ -170,6 +182,7 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, dn_
   for (int32_t h = from; h < to; h++) {
     const dn_history_fact *r = &rows[h];
     uint8_t f = flags->items[h] = dn_history_classify(r->kind, r->status);
+    uint8_t kid = kind_id(r->kind);
     int32_t nr, ns, ni;
     const char **rules = split_list(a, r->rule, &nr);
     const char **steps = split_list(a, r->step, &ns);
@@ -185,6 +198,7 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, dn_
       hp->as_of = r->as_of;
       hp->flags = f;
       hp->kind = r->kind;
+      hp->kind_id = kid;
       hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
       hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
       /* Parts align with the invoice list (see align_parts); one past the
@@ -385,6 +399,23 @@ static int32_t bound(const dn_hist *h, const hkey *k, bool upper) {
   return lo;
 }
 
+void dn_hist_rule_prefix(const dn_hist *h, const char *prefix, int32_t *lo, int32_t *hi) {
+  /* Names that start with prefix sort from prefix itself up to, not
+   * including, prefix with its last byte raised by one. */
+  char past[16];
+  size_t n = strlen(prefix);
+  if (n == 0 || n >= sizeof past) {
+    *lo = 0;
+    *hi = h->nparts;
+    return;
+  }
+  memcpy(past, prefix, n + 1);
+  past[n - 1]++;
+  hkey from = key_of(prefix, NULL), to = key_of(past, NULL);
+  *lo = bound(h, &from, false);
+  *hi = bound(h, &to, false);
+}
+
 /* The parts [*lo, *hi) of (rule, step; NULL: any step). */
 static void group(dn_hist *h, const char *rule, const char *step, int32_t *lo, int32_t *hi) {
   for (int g = 0; g < h->ngroups; g++)
@@ -423,9 +454,10 @@ int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char 
 
 /* Whether part hp is of this kind and, as `deferred` asks, deferred or
  * counting. */
-static bool kind_matches(const dn_hist_part *hp, const char *kind, bool deferred) {
+static bool kind_matches(const dn_hist_part *hp, const char *kind, uint8_t kid, bool deferred) {
   if (!(hp->flags & (deferred ? DN_HIST_DEFERRED : DN_HIST_COUNTS))) return false;
-  return nstrcmp(hp->kind, kind) == 0;
+  if (kid || hp->kind_id) return kid == hp->kind_id;
+  return nstrcmp(hp->kind, kind) == 0; /* two kinds no action has */
 }
 
 /* The latest as_of among the parts of (rule, step; NULL: any step) of
@@ -440,9 +472,10 @@ static dn_date kind_walk(dn_hist *h, const char *rule, const char *step, const c
   if (h->nparts == 0) return last;
   group(h, rule, step, &lo, &hi);
   uint64_t bit = inv ? inv_bit(inv) : 0;
+  uint8_t kid = kind_id(kind);
   for (int32_t i = lo; i < hi; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    if (!kind_matches(hp, kind, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
+    if (!kind_matches(hp, kind, kid, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
     *found = true;
     if (any) break;
     if (last == DN_DATE_NONE || hp->as_of > last) last = hp->as_of;
@@ -455,6 +488,24 @@ bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char
   bool found;
   kind_walk(h, rule, step, inv, kind, deferred, true, &found);
   return found;
+}
+
+bool dn_hist_owed(dn_hist *h, const char *rule, const char *step, const char *inv,
+                  const char *kind) {
+  int32_t lo, hi;
+  if (h->nparts == 0) return false;
+  group(h, rule, step, &lo, &hi);
+  uint64_t bit = inv ? inv_bit(inv) : 0;
+  uint8_t kid = kind_id(kind);
+  bool deferred = false;
+  for (int32_t i = lo; i < hi; i++) {
+    const dn_hist_part *hp = &h->parts[i];
+    bool d = kind_matches(hp, kind, kid, true), c = !d && kind_matches(hp, kind, kid, false);
+    if ((!d && !c) || (inv && !part_has_invoice(hp, inv, bit))) continue;
+    if (c) return false; /* it went out (or counts): nothing owed */
+    deferred = true;
+  }
+  return deferred;
 }
 
 dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const char *kind,

@@ -34,6 +34,7 @@ typedef struct dn_hist_part {
   dn_date as_of;             /* its row's */
   int32_t ninvs;
   uint8_t flags;             /* its row's DN_HIST_* */
+  uint8_t kind_id;           /* its kind's dn_action_kind + 1; 0: none of them */
   const char *rule, *step;   /* NULL when the row has none */
   uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
   const char *kind;          /* its row's */
@@ -80,9 +81,17 @@ int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char 
  * was deferred (`deferred`) or counts. */
 bool dn_hist_has_kind(dn_hist *h, const char *rule, const char *step, const char *inv,
                       const char *kind, bool deferred);
+/* Whether a contact of this kind is still owed for (rule, step, invoice;
+ * NULL: any): a row of it was deferred and none counts. One walk for
+ * has_kind(deferred) && !has_kind(counting). */
+bool dn_hist_owed(dn_hist *h, const char *rule, const char *step, const char *inv,
+                  const char *kind);
 /* The latest as_of of such a row of `rule`, any step; DN_DATE_NONE if none. */
 dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const char *kind,
                           bool deferred);
+/* The parts [*lo, *hi) whose rule starts with prefix (at most 15 bytes;
+ * the engine's "on "): a binary search, not a walk of the history. */
+void dn_hist_rule_prefix(const dn_hist *h, const char *prefix, int32_t *lo, int32_t *hi);
 /* Per cap k of caps[0..n): the contacts that went out (scheduled or
  * sent) on as_of - caps[k].days < day <= as_of, added to counts[k]. */
 void dn_hist_count_contacts(const dn_hist *h, dn_date as_of, const dn_cap_def *caps, uint32_t n,

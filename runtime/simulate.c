@@ -567,11 +567,16 @@ static dn_date next_step_day(const wake_state *w, const dn_invoice_facts *f, dn_
 /* Whether `name` is one of the comma-separated names of a history row's
  * rule: a consolidated record lists its parts' rules ("dunning,over_limit"),
  * and the engine's `once per` counts each part. */
-static bool list_has(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; p; p = strchr(p, ',')) {
-    if (*p == ',') p++;
-    if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0')) return true;
+/* Whether the comma list names name (n bytes), byte by byte: the once
+ * per wake scan asks it of every recent history row. */
+static bool list_has(const char *list, const char *name, size_t n) {
+  for (const char *p = list; p;) {
+    size_t i = 0;
+    while (i < n && p[i] == name[i]) i++;
+    if (i == n && (p[n] == ',' || p[n] == '\0')) return true;
+    p += i;
+    while (*p && *p != ',') p++;
+    p = *p ? p + 1 : NULL;
   }
   return false;
 }
@@ -602,13 +607,14 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     int32_t win = w->p->rules[r].once_per_days;
     if (win <= 0) continue;
     const char *name = w->p->strings[w->p->rules[r].name];
+    size_t name_len = strlen(name);
     /* Dated rows are in date order (facts.h): back from the newest, down
      * to the first whose window ended before today. */
     for (int32_t h = c->nhistory - 1; h >= 0; h--) {
       const dn_history_fact *hf = &c->history[h];
       if (hf->as_of == DN_DATE_NONE) continue;
       if (hf->as_of + win + 1 <= today) break;
-      if (!list_has(hf->rule, name)) continue;
+      if (!list_has(hf->rule, name, name_len)) continue;
       for (int32_t e = -1; e <= 1; e++) wake_at(&nx, today, hf->as_of + win + e);
     }
     /* today's records are not history yet */

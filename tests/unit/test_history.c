@@ -1,6 +1,6 @@
 /* test_history.c - runtime/history.c against a plain reading of the rows.
  *
- * The lookups the engine makes (find, has_kind, last_kind, count_contacts)
+ * The lookups the engine makes (find, has_kind, owed, last_kind, count_contacts)
  * are answered from sorted parts with integer prefixes of the names, a
  * bit per invoice, pointer shortcuts and a backward walk over dated rows.
  * Here an oracle answers the same questions by walking every row and
@@ -221,10 +221,14 @@ static void compare(world *w, dn_hist *h, int n) {
          * which one is found does not matter, only its day does. */
         if (!step && got >= 0 && want >= 0) assert_int_equal(w->rows[got].as_of, w->rows[want].as_of);
         else assert_int_equal(got, want);
-        for (int ki = 0; ki < 3; ki++)
+        for (int ki = 0; ki < 3; ki++) {
           for (int d = 0; d < 2; d++)
             assert_int_equal(dn_hist_has_kind(h, rule, step, inv, kinds[ki], d),
                              oracle_has_kind(w, n, rule, step, inv, kinds[ki], d));
+          assert_int_equal(dn_hist_owed(h, rule, step, inv, kinds[ki]),
+                           oracle_has_kind(w, n, rule, step, inv, kinds[ki], true) &&
+                               !oracle_has_kind(w, n, rule, step, inv, kinds[ki], false));
+        }
       }
       for (int ki = 0; ki < 3; ki++)
         for (int d = 0; d < 2; d++)
