@@ -14,11 +14,8 @@
  * GBP invoice in an EUR policy), the cross rate through that pivot. */
 typedef struct fx_entry {
   uint16_t from, to;
-  bool found, invert;
-  dn_rate rate;
-  bool cross, invert2; /* cross: rate links from-pivot, rate2 pivot-to */
-  uint16_t pivot;
-  dn_rate rate2;
+  bool found;
+  dn_money_plan plan; /* prepared once: the reader converts many amounts per pair */
 } fx_entry;
 
 struct dn_fx {
@@ -109,6 +106,23 @@ static uint16_t find_pivot(dn_fx *fx, uint16_t from, uint16_t to) {
   return pivot;
 }
 
+/* Finds the pair's rate: direct or inverse, else the cross rate through
+ * the pivot (rate links from-pivot, rate2 pivot-to). */
+static bool find_plan(dn_fx *fx, uint16_t from, uint16_t to, dn_money_plan *plan) {
+  dn_rate rate, rate2;
+  bool invert, invert2;
+  if (direct_rate(fx, from, to, &rate, &invert)) {
+    *plan = dn_money_plan_direct(from, to, rate, invert);
+    return true;
+  }
+  uint16_t pivot = find_pivot(fx, from, to);
+  if (pivot == DN_CUR_NONE || !direct_rate(fx, from, pivot, &rate, &invert) ||
+      !direct_rate(fx, pivot, to, &rate2, &invert2))
+    return false;
+  *plan = dn_money_plan_cross(from, to, rate, invert, rate2, invert2);
+  return true;
+}
+
 static fx_entry *lookup(dn_fx *fx, uint16_t from, uint16_t to) {
   for (int32_t i = 0; i < fx->cache.n; i++)
     if (fx->cache.items[i].from == from && fx->cache.items[i].to == to) return &fx->cache.items[i];
@@ -116,13 +130,7 @@ static fx_entry *lookup(dn_fx *fx, uint16_t from, uint16_t to) {
   if (!e) return NULL;
   e->from = from;
   e->to = to;
-  e->found = direct_rate(fx, from, to, &e->rate, &e->invert);
-  if (!e->found) {
-    e->pivot = find_pivot(fx, from, to);
-    e->cross = e->pivot != DN_CUR_NONE && direct_rate(fx, from, e->pivot, &e->rate, &e->invert) &&
-               direct_rate(fx, e->pivot, to, &e->rate2, &e->invert2);
-    e->found = e->cross;
-  }
+  e->found = find_plan(fx, from, to, &e->plan);
   return e;
 }
 
@@ -134,7 +142,5 @@ bool dn_fx_convert(dn_fx *fx, int64_t minor, uint16_t from, uint16_t to, int64_t
   if (from == DN_CUR_NONE || to == DN_CUR_NONE) return false;
   fx_entry *e = lookup(fx, from, to);
   if (!e || !e->found) return false;
-  if (e->cross)
-    return dn_money_convert_cross(minor, from, to, e->rate, e->invert, e->rate2, e->invert2, out);
-  return dn_money_convert(minor, from, to, e->rate, e->invert, out);
+  return dn_money_plan_convert(&e->plan, minor, out);
 }

@@ -298,3 +298,95 @@ bool dn_money_convert_cross(int64_t minor, uint16_t from, uint16_t to, dn_rate r
   *out = (int64_t)q;
   return true;
 }
+
+/* ---- prepared conversions (dn_money_plan) --------------------------------
+ * The 128-bit functions above stay the definition; a plan only remembers
+ * the fraction they would form, so that an amount whose product with it
+ * fits 64 bits skips the digit lookups, the exponent loops and the 128-bit
+ * arithmetic (about 130 instructions a conversion, 2.4 M conversions in a
+ * year simulated over 1,000 customers). */
+
+/* 10^0 .. 10^18: every power of ten an int64 holds. */
+static const int64_t pow10_i64[] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000,
+    100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000,
+    10000000000000000, 100000000000000000, 1000000000000000000};
+
+/* *acc *= b; false when the product leaves int64. */
+static bool mul_i64(int64_t *acc, int64_t b) { return !__builtin_mul_overflow(*acc, b, acc); }
+
+/* *acc *= 10^e for e >= 0; false when the product leaves int64. */
+static bool mul_pow10_i64(int64_t *acc, int e) {
+  return e < (int)(sizeof pow10_i64 / sizeof pow10_i64[0]) && mul_i64(acc, pow10_i64[e]);
+}
+
+/* The exponent of ten moves to the divisor when negative, as in the
+ * 128-bit path; the plan keeps the fraction only when both halves fit. */
+static void plan_fraction(dn_money_plan *p, int64_t mul, int64_t div, int e) {
+  bool ok = e >= 0 ? mul_pow10_i64(&mul, e) : mul_pow10_i64(&div, -e);
+  if (!ok) return;
+  p->mul = mul;
+  p->div = div;
+}
+
+dn_money_plan dn_money_plan_direct(uint16_t from, uint16_t to, dn_rate rate, bool invert) {
+  dn_money_plan p = {.from = from, .to = to, .invert = invert, .rate = rate};
+  int df = dn_currency_digits(from), dt = dn_currency_digits(to);
+  /* What dn_money_convert refuses keeps mul 0 and reaches it, to be refused. */
+  if (df < 0 || dt < 0 || rate.num <= 0 || rate.scale < 0 || rate.scale > 18) return p;
+  /* dn_money_convert's fraction: minor * num * 10^(dt - df - scale), or
+   * inverted minor * 10^(scale + dt - df) / num. */
+  if (invert)
+    plan_fraction(&p, 1, rate.num, rate.scale + dt - df);
+  else
+    plan_fraction(&p, rate.num, 1, dt - df - rate.scale);
+  return p;
+}
+
+/* One leg of a cross rate: multiplies by num / 10^scale, or by its inverse. */
+static bool plan_leg(int64_t *mul, int64_t *div, dn_rate r, bool inv) {
+  return mul_i64(inv ? div : mul, r.num) && mul_pow10_i64(inv ? mul : div, r.scale);
+}
+
+dn_money_plan dn_money_plan_cross(uint16_t from, uint16_t to, dn_rate r1, bool inv1, dn_rate r2,
+                                  bool inv2) {
+  dn_money_plan p = {.from = from, .to = to, .cross = true, .invert = inv1, .invert2 = inv2,
+                     .rate = r1, .rate2 = r2};
+  int df = dn_currency_digits(from), dt = dn_currency_digits(to);
+  if (df < 0 || dt < 0 || r1.num <= 0 || r2.num <= 0 || r1.scale < 0 || r1.scale > 18 ||
+      r2.scale < 0 || r2.scale > 18)
+    return p;
+  int64_t mul = 1, div = 1;
+  if (plan_leg(&mul, &div, r1, inv1) && plan_leg(&mul, &div, r2, inv2))
+    plan_fraction(&p, mul, div, dt - df);
+  return p;
+}
+
+/* n / d for d > 0 rounded half to even, all in 64 bits: |r| < d, so 2|r|
+ * fits a uint64 and -r cannot overflow; a remainder exists only for
+ * d >= 2, where |q| <= |n| / 2, so q +- 1 cannot overflow either. Kept
+ * apart from div_half_even so that test_money, which checks one against
+ * the other, would see a slip in either. */
+static int64_t div_half_even_i64(int64_t n, int64_t d) {
+  int64_t q = n / d, r = n % d;
+  uint64_t twice = (uint64_t)(r < 0 ? -r : r) * 2;
+  if (twice > (uint64_t)d || (twice == (uint64_t)d && (q & 1) != 0)) q += n < 0 ? -1 : 1;
+  return q;
+}
+
+/* When minor * mul fits an int64 the 128-bit path forms that same
+ * numerator (its partial products divide it, so none is larger and
+ * none of its overflow refusals fires) over the same divisor, and the
+ * rounded quotient, no larger than the numerator, fits: the answers are
+ * the same. Otherwise the 128-bit path answers. */
+bool dn_money_plan_convert(const dn_money_plan *p, int64_t minor, int64_t *out) {
+  int64_t n;
+  if (p->mul != 0 && !__builtin_mul_overflow(minor, p->mul, &n)) {
+    *out = div_half_even_i64(n, p->div);
+    return true;
+  }
+  if (p->cross)
+    return dn_money_convert_cross(minor, p->from, p->to, p->rate, p->invert, p->rate2, p->invert2,
+                                  out);
+  return dn_money_convert(minor, p->from, p->to, p->rate, p->invert, out);
+}

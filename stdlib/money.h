@@ -57,4 +57,26 @@ bool dn_money_convert(int64_t minor, uint16_t from, uint16_t to, dn_rate rate,
 bool dn_money_convert_cross(int64_t minor, uint16_t from, uint16_t to, dn_rate r1, bool inv1,
                             dn_rate r2, bool inv2, int64_t *out);
 
+/* A conversion prepared once for many amounts: the facts reader converts
+ * every invoice of a day at the same few rates, so whatever does not
+ * depend on the amount (digits, exponent, powers of ten, direction) is
+ * worked out here. dn_money_plan_convert answers exactly what
+ * dn_money_convert or dn_money_convert_cross answers for the same
+ * arguments, false included: the amount times mul, divided by div and
+ * rounded half to even, in 64 bits when that product fits an int64, and
+ * through the 128-bit path otherwise. */
+typedef struct dn_money_plan {
+  int64_t mul, div; /* the exact fraction the 128-bit path forms; mul 0: no 64-bit path */
+  uint16_t from, to;
+  bool cross, invert, invert2;
+  dn_rate rate, rate2; /* rate2 and invert2 only for a cross rate */
+} dn_money_plan;
+
+/* The plan of dn_money_convert(minor, from, to, rate, invert, ...). */
+dn_money_plan dn_money_plan_direct(uint16_t from, uint16_t to, dn_rate rate, bool invert);
+/* The plan of dn_money_convert_cross(minor, from, to, r1, inv1, r2, inv2, ...). */
+dn_money_plan dn_money_plan_cross(uint16_t from, uint16_t to, dn_rate r1, bool inv1, dn_rate r2,
+                                  bool inv2);
+bool dn_money_plan_convert(const dn_money_plan *plan, int64_t minor, int64_t *out);
+
 #endif
