@@ -22,6 +22,7 @@ struct dn_fx {
   char as_of_text[11];
   sqlite3_stmt *rate_stmt, *pivot_stmt;
   VEC(fx_entry) cache;
+  int32_t last; /* index of the last entry used */
 };
 
 /* LEDGER.md: the latest rate dated <= D applies, and the inverse pair
@@ -123,24 +124,40 @@ static bool find_plan(dn_fx *fx, uint16_t from, uint16_t to, dn_money_plan *plan
   return true;
 }
 
-static fx_entry *lookup(dn_fx *fx, uint16_t from, uint16_t to) {
-  for (int32_t i = 0; i < fx->cache.n; i++)
-    if (fx->cache.items[i].from == from && fx->cache.items[i].to == to) return &fx->cache.items[i];
+/* The pair's entry, made (with its queries) on the first conversion.
+ * Out of line so that dn_fx_convert, which calls this only when the last
+ * entry used is another pair's, stays a few instructions and saves no
+ * registers. */
+static __attribute__((noinline)) fx_entry *lookup(dn_fx *fx, uint16_t from, uint16_t to) {
+  for (int32_t i = 0; i < fx->cache.n; i++) {
+    if (fx->cache.items[i].from == from && fx->cache.items[i].to == to) {
+      fx->last = i;
+      return &fx->cache.items[i];
+    }
+  }
   fx_entry *e = VEC_PUSH(fx->cache);
   if (!e) return NULL;
+  fx->last = fx->cache.n - 1;
   e->from = from;
   e->to = to;
   e->found = find_plan(fx, from, to, &e->plan);
   return e;
 }
 
+/* The facts reader converts invoice after invoice of one customer, in one
+ * currency, into the policy's: the last entry used is tried first. */
 bool dn_fx_convert(dn_fx *fx, int64_t minor, uint16_t from, uint16_t to, int64_t *out) {
   if (from == to) {
     *out = minor;
     return true;
   }
   if (from == DN_CUR_NONE || to == DN_CUR_NONE) return false;
-  fx_entry *e = lookup(fx, from, to);
+  int32_t i = fx->last;
+  fx_entry *e;
+  if (i < fx->cache.n && fx->cache.items[i].from == from && fx->cache.items[i].to == to)
+    e = &fx->cache.items[i];
+  else
+    e = lookup(fx, from, to);
   if (!e || !e->found) return false;
   return dn_money_plan_convert(&e->plan, minor, out);
 }
