@@ -10,9 +10,24 @@ struct dn_arena_block {
   _Alignas(16) unsigned char data[];
 };
 
-enum { DN_ARENA_BLOCK = 64 * 1024 };
+enum { DN_ARENA_BLOCK = 64 * 1024, DN_ARENA_SMALL = 512 };
 
-void dn_arena_init(dn_arena *a) { a->head = NULL; }
+void dn_arena_init(dn_arena *a) {
+  a->head = NULL;
+  a->next_block = 0;
+}
+
+void dn_arena_init_small(dn_arena *a) {
+  a->head = NULL;
+  a->next_block = DN_ARENA_SMALL;
+}
+
+/* The size of the block to add for an allocation of size bytes. */
+static size_t block_size(dn_arena *a, size_t size) {
+  size_t std = a->next_block ? a->next_block : DN_ARENA_BLOCK;
+  if (a->next_block && a->next_block < DN_ARENA_BLOCK) a->next_block *= 2;
+  return size > std ? size : std;
+}
 
 void dn_arena_free(dn_arena *a) {
   dn_arena_block *b = a->head;
@@ -47,7 +62,7 @@ void *dn_arena_alloc(dn_arena *a, size_t size) {
   size = (size + 15) & ~(size_t)15;
   dn_arena_block *b = a->head;
   if (!b || b->size - b->used < size) {
-    size_t cap = size > DN_ARENA_BLOCK ? size : DN_ARENA_BLOCK;
+    size_t cap = block_size(a, size);
     b = malloc(sizeof *b + cap);
     if (!b) return NULL;
     b->next = a->head;

@@ -11,9 +11,16 @@
 typedef struct dn_arena_block dn_arena_block;
 typedef struct dn_arena {
   dn_arena_block *head;
+  /* The size of the next block; 0: the standard 64 KiB. A small arena
+   * (dn_arena_init_small) starts small and doubles up to the standard. */
+  size_t next_block;
 } dn_arena;
 
 void dn_arena_init(dn_arena *a);
+/* An arena for one of many small owners that live long (simulate keeps a
+ * parsed history per customer): 64 KiB each would spread 100k customers'
+ * few KiB over 6 GiB of address space and a page or two of RSS each. */
+void dn_arena_init_small(dn_arena *a);
 void dn_arena_free(dn_arena *a);
 /* Forgets every allocation but keeps one block for reuse: the runtime's
  * per-customer arenas would otherwise give back and re-ask the allocator

@@ -263,7 +263,7 @@ static memo_entry *new_entry(const char *id) {
     free(e);
     return NULL;
   }
-  dn_arena_init(&e->arena);
+  dn_arena_init_small(&e->arena);
   return e;
 }
 
