@@ -18,6 +18,7 @@ typedef struct memo_entry {
   VEC(dn_hist_part) parts;
   VEC(uint8_t) flags;
   dn_arena arena; /* the parts' split strings and invoice lists */
+  dn_hist_groups gc; /* valid while the parts do not change */
 } memo_entry;
 
 /* Open addressing on the customer id (FNV-1a), doubling at half full;
@@ -341,6 +342,8 @@ static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m
   if (!parse_rows(c, e->nrows, c->nhistory, &e->arena, parts, flags)) return false;
   if (e->parts.n - old > 1) sort_parts(scratch, e->parts.items + old, e->parts.n - old);
   if (!merge_parts(scratch, e->parts.items, old, e->parts.n)) return false;
+  if (e->parts.n != old || old == 0) e->gc.n = e->gc.next = 0; /* groups moved */
+  h->gc = &e->gc;
   e->nrows = c->nhistory;
   e->last_key = c->nhistory > 0 ? c->history[c->nhistory - 1].key : NULL;
   h->parts = e->parts.items;
@@ -353,9 +356,10 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
                   dn_arena *scratch) {
   h->rows = c->history;
   h->nrows = c->nhistory;
-  h->ngroups = 0;
   if (memo) return load_memo(h, c, memo, scratch);
   h->own.n = 0;
+  h->own_gc.n = h->own_gc.next = 0;
+  h->gc = &h->own_gc;
   part_vec *parts = (part_vec *)&h->own;
   flag_vec *flags = (flag_vec *)&h->own_flags;
   if (!parse_rows(c, 0, c->nhistory, scratch, parts, flags)) return false;
@@ -416,22 +420,35 @@ void dn_hist_rule_prefix(const dn_hist *h, const char *prefix, int32_t *lo, int3
   *hi = bound(h, &to, false);
 }
 
+/* Whether [lo, hi) is exactly the group of k in the sorted parts. The
+ * groups kept from one day to the next are found by the query's
+ * pointers, and a run's step labels are made anew each day (an address
+ * may then hold another label): a range is used only once it holds. */
+static bool range_holds(const dn_hist *h, const hkey *k, int32_t lo, int32_t hi) {
+  if (lo < 0 || hi < lo || hi > h->nparts) return false;
+  if (lo > 0 && key_cmp(&h->parts[lo - 1], k) >= 0) return false;
+  if (hi < h->nparts && key_cmp(&h->parts[hi], k) <= 0) return false;
+  return lo == hi || (key_cmp(&h->parts[lo], k) == 0 && key_cmp(&h->parts[hi - 1], k) == 0);
+}
+
 /* The parts [*lo, *hi) of (rule, step; NULL: any step). */
 static void group(dn_hist *h, const char *rule, const char *step, int32_t *lo, int32_t *hi) {
-  for (int g = 0; g < h->ngroups; g++)
-    if (h->groups[g].rule == rule && h->groups[g].step == step) {
-      *lo = h->groups[g].lo;
-      *hi = h->groups[g].hi;
+  dn_hist_groups *gc = h->gc;
+  hkey k = key_of(rule, step);
+  for (int g = 0; g < gc->n; g++)
+    if (gc->g[g].rule == rule && gc->g[g].step == step &&
+        range_holds(h, &k, gc->g[g].lo, gc->g[g].hi)) {
+      *lo = gc->g[g].lo;
+      *hi = gc->g[g].hi;
       return;
     }
-  hkey k = key_of(rule, step);
   *lo = bound(h, &k, false);
   *hi = *lo < h->nparts && key_cmp(&h->parts[*lo], &k) == 0 ? bound(h, &k, true) : *lo;
-  int g = h->ngroups < 8 ? h->ngroups++ : h->next_group++ % 8;
-  h->groups[g].rule = rule;
-  h->groups[g].step = step;
-  h->groups[g].lo = *lo;
-  h->groups[g].hi = *hi;
+  int g = gc->n < 8 ? gc->n++ : gc->next++ % 8;
+  gc->g[g].rule = rule;
+  gc->g[g].step = step;
+  gc->g[g].lo = *lo;
+  gc->g[g].hi = *hi;
 }
 
 int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char *inv) {

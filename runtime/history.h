@@ -46,6 +46,16 @@ typedef struct dn_hist_part {
   uint64_t inv_bits;
 } dn_hist_part;
 
+/* The last groups looked up, by the query's own pointers: the engine
+ * asks the same (rule, step) for every open invoice, and day after day,
+ * with the program's strings, so most lookups skip the binary searches
+ * (whose probes into a long history are cache misses in a replay of
+ * 100k customers). */
+typedef struct dn_hist_groups {
+  struct { const char *rule, *step; int32_t lo, hi; } g[8];
+  int n, next;
+} dn_hist_groups;
+
 /* One customer's history, loaded: its rows as the facts hold them, each
  * row's DN_HIST_* class, and the sorted parts. Valid until the next load. */
 typedef struct dn_hist {
@@ -57,11 +67,10 @@ typedef struct dn_hist {
   /* Without a memo: the parts and classes of the current customer. */
   VEC(dn_hist_part) own;
   VEC(uint8_t) own_flags;
-  /* The last groups looked up, by the query's own pointers: the engine
-   * asks the same (rule, step) for every open invoice, with the
-   * program's strings, so most lookups skip the binary searches. */
-  struct { const char *rule, *step; int32_t lo, hi; } groups[8];
-  int ngroups, next_group;
+  /* The groups looked up (see dn_hist_groups): the memo entry's, kept
+   * from day to day while the customer's parts do not change, or own. */
+  dn_hist_groups *gc;
+  dn_hist_groups own_gc;
 } dn_hist;
 
 /* Loads c's history into h (memo: NULL or the caller's); merge buffers

@@ -276,6 +276,42 @@ static void test_with_memo(void **state) {
   dn_history_memo_free(memo);
 }
 
+/* A memo keeps the groups found from one load to the next while the parts
+ * do not change, found again by the query's pointers: an address that
+ * holds another name on the next day (a run's step labels are made anew)
+ * must not find the old group. */
+static void test_groups_kept_across_loads(void **state) {
+  world *w = *state;
+  dn_history_memo *memo = dn_history_memo_new();
+  assert_non_null(memo);
+  dn_hist h = {0};
+  char step[8], rule[16];
+  static const char *const steps[] = {"7d", "1d", "15d", "zz", "7d"};
+  static const char *const rules[] = {"dunning", "over_limit", "dunning", "dunning_long_a",
+                                      "dunning_long_b"};
+  load_and_compare(w, &h, memo, NROWS);
+  dn_arena scratch;
+  dn_arena_init(&scratch);
+  for (int day = 0; day < 5; day++) {
+    assert_true(dn_hist_load(&h, &w->c, memo, &scratch)); /* the same rows: parts unchanged */
+    strcpy(step, steps[day]);
+    strcpy(rule, rules[day]);
+    for (int ii = 0; ii < 3; ii++) {
+      const char *inv = w->inv[ii].id;
+      for (int again = 0; again < 2; again++) {
+        assert_int_equal(dn_hist_find(&h, rule, step, inv), oracle_find(w, NROWS, rule, step, inv));
+        assert_int_equal(dn_hist_find(&h, rule, NULL, inv) >= 0,
+                         oracle_find(w, NROWS, rule, NULL, inv) >= 0);
+        assert_int_equal(dn_hist_has_kind(&h, rule, step, inv, "email", true),
+                         oracle_has_kind(w, NROWS, rule, step, inv, "email", true));
+      }
+    }
+  }
+  dn_arena_free(&scratch);
+  dn_hist_free(&h);
+  dn_history_memo_free(memo);
+}
+
 /* The oracle itself must see what the fixture holds, or the comparisons
  * above could agree on nothing. */
 static void test_fixture_has_answers(void **state) {
@@ -295,6 +331,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fixture_has_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_without_memo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_with_memo, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_groups_kept_across_loads, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
