@@ -226,6 +226,7 @@ struct dn_facts_store {
   dn_arena arena;
   const char **ids; /* the customers, in the order of ORDER BY id */
   int32_t ncust, cust_cap;
+  int32_t last_added; /* the customer of the last history row added */
   mtable t[S_COUNT]; /* t[S_HIST] stays empty: history rows are in hist */
   /* Per customer, by (as_of text, key): the rows as readers hand them
    * out (never copied: a reader's customer points into f), their as_of
@@ -307,6 +308,11 @@ static int32_t store_customer(const dn_facts_store *s, const char *id) {
  * a listed read asks for its customers in the ledger's order, mostly a
  * few apart. */
 static int32_t store_customer_from(const dn_facts_store *s, const char *id, int32_t from) {
+  /* The next listed customer is mostly a few places on, and given by the
+   * store's own pointer (dn_facts_store_customer_id): found without
+   * touching the strings, which in a large store are cache misses. */
+  for (int32_t k = from < 0 ? 0 : from, end = k + 8; k < end && k < s->ncust; k++)
+    if (s->ids[k] == id) return k;
   if (from < 0 || from >= s->ncust || strcmp(s->ids[from], id) > 0) return store_customer(s, id);
   int32_t lo = from, span = 1; /* ids[lo] <= id */
   while (lo + span < s->ncust && strcmp(s->ids[lo + span], id) <= 0) {
@@ -355,6 +361,11 @@ static const char *set_add(dn_facts_store *s, text_set *t, const char *p, size_t
   *slot = dn_arena_strndup(&s->arena, p, n);
   if (*slot) t->n++;
   return *slot;
+}
+
+const char *dn_facts_store_customer_id(const dn_facts_store *s, const char *id) {
+  int32_t k = store_customer(s, id);
+  return k >= 0 ? s->ids[k] : NULL;
 }
 
 bool dn_facts_store_has_key(const dn_facts_store *s, const char *key) {
@@ -684,8 +695,11 @@ bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const c
     t[i] = !v[i] ? NULL : set_add(s, i == 0 ? &s->keys : &s->pool, v[i], len);
     if (v[i] && !t[i]) return false;
   }
-  int32_t c = customer ? store_customer(s, customer) : -1;
+  /* A day's records come customer by customer, in the store's order,
+   * naming it by the store's own id (read_customer_row). */
+  int32_t c = customer ? store_customer_from(s, customer, s->last_added) : -1;
   if (c < 0) return true; /* no reader would see the row: only its key counts */
+  s->last_added = c;
   mhist h = {.f = {.key = t[0] ? t[0] : "", .rule = t[1], .step = t[2], .kind = t[3],
                    .tone = t[4], .status = t[5], .invoice_ids = t[6]},
              .as_of_text = t[7]};
@@ -1169,6 +1183,9 @@ static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
   rowref q = row_of(r, S_CUST);
   c->id = col_str(c, q, 0);
   if (!c->id) c->id = "";
+  /* The store's own pointer, equal text: what the outbox hands back with
+   * the customer's records is then found without comparing strings. */
+  if (r->mem && c->id[0]) c->id = r->mem->ids[r->mci];
   c->name = col_str(c, q, 1);
   c->tier = col_str(c, q, 2);
   c->country = col_str(c, q, 3);

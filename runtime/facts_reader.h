@@ -68,6 +68,10 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
  * memory. */
 bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
                                 size_t invoice_ids_len);
+/* The store's own copy of customer id (NULL: no such customer). A
+ * listed read whose ids are these pointers finds each customer without
+ * comparing strings (simulate lists a day's awake customers so). */
+const char *dn_facts_store_customer_id(const dn_facts_store *s, const char *id);
 /* Whether l's actions table holds a row with this key (any policy). */
 bool dn_facts_store_has_key(const dn_facts_store *s, const char *key);
 void dn_facts_store_free(dn_facts_store *s);

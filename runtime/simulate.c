@@ -590,7 +590,7 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
   while (w->cursor < total) {
     uint32_t i = w->first ? (uint32_t)w->cursor : w->awake[w->cursor];
     w->cursor++;
-    if (!strcmp(w->ids[i], c->id)) {
+    if (w->ids[i] == c->id || !strcmp(w->ids[i], c->id)) {
       idx = (int32_t)i;
       break;
     }
@@ -946,6 +946,12 @@ static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_si
     if (store) st = lighten_copy(copy, diags);
     r.discard_copy = discard && store;
     if (store && !(r.memo = dn_history_memo_new())) st = DN_ERR_INTERNAL;
+    /* The day's list names customers by the store's pointers (see
+     * dn_facts_store_customer_id). */
+    for (size_t i = 0; store && st == DN_OK && i < w.n; i++) {
+      const char *own = dn_facts_store_customer_id(store, w.ids[i]);
+      if (own) w.ids[i] = own;
+    }
   }
   sum->incremental = r.wake != NULL;
   for (dn_date d = o->from; d <= o->to && st == DN_OK; d++) st = run_day(&r, copy, d);
