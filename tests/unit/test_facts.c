@@ -272,6 +272,34 @@ static void test_inverse_rate(void **state) {
   dn_facts_reader_close(r);
 }
 
+/* The rate rule of LEDGER.md: the latest row dated <= D; an inverse row
+ * only where no direct one is dated <= D, even a later inverse. */
+static void test_rate_rule(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id) VALUES ('C1');"
+              "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('I1', 'C1', '2026-02-01', '2026-03-01', 'EUR', 10000),"
+              " ('I2', 'C1', '2026-02-01', '2026-03-01', 'GBP', 10000);"
+              "INSERT INTO fx_rates(date, base, quote, rate) VALUES"
+              " ('2026-02-01', 'EUR', 'USD', '1.00'), ('2026-03-01', 'EUR', 'USD', '1.10'),"
+              " ('2026-03-05', 'USD', 'EUR', '0.5'), ('2026-03-11', 'EUR', 'USD', '2'),"
+              " ('2026-03-01', 'USD', 'GBP', '0.8'), ('2026-03-09', 'USD', 'GBP', '0.5'),"
+              " ('2026-03-12', 'GBP', 'USD', '3');");
+  dn_facts_reader *r;
+  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
+  dn_customer_facts c;
+  dn_customer_facts_init(&c);
+  bool got;
+  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
+  /* EUR: the direct 03-01 row (1.10), not the later inverse, not 03-11. */
+  assert_int_equal(inv(&c, "I1")->balance_p.minor, 11000);
+  /* GBP: no direct row by D, so the latest inverse (03-09, 0.5): 200.00. */
+  assert_int_equal(inv(&c, "I2")->balance_p.minor, 20000);
+  dn_customer_facts_free(&c);
+  dn_facts_reader_close(r);
+}
+
 /* A holidays read that fails half-way (here a view that raises an
  * integer overflow on its second row) is a ledger error, not a shorter
  * calendar: the first holiday alone would move business days silently. */
@@ -316,6 +344,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_promise_kept_and_made, setup, teardown),
       cmocka_unit_test_setup_teardown(test_only_customer_and_missing_invoice_rate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_inverse_rate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rate_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_holidays_read_error, setup, teardown),
       cmocka_unit_test_setup_teardown(test_invoice_customer_read_error, setup, teardown),
   };
