@@ -102,6 +102,10 @@ struct dn_facts_reader {
   bool borrowed; /* st belongs to a dn_facts_cache */
   bool row[S_COUNT];
   bool overflow; /* this customer's amounts do not add up within int64 */
+  /* This customer's reading converted a payment into another currency (its
+   * invoice's, a promise's) at D's rate: a new rate changes more than the
+   * amounts in the policy currency (see "cached facts"). */
+  bool fx_cross;
   dn_fx *fx; /* rates as of D, shared rules with kpi (runtime/fx.c) */
   VEC(dn_invoice_facts) inv;
   VEC(dn_date) settled_on;
@@ -217,6 +221,7 @@ typedef struct cached_facts {
   dn_date day;
   bool never;   /* a visibility date that is text but no date */
   bool foreign; /* a currency not the policy's: fx rates change its facts */
+  bool fx_cross; /* the reading's fx_cross: a new rate calls for a new reading */
   dn_customer_facts c;
   dn_invoice_facts *inv;
   int32_t ninv, cap;
@@ -1179,6 +1184,8 @@ static bool add_event(dn_facts_reader *r, dn_event_kind k, const char *id, int32
 
 /* ---- reading one customer ------------------------------------------------ */
 
+static void read_credit_limit(dn_facts_reader *r, dn_customer_facts *c, rowref q);
+
 static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
   rowref q = row_of(r, S_CUST);
   c->id = col_str(c, q, 0);
@@ -1193,23 +1200,30 @@ static dn_status read_customer_row(dn_facts_reader *r, dn_customer_facts *c) {
   c->language = col_str(c, q, 5);
   c->attrs_json = col_str(c, q, 9);
   c->risk_score = cv_type(q, 8) == SQLITE_NULL ? 0.0 : cv_double(q, 8);
+  read_credit_limit(r, c, q);
+  return DN_OK;
+}
+
+/* The credit limit of customer row q in the policy currency, at D's rate. */
+static void read_credit_limit(dn_facts_reader *r, dn_customer_facts *c, rowref q) {
   uint16_t cur = col_cur(r, q, 7, r->p->currency);
   int64_t limit = cv_int64(q, 6);
+  c->fx_missing = false;
+  c->fx_from = NULL;
+  c->credit_limit_p.minor = 0;
   c->credit_limit_p.cur = r->p->currency;
   /* No limit in the ledger is not a limit of zero: the amount is missing,
    * every comparison with it is false (as with a missing date), so an
    * over-limit rule does not put every customer without a limit on hold. */
   if (cv_type(q, 6) == SQLITE_NULL) {
-    c->credit_limit_p.minor = 0;
     c->credit_limit_p.cur = DN_CUR_NONE;
-    return DN_OK;
+    return;
   }
   if (limit != 0 && !convert_minor(r, limit, cur, r->p->currency, &c->credit_limit_p.minor)) {
     c->fx_missing = true;
     c->fx_from = cur == DN_CUR_NONE ? "?" : dn_currency_code(cur);
     c->credit_limit_p.minor = 0;
   }
-  return DN_OK;
 }
 
 /* The customer's currency, for promises not tied to an invoice. */
@@ -1329,6 +1343,7 @@ static int64_t promise_paid(dn_facts_reader *r, const char *invoice_id, uint16_t
     if (!p->settled || p->date < from || p->date > to) continue;
     if (invoice_id && (!p->invoice_id || strcmp(p->invoice_id, invoice_id) != 0)) continue;
     int64_t m;
+    r->fx_cross |= p->cur != cur;
     if (convert_minor(r, p->amount, p->cur, cur, &m) && __builtin_add_overflow(sum, m, &sum)) sum = INT64_MAX;
   }
   return sum;
@@ -1453,6 +1468,7 @@ static void apply_movements(dn_facts_reader *r) {
       d = p->date;
       dn_invoice_facts *f = &r->inv.items[inv];
       /* The engine reports the missing rate once for the invoice. */
+      r->fx_cross |= p->cur != f->currency;
       if (!convert_minor(r, p->amount, p->cur, f->currency, &amt)) {
         f->fx_missing = true;
         continue;
@@ -1555,6 +1571,7 @@ static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
   c->arena = arena;
   r->inv.n = r->ev.n = r->hist.n = r->pay.n = r->cred.n = 0;
   r->overflow = false;
+  r->fx_cross = false;
 }
 
 /* Everything but the history and what D itself changes. */
@@ -1576,22 +1593,35 @@ static dn_status read_rows(dn_facts_reader *r, dn_customer_facts *c, dn_diags *d
   return st;
 }
 
+/* What a new rate changes in facts whose every conversion was into the
+ * policy currency: the credit limit and the invoices' amounts in it (a
+ * rate that was missing may be there now, or the other way round). */
+static void convert_again(dn_facts_reader *r, dn_customer_facts *c) {
+  read_credit_limit(r, c, row_of(r, S_CUST));
+  for (int32_t i = 0; i < r->inv.n; i++) {
+    r->inv.items[i].fx_missing = false;
+    convert_invoice(r, &r->inv.items[i]);
+  }
+}
+
 /* The customer's facts as read on an earlier day when no change day of
- * its rows, and no fx rate, came since (see "cached facts"). */
+ * its rows came since, with its amounts converted again when a new fx
+ * rate did (see "cached facts"). */
 static bool cache_restore(dn_facts_reader *r, dn_customer_facts *c) {
   const dn_facts_store *s = r->mem;
   const cached_facts *k = &s->cache[r->mci];
   if (s->cache_off || k->never || k->day == DN_DATE_NONE || k->day >= r->as_of) return false;
   uint32_t a = s->change_first[r->mci], b = s->change_first[r->mci + 1];
-  if (day_between(s->change_days + a, b - a, k->day, r->as_of) ||
-      (k->foreign && day_between(s->fx_days, (uint32_t)s->nfx_days, k->day, r->as_of)))
-    return false;
+  if (day_between(s->change_days + a, b - a, k->day, r->as_of)) return false;
+  bool rates = k->foreign && day_between(s->fx_days, (uint32_t)s->nfx_days, k->day, r->as_of);
+  if (rates && k->fx_cross) return false;
   if (!vec_grow((void **)&r->inv.items, &r->inv.cap, k->ninv, sizeof *r->inv.items)) return false;
   if (k->ninv) memcpy(r->inv.items, k->inv, sizeof *k->inv * (size_t)k->ninv);
   r->inv.n = k->ninv;
   dn_arena arena = c->arena;
   *c = k->c;
   c->arena = arena;
+  if (rates) convert_again(r, c);
   return true;
 }
 
@@ -1606,6 +1636,7 @@ static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quie
     return;
   if (r->inv.n) memcpy(k->inv, r->inv.items, sizeof *k->inv * (size_t)r->inv.n);
   k->ninv = r->inv.n;
+  k->fx_cross = r->fx_cross;
   k->c = *c;
   k->c.arena = (dn_arena){0}; /* the store's strings: none in the arena */
   k->day = r->as_of;

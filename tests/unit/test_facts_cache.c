@@ -5,7 +5,10 @@
  * equal what SQLite says each day, on a ledger where each kind of row
  * changes something mid-span: an invoice issued, a payment (settled and
  * failed), a credit, a dispute opened then resolved, promises made then
- * kept or lapsed, an fx rate for a EUR customer, an invoice whose issue
+ * kept or lapsed, fx rates for a EUR customer (its amounts converted
+ * again from the facts kept), for a customer who paid a USD invoice in EUR
+ * (read again), for a customer whose EUR promise is paid in USD (read
+ * again), for GBP first missing then there, an invoice whose issue
  * date is text but no date, and one in no currency (reported on every
  * reading, whatever the store kept). */
 #include <setjmp.h>
@@ -48,25 +51,37 @@ static int setup(void **state) {
               "INSERT INTO customers(id, name, timezone, currency, credit_limit_minor) VALUES"
               " ('A', 'A', 'UTC', 'USD', 50000), ('B', 'B', 'UTC', 'USD', NULL),"
               " ('C', 'C', 'UTC', 'USD', 10000), ('E', 'E', 'UTC', 'EUR', 80000),"
-              " ('O', 'O', 'UTC', 'USD', NULL), ('X', 'X', 'UTC', 'USD', NULL);"
+              " ('O', 'O', 'UTC', 'USD', NULL), ('X', 'X', 'UTC', 'USD', NULL),"
+              " ('F', 'F', 'UTC', 'USD', NULL), ('G', 'G', 'UTC', 'GBP', 100000),"
+              " ('H', 'H', 'UTC', 'EUR', NULL);"
               "INSERT INTO invoices VALUES"
               " ('IA1', 'A', 'N1', '2026-02-01', '2026-03-01', 'USD', 10000),"
               " ('IA2', 'A', 'N2', '2026-03-05', '2026-03-12', 'USD', 20000),"
               " ('IB1', 'B', 'N3', '2026-01-10', '2026-02-10', 'USD', 30000),"
               " ('IC1', 'C', 'N4', '2026-01-20', '2026-02-20', 'USD', 40000),"
               " ('IE1', 'E', 'N5', '2026-01-15', '2026-02-15', 'EUR', 50000),"
-              " ('IO1', 'O', 'N6', '2026-01-15', '2026-02-15', 'USD', 60000);"
+              " ('IO1', 'O', 'N6', '2026-01-15', '2026-02-15', 'USD', 60000),"
+              " ('IF1', 'F', 'N9', '2026-01-15', '2026-02-15', 'USD', 30000),"
+              " ('IG1', 'G', 'N10', '2026-01-15', '2026-02-15', 'GBP', 20000),"
+              " ('IH1', 'H', 'N11', '2026-01-15', '2026-02-15', 'USD', 50000);"
               "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
               " VALUES ('P1', 'A', 'IA1', '2026-03-07', 10000, 'USD', 'settled'),"
               " ('P2', 'B', 'IB1', '2026-03-04', 5000, 'USD', 'failed'),"
               " ('P3', 'B', 'IB1', '2026-03-09', 7000, 'USD', 'settled'),"
-              " ('P4', 'E', 'IE1', '2026-03-08', 10000, 'EUR', 'settled');"
+              " ('P4', 'E', 'IE1', '2026-03-08', 10000, 'EUR', 'settled'),"
+              /* paid in EUR towards a USD invoice, before the span: its
+               * share moves with every EUR rate (no facts kept across one) */
+              " ('PF', 'F', 'IF1', '2026-02-20', 9000, 'EUR', 'settled'),"
+              /* USD towards H's promise in EUR (its own currency): whether
+               * the promise is kept moves with the rate (1.2 on 03-14) */
+              " ('PH', 'H', 'IH1', '2026-03-02', 10000, 'USD', 'settled');"
               "INSERT INTO credits VALUES ('K1', 'IB1', '2026-03-06', 3000, 'goodwill');"
               "INSERT INTO disputes(id, invoice_id, opened_on, resolved_on)"
               " VALUES ('D1', 'IC1', '2026-03-03', '2026-03-10');"
               "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor)"
               " VALUES ('R1', 'C', 'IC1', '2026-03-02', '2026-03-05', 40000),"
-              " ('R2', 'O', 'IO1', '2026-03-11', '2026-03-14', 1000);"
+              " ('R2', 'O', 'IO1', '2026-03-11', '2026-03-14', 1000),"
+              " ('R3', 'H', NULL, '2026-03-01', '2026-03-24', 9000);"
               /* A ledger written by another tool: an issue date that is
                * text but no date, visible from 03-10 ("2026-03-1" sorts
                * after "2026-03-09" and before "2026-03-10"). */
@@ -76,7 +91,10 @@ static int setup(void **state) {
               "INSERT INTO invoices VALUES ('IX1', 'X', 'N8', '2026-01-15', '2026-02-15', 'QQQ', 2000);"
               "PRAGMA ignore_check_constraints = OFF;"
               "INSERT INTO fx_rates VALUES ('2026-03-01', 'EUR', 'USD', '1.08'),"
-              " ('2026-03-06', 'EUR', 'USD', '1.11');");
+              " ('2026-03-06', 'EUR', 'USD', '1.11'), ('2026-03-13', 'EUR', 'USD', '1.07'),"
+              " ('2026-03-14', 'EUR', 'USD', '1.2'), ('2026-03-16', 'EUR', 'USD', '1.05'),"
+              /* GBP has no rate until 03-18: G's amounts are missing, then there */
+              " ('2026-03-18', 'GBP', 'USD', '1.3'), ('2026-03-20', 'GBP', 'USD', '1.25');");
   if (!lf_compile_policy(policy_src, &f->p)) return -1;
   *state = f;
   return 0;
@@ -117,8 +135,8 @@ static void describe(char *out, size_t cap, const dn_customer_facts *c) {
  * has one set, else from SQLite. */
 static void read_day(fixture *f, dn_date d, char *out, size_t cap) {
   dn_facts_reader *r;
-  static const char *const ids[] = {"A", "B", "C", "E", "O", "X"};
-  assert_int_equal(dn_facts_reader_open_set(&f->l, f->p, d, ids, 6, false, &r, &f->diags), DN_OK);
+  static const char *const ids[] = {"A", "B", "C", "E", "F", "G", "H", "O", "X"};
+  assert_int_equal(dn_facts_reader_open_set(&f->l, f->p, d, ids, 9, false, &r, &f->diags), DN_OK);
   dn_customer_facts c;
   dn_customer_facts_init(&c);
   size_t n = 0;
@@ -140,12 +158,12 @@ static void store_reads_equal_sqlite_every_day(void **state) {
   fixture *f = *state;
   dn_facts_store *store = NULL;
   assert_int_equal(dn_facts_store_load(&f->l, f->p, &store, &f->diags), DN_OK);
-  static char want[8192], got[8192];
+  static char want[16384], got[16384];
   dn_date from, to;
   assert_true(dn_date_parse("2026-02-27", 10, &from));
   assert_true(dn_date_parse("2026-03-25", 10, &to));
   int differ_by_day = 0;
-  char prev[8192] = "";
+  static char prev[16384] = "";
   /* A long run has shown its first diagnostics already: past
    * DN_DIAGS_SHOWN they are only counted, and must still be, each day. */
   for (int i = 0; i < DN_DIAGS_SHOWN; i++) dn_diag_add_at(&f->diags, DN_E0506, "t", 0, "filler");
