@@ -201,8 +201,12 @@ static void print_text(const dn_program *p, const sim_args *a, const dn_sim_summ
   if (s->by_status[DN_STATUS_DEFERRED])
     printf("  the deferred records are %lld contacts a cap held back, proposed again each day until they go out\n",
            (long long)s->deferred_contacts);
-  printf("%lld customer evaluations (%s)\n", (long long)s->evaluated,
+  printf("%lld customer evaluations (%s", (long long)s->evaluated,
          s->incremental ? "incremental: only on days a customer's actions could change" : "full replay");
+  if (s->settled)
+    printf("; %lld woken by a new fx rate alone, settled as their conditions came out unchanged",
+           (long long)s->settled);
+  printf(")\n");
   print_kinds(s);
   print_counts("by tone (scheduled)", s->tones, s->ntones);
   print_counts("by segment (scheduled)", s->segments, s->nsegments);

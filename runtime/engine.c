@@ -36,6 +36,7 @@
 
 #include "runtime/facts_reader.h"
 #include "runtime/history.h"
+#include "runtime/trace.h"
 #include "runtime/sort.h"
 #include "runtime/vec.h"
 #include "runtime/vm.h"
@@ -127,6 +128,7 @@ typedef struct run_ctx {
   dn_customer_facts *c;
   int32_t seg, ladder, shift;
   bool cust_err;
+  dn_trace *trace; /* the conditions trace being recorded (runtime/trace.h), or NULL */
 } run_ctx;
 
 static const char *str(const run_ctx *x, int32_t i) {
@@ -313,6 +315,7 @@ static bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
   dn_value v;
   if (!eval_chunk(x, chunk, inv, &v)) return false;
   *out = v.as.b;
+  if (x->trace) dn_trace_add(x->trace, chunk, inv, *out);
   return true;
 }
 
@@ -1366,6 +1369,7 @@ static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool *go) {
   report_fx(x);
   dn_vm_begin_customer(x->vm, c, -1);
   choose_segment(x);
+  if (x->trace) dn_trace_add(x->trace, DN_TRACE_SEGMENT, x->seg, false);
   if (x->cust_err) return DN_OK;
   if (x->seg >= 0) {
     const dn_segment_def *s = &x->p->segments[x->seg];
@@ -1531,9 +1535,33 @@ static void ctx_free(run_ctx *x) {
   dn_arena_free(&x->texts);
 }
 
+/* A run with the fx check (dn_run_options.traces): a customer woken by a
+ * new rate alone is settled when its last trace holds; any other run
+ * records its trace, kept only when nothing could have been owed to the
+ * day itself (a record, a diagnostic, an event). */
+static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
+  dn_trace *t = dn_trace_book_at(x->o->traces, c->store_slot);
+  if (!t) return oom(x);
+  if (x->o->fx_only && x->o->fx_only(x->o->fx_only_ctx, c) && dn_trace_holds(t, x->vm, x->p, c)) {
+    x->stats->settled++;
+    return DN_OK;
+  }
+  size_t reported = x->diags->errors + x->diags->warnings;
+  int64_t actions = x->stats->actions;
+  dn_trace_start(t);
+  x->trace = t;
+  dn_status st = process_customer(x, c);
+  x->trace = NULL;
+  bool quiet = st == DN_OK && x->stats->actions == actions && !x->cust_err && c->nevents == 0 &&
+               x->diags->errors + x->diags->warnings == reported;
+  if (!quiet || !dn_trace_keep(t, c)) t->valid = false;
+  return st;
+}
+
 /* One customer of a ledger run: its records, or with on_decision only
  * its decisions. */
 static dn_status run_customer(run_ctx *x, dn_customer_facts *c) {
+  if (!x->o->on_decision && x->o->traces && c->store_slot > 0) return run_traced(x, c);
   if (!x->o->on_decision) return process_customer(x, c);
   dn_decision d;
   dn_status st = decide_customer(x, c, &d);

@@ -126,14 +126,31 @@ typedef struct dn_run_options {
    * row store), or NULL. A customer whose history is not the one seen
    * before is parsed again from scratch. */
   struct dn_history_memo *history_memo;
+  /* The fx check (simulate, docs/simulate.md "A new fx rate"; runtime/
+   * trace.h): with a book, each store-read customer's run keeps its
+   * conditions trace when it made no record, no diagnostic and saw no
+   * event, and forgets it otherwise. Before running a customer for whom
+   * fx_only(fx_only_ctx, c) says a new rate is the only thing that could
+   * change its actions today, the run evaluates that trace again on its
+   * facts: every result the same, it would take the path of that last
+   * run, which made no record, so it is settled without running
+   * (stats->settled). NULL: every customer is run. */
+  struct dn_trace_book *traces;
+  bool (*fx_only)(void *ctx, const dn_customer_facts *c);
+  void *fx_only_ctx;
 } dn_run_options;
 
 typedef struct dn_history_memo dn_history_memo;
 dn_history_memo *dn_history_memo_new(void);
 void dn_history_memo_free(dn_history_memo *m);
 
+typedef struct dn_trace_book dn_trace_book;
+dn_trace_book *dn_trace_book_new(void);
+void dn_trace_book_free(dn_trace_book *b);
+
 typedef struct dn_run_stats {
   int64_t customers, invoices, actions, errors;
+  int64_t settled; /* customers settled by the fx check, not run */
 } dn_run_stats;
 
 /* Runs `p` against ledger `l`. Per-invoice and per-customer data errors

@@ -294,7 +294,12 @@ typedef struct wake_state {
   uint32_t *awake; size_t nawake; /* indices, ascending */
   const char **awake_ids;
   uint32_t *mark;             /* day stamp: awake today */
+  /* per customer: awake today for a new fx rate and nothing else, which
+   * the run checks against its last conditions trace (runtime/trace.h) */
+  bool *fx_only;
   size_t cursor;              /* into awake (or all customers on the first day) */
+  const char *cur_id;         /* the customer last found in the list, and where */
+  int32_t cur_idx;
   bool first;
   size_t errors_seen;
   bool had_records;
@@ -314,6 +319,7 @@ static void wake_free(wake_state *w) {
   free(w->awake);
   free(w->awake_ids);
   free(w->mark);
+  free(w->fx_only);
   memset(w, 0, sizeof *w);
 }
 
@@ -514,7 +520,9 @@ static dn_status wake_init(wake_state *w, const dn_program *p, dn_ledger *l, dn_
   w->awake_ids = malloc(sizeof *w->awake_ids * n);
   w->fx_day = calloc((size_t)days, sizeof *w->fx_day);
   w->odd_date = calloc(n, sizeof *w->odd_date);
-  if (!w->next || !w->mark || !w->awake || !w->awake_ids || !w->fx_day || !w->odd_date)
+  w->fx_only = calloc(n, sizeof *w->fx_only);
+  if (!w->next || !w->mark || !w->awake || !w->awake_ids || !w->fx_day || !w->odd_date ||
+      !w->fx_only)
     return DN_ERR_INTERNAL;
   for (size_t i = 0; i < w->n; i++) w->next[i] = WAKE_NEVER;
   st = mark_foreign(w, l, diags);
@@ -581,11 +589,12 @@ static bool list_has(const char *list, const char *name, size_t n) {
   return false;
 }
 
-static void on_customer(void *ctx, const dn_customer_facts *c) {
-  wake_state *w = ctx;
-  dn_date today = w->day, nx = WAKE_NEVER;
+/* c's index in the customer list: customers arrive in the order of the
+ * day's list, and each is asked for twice (the fx check, then
+ * on_customer); -1 when it is not there. */
+static int32_t customer_index(wake_state *w, const dn_customer_facts *c) {
+  if (w->cur_id == c->id) return w->cur_idx;
   int32_t idx = -1;
-  /* Customers arrive in the order of the day's list. */
   size_t total = w->first ? w->n : w->nawake;
   while (w->cursor < total) {
     uint32_t i = w->first ? (uint32_t)w->cursor : w->awake[w->cursor];
@@ -595,6 +604,23 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
       break;
     }
   }
+  w->cur_id = c->id;
+  w->cur_idx = idx;
+  return idx;
+}
+
+/* dn_run_options.fx_only: a new rate is all that woke c today. */
+static bool fx_only(void *ctx, const dn_customer_facts *c) {
+  wake_state *w = ctx;
+  int32_t idx = customer_index(w, c);
+  return idx >= 0 && !w->first && w->fx_only[idx];
+}
+
+static void on_customer(void *ctx, const dn_customer_facts *c) {
+  wake_state *w = ctx;
+  dn_date today = w->day, nx = WAKE_NEVER;
+  int32_t idx = customer_index(w, c);
+  w->cur_id = NULL; /* the next customer is looked up afresh */
   if (idx < 0) {
     w->lost = true; /* cannot happen with one ledger; the replay turns full */
     return;
@@ -637,8 +663,10 @@ static void wake_list(wake_state *w, dn_date day) {
   bool fx = w->fx_day[di];
   w->nawake = 0;
   for (size_t i = 0; i < w->n; i++) {
-    if (w->mark[i] == stamp || w->next[i] <= day || w->odd_date[i] ||
-        (fx && (w->fx_all || w->foreign[i]))) {
+    bool other = w->mark[i] == stamp || w->next[i] <= day || w->odd_date[i];
+    bool rate = fx && (w->fx_all || w->foreign[i]);
+    w->fx_only[i] = rate && !other;
+    if (other || rate) {
       w->awake[w->nawake] = (uint32_t)i;
       w->awake_ids[w->nawake++] = w->ids[i];
     }
@@ -662,6 +690,8 @@ typedef struct sim_run {
   /* Customers' parsed history from day to day, when the copy is read from
    * its store (there a history only grows at its end). */
   dn_history_memo *memo;
+  /* Customers' conditions traces, for the fx check (with the memo). */
+  dn_trace_book *traces;
 } sim_run;
 
 static int32_t escalation_index(const sim_run *r, const char *rule) {
@@ -788,11 +818,15 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
   if (w) {
     w->day = day;
     w->cursor = 0;
+    w->cur_id = NULL;
     w->first = day == r->o->from;
     w->had_records = false;
     w->errors_seen = r->diags->errors;
     ro.on_customer = on_customer;
     ro.on_customer_ctx = w;
+    ro.traces = r->traces;
+    ro.fx_only = fx_only;
+    ro.fx_only_ctx = w;
     if (!w->first) {
       wake_list(w, day);
       ro.only_customers = w->awake_ids;
@@ -809,6 +843,7 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
   r->sum->errors += stats.errors;
   r->sum->customers = w && !w->first ? (int64_t)w->n : stats.customers;
   r->sum->evaluated += stats.customers;
+  r->sum->settled += stats.settled;
   /* A customer the list could not place (not possible with one ledger):
    * the rest of the replay evaluates everyone. */
   if (w && w->lost) r->wake = NULL;
@@ -945,7 +980,8 @@ static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_si
     copy->store = store;
     if (store) st = lighten_copy(copy, diags);
     r.discard_copy = discard && store;
-    if (store && !(r.memo = dn_history_memo_new())) st = DN_ERR_INTERNAL;
+    if (store && (!(r.memo = dn_history_memo_new()) || !(r.traces = dn_trace_book_new())))
+      st = DN_ERR_INTERNAL;
     /* The day's list names customers by the store's pointers (see
      * dn_facts_store_customer_id). */
     for (size_t i = 0; store && st == DN_OK && i < w.n; i++) {
@@ -958,6 +994,7 @@ static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_si
   if (store && restore_checks(copy, diags) != DN_OK && st == DN_OK) st = DN_ERR_INPUT;
   copy->store = NULL;
   dn_history_memo_free(r.memo);
+  dn_trace_book_free(r.traces);
   dn_facts_store_free(store);
   wake_free(&w);
   for (uint32_t e = 0; r.last_label && e < p->nescalations; e++) free(r.last_label[e]);

@@ -107,6 +107,9 @@ typedef struct dn_sim_summary {
   /* How the replay ran: customer evaluations summed over the days (days x
    * customers for the full replay), and whether wake dates were used. */
   int64_t evaluated;
+  /* Of those, the customers a new fx rate alone woke whose last
+   * conditions trace held (docs/simulate.md): settled without a run. */
+  int64_t settled;
   bool incremental;
 } dn_sim_summary;
 

@@ -299,12 +299,69 @@ static void rows_wake_their_day(void **state) {
   dn_program_free(p);
 }
 
+/* The fx check (runtime/trace.h): a customer woken by a new rate alone is
+ * settled when the conditions of its last run come out the same, and run
+ * when one moves. D and E hold EUR invoices under a USD policy whose
+ * 2-day step waits for 500.00 USD; EUR is 1.00 until 03-05 (D 490.00 and
+ * E 400.00: no), 1.10 from 03-05 (D 539.00: yes; E 440.00: no), 1.01 on
+ * 03-02 and 1.05 on 03-08. By hand: D's 03-02 and 03-08, E's 03-02,
+ * 03-05 and 03-08 are woken by the rate alone and settled; D's 03-05 is
+ * run, and sends the email the full replay sends that day. */
+static const char fx_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 2 days: email tone friendly when invoice.balance >= 500 USD\n"
+    "  step 4 days: call tone firm\n"
+    "}\n";
+
+static void fx_wakes_settled_unless_a_condition_moves(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db,
+              "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
+              " DELETE FROM invoices; DELETE FROM customers;"
+              "INSERT INTO customers(id, name, timezone, currency) VALUES"
+              " ('D', 'D', 'UTC', 'EUR'), ('E', 'E', 'UTC', 'EUR');"
+              "INSERT INTO invoices VALUES"
+              " ('ID', 'D', 'N1', '2026-02-01', '2026-03-02', 'EUR', 49000),"
+              " ('IE', 'E', 'N2', '2026-02-01', '2026-03-02', 'EUR', 40000);"
+              "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
+              " ('2026-03-02', 'EUR', 'USD', '1.01'), ('2026-03-05', 'EUR', 'USD', '1.10'),"
+              " ('2026-03-08', 'EUR', 'USD', '1.05');");
+  dn_program *p = compile(fx_src);
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_true(si.incremental);
+  assert_same_actions(&inc, &full);
+  /* D: 2d email on 03-05 (539.00 >= 500.00), 4d call on 03-06; E: the
+   * 2d step never passes its guard, so on 03-06 the 4d call and the 2d
+   * email skipped as caught up. */
+  assert_int_equal(full.n, 4);
+  size_t d_emails = 0;
+  for (size_t i = 0; i < full.n; i++)
+    d_emails += full.items[i].kind == DN_ACT_EMAIL && !strcmp(full.items[i].customer, "D") &&
+                full.items[i].as_of == day("2026-03-05");
+  assert_int_equal(d_emails, 1);
+  assert_int_equal(si.settled, 5);
+  assert_int_equal(sf.settled, 0);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(reader_set_matches_stream, setup, teardown),
       cmocka_unit_test_setup_teardown(wake_days_by_hand, setup, teardown),
       cmocka_unit_test_setup_teardown(today_in_a_rule_means_everyone, setup, teardown),
       cmocka_unit_test_setup_teardown(rows_wake_their_day, setup, teardown),
+      cmocka_unit_test_setup_teardown(fx_wakes_settled_unless_a_condition_moves, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
