@@ -32,13 +32,21 @@ struct dn_history_memo {
 
 /* ---- parsing rows into parts ------------------------------------------------ */
 
-/* Splits "a,b,c" into arena a. */
-static const char **split_list(dn_arena *a, const char *s, int32_t *n) {
+/* The arenas of a parse: what the parts keep (the memo's, for as long as
+ * the customer's entry) and what only the parse reads (the run's scratch):
+ * a memo holds every history row of every customer for a whole replay. */
+typedef struct parse_arenas {
+  dn_arena *keep, *tmp;
+} parse_arenas;
+
+/* Splits "a,b,c": the list in tmp (parts keep its items, not it), the
+ * names of a list of several in keep. */
+static const char **split_list(parse_arenas a, const char *s, int32_t *n) {
   *n = 0;
   if (!s) return NULL;
   int32_t cnt = 1;
   for (const char *q = s; *q; q++) cnt += *q == ',';
-  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
+  const char **out = dn_arena_alloc(a.tmp, sizeof *out * (size_t)cnt);
   if (!out) return NULL;
   if (cnt == 1) { /* the usual one part: the facts' own string, never written to */
     out[(*n)++] = s;
@@ -47,7 +55,7 @@ static const char **split_list(dn_arena *a, const char *s, int32_t *n) {
   const char *start = s;
   for (const char *q = s;; q++) {
     if (*q == ',' || *q == '\0') {
-      out[(*n)++] = dn_arena_strndup(a, start, (size_t)(q - start));
+      out[(*n)++] = dn_arena_strndup(a.keep, start, (size_t)(q - start));
       if (!*q) break;
       start = q + 1;
     }
@@ -72,15 +80,15 @@ static const char *invoice_id(const dn_customer_facts *c, const char *id) {
 /* Parses the JSON array of invoice ids as the outbox stores it. An id of
  * one of the customer's invoices is handed out as the facts hold it, so
  * that a lookup by that invoice mostly finds it by pointer. */
-static const char **parse_ids(dn_arena *a, const dn_customer_facts *c, const char *json,
+static const char **parse_ids(parse_arenas a, const dn_customer_facts *c, const char *json,
                               int32_t *n) {
   *n = 0;
   if (!json) return NULL;
   int32_t cnt = 0;
   for (const char *q = json; *q; q++) cnt += *q == '"';
   cnt = cnt / 2 + 1;
-  const char **out = dn_arena_alloc(a, sizeof *out * (size_t)cnt);
-  char *buf = dn_arena_alloc(a, strlen(json) + 1);
+  const char **out = dn_arena_alloc(a.tmp, sizeof *out * (size_t)cnt);
+  char *buf = dn_arena_alloc(a.tmp, strlen(json) + 1);
   if (!out || !buf) return NULL;
   const char *q = json;
   while (*q && *n < cnt) {
@@ -94,12 +102,18 @@ static const char **parse_ids(dn_arena *a, const dn_customer_facts *c, const cha
       *w++ = *q++;
     }
     *w++ = '\0';
-    out[*n] = invoice_id(c, out[*n]);
+    const char *own = invoice_id(c, out[*n]);
+    /* Not one of the customer's invoices: a copy the parts can keep. */
+    out[*n] = own != out[*n] ? own : dn_arena_strdup(a.keep, own);
+    if (!out[*n]) return NULL;
     buf = w;
     (*n)++;
     if (*q) q++;
   }
-  return out;
+  if (*n == 0) return NULL;
+  const char **kept = dn_arena_alloc(a.keep, sizeof *kept * (size_t)*n);
+  if (kept) memcpy(kept, out, sizeof *kept * (size_t)*n);
+  return kept;
 }
 
 static uint64_t id_hash(const char *s) {
@@ -176,7 +190,7 @@ typedef VEC(uint8_t) flag_vec;
 
 /* Appends the parts of rows[from, to) to *out and their classes to
  * *flags, split strings and invoice lists in arena a. */
-static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, dn_arena *a,
+static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, parse_arenas a,
                        part_vec *out, flag_vec *flags) {
   const dn_history_fact *rows = c->history;
   if (!vec_grow((void **)&flags->items, &flags->cap, to, sizeof *flags->items)) return false;
@@ -339,7 +353,8 @@ static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m
   int32_t old = e->parts.n;
   part_vec *parts = (part_vec *)&e->parts;
   flag_vec *flags = (flag_vec *)&e->flags;
-  if (!parse_rows(c, e->nrows, c->nhistory, &e->arena, parts, flags)) return false;
+  if (!parse_rows(c, e->nrows, c->nhistory, (parse_arenas){&e->arena, scratch}, parts, flags))
+    return false;
   if (e->parts.n - old > 1) sort_parts(scratch, e->parts.items + old, e->parts.n - old);
   if (!merge_parts(scratch, e->parts.items, old, e->parts.n)) return false;
   if (e->parts.n != old || old == 0) e->gc.n = e->gc.next = 0; /* groups moved */
@@ -362,7 +377,7 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
   h->gc = &h->own_gc;
   part_vec *parts = (part_vec *)&h->own;
   flag_vec *flags = (flag_vec *)&h->own_flags;
-  if (!parse_rows(c, 0, c->nhistory, scratch, parts, flags)) return false;
+  if (!parse_rows(c, 0, c->nhistory, (parse_arenas){scratch, scratch}, parts, flags)) return false;
   if (h->own.n > 1) sort_parts(scratch, h->own.items, h->own.n);
   h->parts = h->own.items;
   h->nparts = h->own.n;
