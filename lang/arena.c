@@ -58,10 +58,12 @@ void dn_arena_reset(dn_arena *a) {
   keep->used = 0;
 }
 
-void *dn_arena_alloc(dn_arena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
+/* size bytes from the head block (a new one when it has no room),
+ * starting at a multiple of align (1 or 16). */
+static void *bump(dn_arena *a, size_t size, size_t align) {
   dn_arena_block *b = a->head;
-  if (!b || b->size - b->used < size) {
+  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (!b || at > b->size || b->size - at < size) {
     size_t cap = block_size(a, size);
     b = malloc(sizeof *b + cap);
     if (!b) return NULL;
@@ -69,15 +71,22 @@ void *dn_arena_alloc(dn_arena *a, size_t size) {
     b->used = 0;
     b->size = cap;
     a->head = b;
+    at = 0;
   }
-  void *p = b->data + b->used;
-  b->used += size;
-  memset(p, 0, size);
+  b->used = at + size;
+  return b->data + at;
+}
+
+void *dn_arena_alloc(dn_arena *a, size_t size) {
+  void *p = bump(a, size, 16);
+  if (p) memset(p, 0, size);
   return p;
 }
 
+/* Text needs no alignment: packed, a store of millions of short strings
+ * (32-byte keys took 48) is a fifth smaller and denser in the cache. */
 char *dn_arena_strndup(dn_arena *a, const char *s, size_t n) {
-  char *p = dn_arena_alloc(a, n + 1);
+  char *p = bump(a, n + 1, 1);
   if (!p) return NULL;
   memcpy(p, s, n);
   p[n] = '\0';

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -66,11 +67,37 @@ static void test_zeroed_is_standard(void **state) {
   dn_arena_free(&a);
 }
 
+/* Text is packed (no padding to 16 bytes between strings) and does not
+ * disturb the alignment of what is allocated after it. */
+static void test_text_packed(void **state) {
+  (void)state;
+  dn_arena a;
+  dn_arena_init(&a);
+  char *k1 = dn_arena_strdup(&a, "6a94332a50100dc2f77b4150473f82a2");
+  char *k2 = dn_arena_strdup(&a, "192da6c56cdab0d33e6b579b3ca007b9");
+  assert_ptr_equal(k2, k1 + 33); /* was k1 + 48 */
+  for (int i = 0; i < 500; i++) {
+    char text[8];
+    snprintf(text, sizeof text, "t%d", i);
+    char *t = dn_arena_strdup(&a, text);
+    assert_string_equal(t, text);
+    unsigned char *p = dn_arena_alloc(&a, (size_t)(i % 40) + 1);
+    assert_int_equal((uintptr_t)p % 16, 0);
+    for (int k = 0; k < i % 40 + 1; k++) assert_int_equal(p[k], 0);
+    memset(p, 0xab, (size_t)(i % 40) + 1);
+    assert_string_equal(t, text);
+  }
+  assert_string_equal(k1, "6a94332a50100dc2f77b4150473f82a2");
+  assert_string_equal(k2, "192da6c56cdab0d33e6b579b3ca007b9");
+  dn_arena_free(&a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_standard),
       cmocka_unit_test(test_small_grows),
       cmocka_unit_test(test_zeroed_is_standard),
+      cmocka_unit_test(test_text_packed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
