@@ -36,8 +36,8 @@
 
 #include "runtime/facts_reader.h"
 #include "runtime/history.h"
-#include "runtime/trace.h"
 #include "runtime/sort.h"
+#include "runtime/trace.h"
 #include "runtime/vec.h"
 #include "runtime/vm.h"
 #include "stdlib/calendar.h"

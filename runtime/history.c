@@ -105,7 +105,10 @@ static const char **parse_ids(parse_arenas a, const dn_customer_facts *c, const 
     const char *own = invoice_id(c, out[*n]);
     /* Not one of the customer's invoices: a copy the parts can keep. */
     out[*n] = own != out[*n] ? own : dn_arena_strdup(a.keep, own);
-    if (!out[*n]) return NULL;
+    if (!out[*n]) {
+      *n = 0; /* out of memory: no list, none to read */
+      return NULL;
+    }
     buf = w;
     (*n)++;
     if (*q) q++;
@@ -113,6 +116,7 @@ static const char **parse_ids(parse_arenas a, const dn_customer_facts *c, const 
   if (*n == 0) return NULL;
   const char **kept = dn_arena_alloc(a.keep, sizeof *kept * (size_t)*n);
   if (kept) memcpy(kept, out, sizeof *kept * (size_t)*n);
+  else *n = 0;
   return kept;
 }
 

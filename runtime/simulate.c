@@ -572,11 +572,10 @@ static dn_date next_step_day(const wake_state *w, const dn_invoice_facts *f, dn_
   return best;
 }
 
-/* Whether `name` is one of the comma-separated names of a history row's
- * rule: a consolidated record lists its parts' rules ("dunning,over_limit"),
- * and the engine's `once per` counts each part. */
-/* Whether the comma list names name (n bytes), byte by byte: the once
- * per wake scan asks it of every recent history row. */
+/* Whether `name` (n bytes) is one of the comma-separated names of a
+ * history row's rule: a consolidated record lists its parts' rules
+ * ("dunning,over_limit"), and the engine's `once per` counts each part.
+ * Byte by byte: the once-per wake scan asks it of every recent row. */
 static bool list_has(const char *list, const char *name, size_t n) {
   for (const char *p = list; p;) {
     size_t i = 0;
