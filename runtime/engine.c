@@ -1540,9 +1540,11 @@ static void ctx_free(run_ctx *x) {
  * records its trace, kept only when nothing could have been owed to the
  * day itself (a record, a diagnostic, an event). */
 static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
+  dn_fx_wake wake = x->o->fx_wake(x->o->fx_wake_ctx, c);
+  if (wake == DN_FX_WAKE_NEVER) return process_customer(x, c);
   dn_trace *t = dn_trace_book_at(x->o->traces, c->store_slot);
   if (!t) return oom(x);
-  if (x->o->fx_only && x->o->fx_only(x->o->fx_only_ctx, c) && dn_trace_holds(t, x->vm, x->p, c)) {
+  if (wake == DN_FX_WAKE_ONLY && dn_trace_holds(t, x->vm, x->p, c)) {
     x->stats->settled++;
     return DN_OK;
   }
@@ -1561,7 +1563,8 @@ static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
 /* One customer of a ledger run: its records, or with on_decision only
  * its decisions. */
 static dn_status run_customer(run_ctx *x, dn_customer_facts *c) {
-  if (!x->o->on_decision && x->o->traces && c->store_slot > 0) return run_traced(x, c);
+  if (!x->o->on_decision && x->o->traces && x->o->fx_wake && c->store_slot > 0)
+    return run_traced(x, c);
   if (!x->o->on_decision) return process_customer(x, c);
   dn_decision d;
   dn_status st = decide_customer(x, c, &d);

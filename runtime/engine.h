@@ -90,6 +90,14 @@ typedef struct dn_decision {
   const dn_rule_decision *rules; int32_t nrules;  /* in rule, invoice order */
 } dn_decision;
 
+/* What a new fx rate does to a customer of simulate's replay (see
+ * dn_run_options.traces). */
+typedef enum dn_fx_wake {
+  DN_FX_WAKE_NEVER, /* no rate wakes it: no trace is recorded */
+  DN_FX_WAKE_CAN,   /* a rate can wake it, but other reasons did today */
+  DN_FX_WAKE_ONLY   /* a new rate alone woke it today */
+} dn_fx_wake;
+
 typedef struct dn_run_options {
   dn_date as_of;
   const char *only_customer;  /* explain / decide one customer, or NULL */
@@ -127,17 +135,17 @@ typedef struct dn_run_options {
    * before is parsed again from scratch. */
   struct dn_history_memo *history_memo;
   /* The fx check (simulate, docs/simulate.md "A new fx rate"; runtime/
-   * trace.h): with a book, each store-read customer's run keeps its
-   * conditions trace when it made no record, no diagnostic and saw no
-   * event, and forgets it otherwise. Before running a customer for whom
-   * fx_only(fx_only_ctx, c) says a new rate is the only thing that could
-   * change its actions today, the run evaluates that trace again on its
-   * facts: every result the same, it would take the path of that last
-   * run, which made no record, so it is settled without running
+   * trace.h): with a book, the run of each store-read customer that
+   * fx_wake(fx_wake_ctx, c) says a new rate can wake keeps its conditions
+   * trace when it made no record, no diagnostic and saw no event, and
+   * forgets it otherwise. A customer that a new rate alone woke today
+   * (DN_FX_WAKE_ONLY) first has that trace evaluated again on its facts:
+   * every result the same, it would take the path of that last run,
+   * which made no record, so it is settled without running
    * (stats->settled). NULL: every customer is run. */
   struct dn_trace_book *traces;
-  bool (*fx_only)(void *ctx, const dn_customer_facts *c);
-  void *fx_only_ctx;
+  dn_fx_wake (*fx_wake)(void *ctx, const dn_customer_facts *c);
+  void *fx_wake_ctx;
 } dn_run_options;
 
 typedef struct dn_history_memo dn_history_memo;

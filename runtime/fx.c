@@ -80,7 +80,6 @@ static void bind_pair(dn_fx *fx, sqlite3_stmt *q, uint16_t a, uint16_t b) {
   sqlite3_bind_text(q, 3, dn_currency_code(b), -1, SQLITE_STATIC);
 }
 
-/* The latest rate dated <= D between from and to, either way round. */
 /* The latest row of base -> quote dated <= D: 1 found (and *rate set,
  * when it parses to a positive rate; else 0), -1 no row. */
 static int latest_rate(dn_fx *fx, uint16_t base, uint16_t quote, dn_rate *rate) {
@@ -95,6 +94,7 @@ static int latest_rate(dn_fx *fx, uint16_t base, uint16_t quote, dn_rate *rate) 
   return found;
 }
 
+/* The latest rate dated <= D between from and to, either way round. */
 static bool direct_rate(dn_fx *fx, uint16_t from, uint16_t to, dn_rate *rate, bool *invert) {
   int found = latest_rate(fx, from, to, rate);
   *invert = found < 0;

@@ -608,11 +608,13 @@ static int32_t customer_index(wake_state *w, const dn_customer_facts *c) {
   return idx;
 }
 
-/* dn_run_options.fx_only: a new rate is all that woke c today. */
-static bool fx_only(void *ctx, const dn_customer_facts *c) {
+/* dn_run_options.fx_wake: whether a new rate can wake c, and whether
+ * one alone did today. */
+static dn_fx_wake fx_wake(void *ctx, const dn_customer_facts *c) {
   wake_state *w = ctx;
   int32_t idx = customer_index(w, c);
-  return idx >= 0 && !w->first && w->fx_only[idx];
+  if (idx < 0 || !(w->fx_all || w->foreign[idx])) return DN_FX_WAKE_NEVER;
+  return !w->first && w->fx_only[idx] ? DN_FX_WAKE_ONLY : DN_FX_WAKE_CAN;
 }
 
 static void on_customer(void *ctx, const dn_customer_facts *c) {
@@ -824,8 +826,8 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
     ro.on_customer = on_customer;
     ro.on_customer_ctx = w;
     ro.traces = r->traces;
-    ro.fx_only = fx_only;
-    ro.fx_only_ctx = w;
+    ro.fx_wake = fx_wake;
+    ro.fx_wake_ctx = w;
     if (!w->first) {
       wake_list(w, day);
       ro.only_customers = w->awake_ids;
