@@ -140,7 +140,8 @@ static int serve_lines(dn_decider *d, const decide_opts *o) {
   return rc;
 }
 
-static int decide_loaded(void *ctx, const dn_program *p, void *const *fns) {
+static int decide_loaded(void *ctx, const dn_program *p, const dn_cli_bound *b) {
+  void *const *fns = b->extern_fns;
   decide_opts *o = ctx;
   if (o->templates_dir) {
     dn_status st = dn_templates_load_checked(o->templates_dir, p, stderr, &o->templates);
@@ -185,5 +186,5 @@ int dn_cmd_decide(int argc, char **argv) {
     return 2;
   }
   o.policy = pos[0];
-  return dn_cli_with_policy(pos[0], o.allow, decide_loaded, &o);
+  return dn_cli_with_policy(pos[0], o.allow, NULL, decide_loaded, &o);
 }

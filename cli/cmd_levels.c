@@ -19,7 +19,8 @@
 
 static const char levels_help[] =
     "usage: dunlin levels POLICY --ledger LEDGER --as-of DATE [--customer ID]\n"
-    "                     [--format table|jsonl|csv] [--allow-ffi LIB[:LIB...]]\n\n"
+    "                     [--format table|jsonl|csv] [--allow-ffi LIB[:LIB...]]\n"
+    "                     [--native LIB.so]\n\n"
     "Shows, for every open invoice, the step of each escalation that is due for it as of\n"
     "DATE (its dunning level), the step's tone on the customer's ladder, whether the\n"
     "ladder is paused by its `unless` guard, the customer's segment, and the condition\n"
@@ -27,7 +28,8 @@ static const char levels_help[] =
     "history of what was already sent: a step that went out last week is still the\n"
     "invoice's level. Nothing is written. The table ends with the count per step.\n"
     "--format jsonl gives one object per invoice and escalation; csv the same columns\n"
-    "with a header row. Data errors are reported as for `run` (exit status 1).\n";
+    "with a header row. Data errors are reported as for `run` (exit status 1).\n"
+    "--native LIB.so: the policy's expressions as machine code (`dunlin compile --native`).\n";
 
 enum fmt { FMT_TABLE, FMT_JSONL, FMT_CSV };
 
@@ -123,7 +125,7 @@ static void print_counts(const levels_out *o) {
 }
 
 typedef struct levels_args {
-  const char *policy, *ledger, *as_of, *customer, *format, *allow_ffi;
+  const char *policy, *ledger, *as_of, *customer, *format, *allow_ffi, *native;
   dn_date date;
   enum fmt fmt;
 } levels_args;
@@ -136,8 +138,8 @@ static int parse_levels_args(int argc, char **argv, levels_args *a) {
   a->format = "table";
   dn_opt opts[] = {{"ledger", &a->ledger, NULL},     {"as-of", &a->as_of, NULL},
                    {"customer", &a->customer, NULL}, {"format", &a->format, NULL},
-                   {"allow-ffi", &a->allow_ffi, NULL}};
-  if (dn_args_parse("levels", argc, argv, opts, 5, pos, 1, &npos, &help) != DN_OK) return 2;
+                   {"allow-ffi", &a->allow_ffi, NULL}, {"native", &a->native, NULL}};
+  if (dn_args_parse("levels", argc, argv, opts, 6, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(levels_help);
     return -1;
@@ -169,7 +171,7 @@ static void print_header(levels_out *o) {
            "balance", "cur", "segment", "level", "tone", "rules");
 }
 
-static dn_status levels_on_ledger(const levels_args *a, const dn_program *p, void *const *fns,
+static dn_status levels_on_ledger(const levels_args *a, const dn_program *p, const dn_cli_bound *b,
                                   dn_diags *diags, dn_run_stats *stats) {
   dn_ledger l;
   dn_status st = dn_ledger_open(a->ledger, DN_LEDGER_READ, &l, diags);
@@ -179,7 +181,8 @@ static dn_status levels_on_ledger(const levels_args *a, const dn_program *p, voi
   o.counts = calloc((size_t)p->nsteps + 3, sizeof *o.counts);
   if (!o.counts) st = DN_ERR_INTERNAL;
   if (st == DN_OK) {
-    dn_run_options opt = {.as_of = a->date, .only_customer = a->customer, .extern_fns = fns};
+    dn_run_options opt = {.as_of = a->date, .only_customer = a->customer,
+                           .extern_fns = b->extern_fns, .native = b->native};
     st = dn_levels_run(p, &l, &opt, on_row, &o, stats, diags);
     if (st == DN_OK) print_header(&o);
     if (st == DN_OK && o.format == FMT_TABLE) print_counts(&o);
@@ -189,12 +192,12 @@ static dn_status levels_on_ledger(const levels_args *a, const dn_program *p, voi
   return st;
 }
 
-static int levels_loaded(void *ctx, const dn_program *p, void *const *fns) {
+static int levels_loaded(void *ctx, const dn_program *p, const dn_cli_bound *b) {
   const levels_args *a = ctx;
   dn_diags diags;
   dn_diags_init(&diags, a->ledger, NULL, 0);
   dn_run_stats stats = {0};
-  dn_status st = levels_on_ledger(a, p, fns, &diags, &stats);
+  dn_status st = levels_on_ledger(a, p, b, &diags, &stats);
   fflush(stdout);
   dn_cli_print_diags(&diags);
   st = dn_cli_data_errors(st, stats.errors, false);
@@ -206,5 +209,5 @@ int dn_cmd_levels(int argc, char **argv) {
   levels_args a;
   int rc = parse_levels_args(argc, argv, &a);
   if (rc != 0) return rc < 0 ? 0 : rc;
-  return dn_cli_with_policy(a.policy, a.allow_ffi, levels_loaded, &a);
+  return dn_cli_with_policy(a.policy, a.allow_ffi, a.native, levels_loaded, &a);
 }

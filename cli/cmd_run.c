@@ -17,7 +17,7 @@
 static const char run_help[] =
     "usage: dunlin run POLICY --ledger LEDGER --as-of DATE [--commit] [--format jsonl|table]\n"
     "                  [--allow-ffi LIB[:LIB...]] [--templates DIR] [--render]\n"
-    "                  [--pay-link URL] [--company NAME]\n\n"
+    "                  [--pay-link URL] [--company NAME] [--native LIB.so]\n\n"
     "Evaluates the policy (source .dun, or bytecode .dbc, verified first) against the\n"
     "ledger as of DATE and prints the day's actions: one JSON object per line ordered by\n"
     "customer, scheduled_at and key (default), or a table for people.\n"
@@ -26,6 +26,8 @@ static const char run_help[] =
     "committing the same date again adds nothing.\n"
     "--allow-ffi LIB[:LIB...] lets a policy's `extern fn`s load from those shared\n"
     "libraries; a policy that needs any other library fails to load.\n"
+    "--native LIB.so evaluates the policy's expressions with the machine code\n"
+    "`dunlin compile --native` made for this very policy (same output, faster).\n"
     "Data errors (a missing fx rate, a bad time zone) skip only the invoice or customer\n"
     "concerned, are printed on stderr, and make the exit status 1.\n"
     "--templates DIR checks the message templates the policy can emit before running.\n"
@@ -76,7 +78,7 @@ static dn_status sink_action(void *ctx, const dn_action_rec *a) {
 }
 
 typedef struct run_args {
-  const char *policy, *ledger, *as_of, *format, *customer, *invoice, *allow_ffi;
+  const char *policy, *ledger, *as_of, *format, *customer, *invoice, *allow_ffi, *native;
   const char *templates, *pay_link, *company;
   bool commit, all, render;
   dn_date date;
@@ -93,12 +95,14 @@ static int parse_run_args(const char *cmd, int argc, char **argv, run_args *r, c
                        {"format", &r->format, NULL},     {"commit", NULL, &r->commit},
                        {"allow-ffi", &r->allow_ffi, NULL}, {"all", NULL, &r->all},
                        {"templates", &r->templates, NULL}, {"render", NULL, &r->render},
-                       {"pay-link", &r->pay_link, NULL},   {"company", &r->company, NULL}};
+                       {"pay-link", &r->pay_link, NULL},   {"company", &r->company, NULL},
+                       {"native", &r->native, NULL}};
   dn_opt explain_opts[] = {{"ledger", &r->ledger, NULL},     {"as-of", &r->as_of, NULL},
                            {"customer", &r->customer, NULL}, {"invoice", &r->invoice, NULL},
-                           {"allow-ffi", &r->allow_ffi, NULL}, {"templates", &r->templates, NULL}};
+                           {"allow-ffi", &r->allow_ffi, NULL}, {"templates", &r->templates, NULL},
+                           {"native", &r->native, NULL}};
   const dn_opt *opts = explain ? explain_opts : run_opts;
-  int nopts = explain ? 6 : 10;
+  int nopts = explain ? 7 : 11;
   if (dn_args_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(help_text);
@@ -144,7 +148,7 @@ static bool explain_target_exists(const run_args *r, dn_ledger *l, dn_diags *d) 
 
 /* Runs the engine with the sink; commit wraps it in the outbox's one
  * transaction, rolled back if anything but a data error goes wrong. */
-static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p, void *const *extern_fns,
+static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p, const dn_cli_bound *b,
                            const dn_templates *templates) {
   dn_status st = DN_OK;
   dn_diags diags;
@@ -178,7 +182,7 @@ static int evaluate_loaded(const run_args *r, bool explain, const dn_program *p,
   dn_run_stats stats = {0};
   if (st == DN_OK) {
     dn_run_options o = {.as_of = r->date, .only_customer = r->customer, .only_invoice = r->invoice,
-                        .extern_fns = extern_fns};
+                        .extern_fns = b->extern_fns, .native = b->native};
     if (explain) o.explain = print_explain;
     /* explain lists everything: the skipped records are part of why */
     if (sink.table) dn_table_begin(&sink.tw, sink.out, r->all || explain);
@@ -229,19 +233,19 @@ typedef struct evaluation { const run_args *r; bool explain; } evaluation;
 
 /* With the policy loaded and its extern fns bound: the templates, then
  * the run itself (above). */
-static int evaluate_with_templates(void *ctx, const dn_program *p, void *const *fns) {
+static int evaluate_with_templates(void *ctx, const dn_program *p, const dn_cli_bound *b) {
   const evaluation *e = ctx;
   dn_templates *templates;
   dn_status st = load_templates(e->r, p, &templates);
   if (st != DN_OK) return st;
-  int rc = evaluate_loaded(e->r, e->explain, p, fns, templates);
+  int rc = evaluate_loaded(e->r, e->explain, p, b, templates);
   dn_templates_free(templates);
   return rc;
 }
 
 static int evaluate(const run_args *r, bool explain) {
   evaluation e = {r, explain};
-  return dn_cli_with_policy(r->policy, r->allow_ffi, evaluate_with_templates, &e);
+  return dn_cli_with_policy(r->policy, r->allow_ffi, r->native, evaluate_with_templates, &e);
 }
 
 int dn_cmd_run(int argc, char **argv) {

@@ -19,7 +19,7 @@
 static const char simulate_help[] =
     "usage: dunlin simulate POLICY --ledger LEDGER --from D1 --to D2\n"
     "                       [--format text|json|jsonl] [--report FILE.html]\n"
-    "                       [--allow-ffi LIB[:LIB...]] [--full]\n\n"
+    "                       [--allow-ffi LIB[:LIB...]] [--native LIB.so] [--full]\n\n"
     "Replays the policy day by day from D1 to D2 (inclusive) against the ledger's own\n"
     "history: payments, disputes, promises, credits and new invoices happen on the day\n"
     "the ledger dates them, and each simulated day's actions are history for the next\n"
@@ -33,13 +33,15 @@ static const char simulate_help[] =
     "Data errors are printed on stderr and make the exit status 1.\n"
     "A customer is evaluated only on the days its actions could change (a ledger row,\n"
     "a step or due date reached, a record the day before...); --full evaluates every\n"
-    "customer every day, the reference replay, with the same output.\n";
+    "customer every day, the reference replay, with the same output.\n"
+    "--native LIB.so evaluates the policy's expressions with the machine code\n"
+    "`dunlin compile --native` made for this very policy (same output, faster).\n";
 
 #define SHOWN_FINALS 20
 #define SHOWN_BUSIEST 3
 
 typedef struct sim_args {
-  const char *policy, *ledger, *from, *to, *format, *report, *allow_ffi;
+  const char *policy, *ledger, *from, *to, *format, *report, *allow_ffi, *native;
   dn_date d1, d2;
   bool full;
 } sim_args;
@@ -53,8 +55,8 @@ static int parse_args(int argc, char **argv, sim_args *a) {
   dn_opt opts[] = {{"ledger", &a->ledger, NULL}, {"from", &a->from, NULL},
                    {"to", &a->to, NULL},         {"format", &a->format, NULL},
                    {"report", &a->report, NULL}, {"allow-ffi", &a->allow_ffi, NULL},
-                   {"full", NULL, &a->full}};
-  if (dn_args_parse("simulate", argc, argv, opts, 7, pos, 1, &npos, &help) != DN_OK) return 2;
+                   {"full", NULL, &a->full},     {"native", &a->native, NULL}};
+  if (dn_args_parse("simulate", argc, argv, opts, 8, pos, 1, &npos, &help) != DN_OK) return 2;
   if (help) {
     dn_cli_help(simulate_help);
     return -1;
@@ -511,7 +513,7 @@ static dn_status jsonl_action(void *ctx, const dn_action_rec *a) {
   return dn_action_write_json(stdout, a, true);
 }
 
-static int simulate_loaded(void *ctx, const dn_program *p, void *const *fns) {
+static int simulate_loaded(void *ctx, const dn_program *p, const dn_cli_bound *b) {
   const sim_args *a = ctx;
   dn_diags diags;
   dn_diags_init(&diags, a->ledger, NULL, 0);
@@ -523,7 +525,7 @@ static int simulate_loaded(void *ctx, const dn_program *p, void *const *fns) {
     return st;
   }
   bool jsonl = !strcmp(a->format, "jsonl");
-  dn_sim_options o = {.from = a->d1, .to = a->d2, .extern_fns = fns,
+  dn_sim_options o = {.from = a->d1, .to = a->d2, .extern_fns = b->extern_fns, .native = b->native,
                       .on_action = jsonl ? jsonl_action : NULL, .full = a->full};
   /* Undocumented, for tests and benches: force how awake customers are
    * read (the output does not depend on it). */
@@ -548,5 +550,5 @@ int dn_cmd_simulate(int argc, char **argv) {
   sim_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc != 0) return rc < 0 ? 0 : rc;
-  return dn_cli_with_policy(a.policy, a.allow_ffi, simulate_loaded, &a);
+  return dn_cli_with_policy(a.policy, a.allow_ffi, a.native, simulate_loaded, &a);
 }

@@ -20,11 +20,21 @@ dn_status dn_cli_externs_load(const char *policy, const dn_program *p, const cha
                               dn_cli_externs *out);
 void dn_cli_externs_free(dn_cli_externs *e);
 
+/* What a loaded policy runs with: its extern fns (dn_run_options.
+ * extern_fns) and its native library (dn_run_options.native), each NULL
+ * when there is none. */
+typedef struct dn_cli_bound {
+  void *const *extern_fns;
+  const struct dn_native *native;
+} dn_cli_bound;
+
 /* The start and end of every command that runs one policy: loads it
  * (source, or bytecode verified first; diagnostics printed), binds its
- * extern fns to the libraries `allow` names, calls fn, frees both. Returns
- * fn's exit status, or the failed load's. */
-typedef int (*dn_cli_policy_fn)(void *ctx, const dn_program *p, void *const *extern_fns);
-int dn_cli_with_policy(const char *path, const char *allow, dn_cli_policy_fn fn, void *ctx);
+ * extern fns to the libraries `allow` names, loads the native library
+ * `native` (--native, or NULL) made for it, calls fn, frees all three.
+ * Returns fn's exit status, or the failed load's. */
+typedef int (*dn_cli_policy_fn)(void *ctx, const dn_program *p, const dn_cli_bound *b);
+int dn_cli_with_policy(const char *path, const char *allow, const char *native, dn_cli_policy_fn fn,
+                       void *ctx);
 
 #endif

@@ -110,6 +110,12 @@ typedef struct run_ctx {
   /* A tone name's rank on each ladder before the segment's shift, per
    * ladder and string index; INT32_MIN until first asked. */
   int32_t *tone_ranks;
+  /* The tone a step's first contact goes out in, per segment and step
+   * (the segment fixes the ladder and the shift); INT32_MIN until asked,
+   * -1 for a step without a contact. */
+  int32_t *step_tones;
+  char err[256];             /* the VM's reason for a failed evaluation */
+  dn_vm_direct direct;       /* a native library's chunks, called directly */
   key_hash key_prefix;       /* the key streams after the policy name */
   dn_date sched_day;         /* the day actions are scheduled on */
   bool have_utc_when;
@@ -303,11 +309,16 @@ static void customer_error(run_ctx *x, const char *why) {
 /* Evaluates a chunk for invoice inv (-1: the customer); false (and the
  * invoice or customer marked as failed) on a runtime error. */
 static bool eval_chunk(run_ctx *x, int32_t chunk, int32_t inv, dn_value *v) {
-  char err[256];
   int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
-  if (dn_vm_eval(x->vm, chunk, scope_inv, v, err, sizeof err) == DN_OK) return true;
-  if (inv >= 0) invoice_error(x, inv, err);
-  else customer_error(x, err);
+  if (x->direct.chunks) {
+    const dn_invoice_facts *in = scope_inv >= 0 ? &x->c->invoices[scope_inv] : NULL;
+    if (x->direct.chunks[chunk](x->direct.frame, in, scope_inv, x->direct.stack, v) == DN_OK) return true;
+    /* A compiled chunk fails without a reason: the VM's evaluation below
+     * fails the same way and says why. */
+  }
+  if (dn_vm_eval(x->vm, chunk, scope_inv, v, x->err, sizeof x->err) == DN_OK) return true;
+  if (inv >= 0) invoice_error(x, inv, x->err);
+  else customer_error(x, x->err);
   return false;
 }
 
@@ -603,6 +614,12 @@ static bool make_tone_texts(run_ctx *x) {
     if (!x->tone_ranks) return false;
     for (size_t i = 0; i < n; i++) x->tone_ranks[i] = INT32_MIN;
   }
+  if (p->nsegments > 0 && p->nsteps > 0) {
+    size_t n = (size_t)p->nsegments * p->nsteps;
+    x->step_tones = dn_arena_alloc(&x->texts, sizeof *x->step_tones * n);
+    if (!x->step_tones) return false;
+    for (size_t i = 0; i < n; i++) x->step_tones[i] = INT32_MIN;
+  }
   return true;
 }
 
@@ -617,11 +634,13 @@ static bool segment_listed(const run_ctx *x, const dn_escalation_def *e) {
 static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   const dn_invoice_facts *f = &x->c->invoices[inv];
   const char *ename = name_of(x, e->name);
+  const dn_step_def *steps = &x->p->steps[e->first_step];
+  const int32_t dpd = f->days_past_due;
   int32_t bdpd = 0;
   bool have_bdpd = false;
   for (int32_t s = e->nsteps - 1; s >= 0; s--) {
-    const dn_step_def *st = &x->p->steps[e->first_step + s];
-    int32_t past = f->days_past_due;
+    const dn_step_def *st = &steps[s];
+    int32_t past = dpd;
     if (st->business) {
       if (!have_bdpd) {
         bdpd = x->cal ? dn_calendar_business_days_between(x->cal, f->due_date, x->as_of)
@@ -1406,6 +1425,15 @@ static int32_t contact_tone(const run_ctx *x, const dn_step_def *st) {
   return -1;
 }
 
+/* contact_tone of a step for the customer's segment, worked out once per
+ * session: every open invoice of every customer of the segment asks it. */
+static int32_t step_tone(const run_ctx *x, int32_t step) {
+  if (!x->step_tones || x->seg < 0) return contact_tone(x, &x->p->steps[step]);
+  int32_t *memo = &x->step_tones[(size_t)x->seg * x->p->nsteps + (size_t)step];
+  if (*memo == INT32_MIN) *memo = contact_tone(x, &x->p->steps[step]);
+  return *memo;
+}
+
 static bool decide_escalations(run_ctx *x) {
   for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
     const dn_escalation_def *e = &x->p->escalations[ei];
@@ -1419,7 +1447,7 @@ static bool decide_escalations(run_ctx *x) {
                               .tone = -1, .paused = k == STEP_PAUSED, .error = k == STEP_ERROR};
       if (k < 0) continue;
       d->step = e->first_step + k;
-      d->tone = contact_tone(x, &x->p->steps[d->step]);
+      d->tone = step_tone(x, d->step);
     }
   }
   return true;
@@ -1504,13 +1532,15 @@ static dn_status ctx_init(run_ctx *x, const dn_program *p, const dn_run_options 
 
 static dn_status ctx_start_vm(run_ctx *x) {
   dn_vm_env env = {.program = x->p, .calendar = x->cal, .as_of = x->as_of,
-                   .extern_fns = x->o->extern_fns};
+                   .extern_fns = x->o->extern_fns, .native = x->o->native};
   if (x->reader) {
     env.convert = vm_convert;
     env.convert_ctx = x->reader;
   }
   x->vm = dn_vm_new(&env);
-  return x->vm ? DN_OK : oom(x);
+  if (!x->vm) return oom(x);
+  dn_vm_direct_entry(x->vm, &x->direct);
+  return DN_OK;
 }
 
 static void ctx_free(run_ctx *x) {

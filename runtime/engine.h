@@ -106,6 +106,9 @@ typedef struct dn_run_options {
   /* Resolved `extern fn` pointers, one per program->externs entry (the
    * caller loads the allowed libraries), or NULL when there are none. */
   void *const *extern_fns;
+  /* The program's chunks compiled to machine code (runtime/native.h,
+   * `dunlin compile --native`), or NULL to interpret them. */
+  const struct dn_native *native;
   /* Only these customers, sorted by id in byte order (simulate's awake
    * set), or NULL for all; ignored when only_customer is set. */
   const char *const *only_customers; size_t nonly_customers;

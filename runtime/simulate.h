@@ -34,6 +34,7 @@
 typedef struct dn_sim_options {
   dn_date from, to;            /* inclusive; from <= to */
   void *const *extern_fns;     /* as dn_run_options.extern_fns */
+  const struct dn_native *native; /* as dn_run_options.native */
   /* Every action of every day, in day order and then run order; a->as_of
    * is the simulated day. May be NULL. A failing callback stops the run. */
   dn_action_sink on_action;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lang/arena.h"
+#include "runtime/native.h"
 
 _Static_assert(DN_OPC_RET + 1 == DN_OPC_COUNT, "vm dispatch covers every opcode");
 
@@ -65,6 +66,7 @@ struct dn_vm {
   dn_status status;       /* of the last out-of-line instruction that failed */
   char *err;
   size_t errlen;
+  dn_native_frame frame;  /* what compiled chunks are handed (env.native) */
 };
 
 /* The stack holds one chunk's frame plus, below it, the frames of the lets
@@ -91,6 +93,7 @@ dn_vm *dn_vm_new(const dn_vm_env *env) {
   vm->consts = calloc((size_t)env->program->nconsts + 1, sizeof *vm->consts);
   for (uint32_t k = 0; vm->consts && k < env->program->nconsts; k++)
     vm->consts[k] = const_value(env->program, k);
+  vm->frame = (dn_native_frame){.vm = vm, .op = dn_vm_native_op, .consts = vm->consts};
   if (!env->calendar) {
     vm->own_cal = dn_calendar_new("");
     vm->env.calendar = vm->own_cal;
@@ -115,6 +118,7 @@ void dn_vm_free(dn_vm *vm) {
 
 void dn_vm_begin_customer(dn_vm *vm, const dn_customer_facts *c, int ladder) {
   vm->c = c;
+  vm->frame.customer = c;
   vm->ladder = ladder;
   if (++vm->gen == 0) { /* wrapped: forget every memo explicitly */
     memset(vm->lets, 0, (size_t)vm->env.program->nlets * sizeof *vm->lets);
@@ -682,7 +686,19 @@ static dn_value const_value(const dn_program *p, uint32_t k) {
   return v;
 }
 
-static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_value *out);
+/* Out of line: with a native library the loop is not entered, and its
+ * register saves should not be paid on the way to the compiled code. */
+static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base,
+                                               dn_value *out);
+
+/* A chunk by its compiled function when the program has a native
+ * library, else by the loop. */
+static dn_status eval_at(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_value *out) {
+  const dn_native *n = vm->env.native;
+  if (!n) return run(vm, ci, inv, base, out);
+  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
+  return n->chunks[ci](&vm->frame, in, inv, base, out);
+}
 
 static dn_status eval_let(dn_vm *vm, uint32_t idx, int32_t inv, dn_value *base, dn_value *out) {
   const dn_program *p = vm->env.program;
@@ -690,7 +706,7 @@ static dn_status eval_let(dn_vm *vm, uint32_t idx, int32_t inv, dn_value *base, 
   const dn_chunk *ch = &p->chunks[p->lets[idx].chunk];
   int32_t key = ch->scope == DN_SCOPE_INVOICE ? inv : -1;
   if (m->gen == vm->gen && m->invoice == key) { *out = m->v; return DN_OK; }
-  dn_status st = run(vm, (uint32_t)p->lets[idx].chunk, inv, base, out);
+  dn_status st = eval_at(vm, (uint32_t)p->lets[idx].chunk, inv, base, out);
   if (st != DN_OK) return st;
   m->gen = vm->gen;
   m->invoice = key;
@@ -788,7 +804,8 @@ static inline dn_status op_cmp(dn_vm *vm, const uint8_t *ip, uint32_t pc, dn_val
   return DN_OK;
 }
 
-static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_value *out) {
+static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base,
+                                               dn_value *out) {
   const dn_program *p = vm->env.program;
   const uint8_t *code = p->code + p->chunks[ci].start, *ip = code;
   const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
@@ -851,12 +868,45 @@ static dn_status run(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_val
 dn_status dn_vm_eval(dn_vm *vm, int32_t chunk, int32_t invoice, dn_value *out,
                      char *err, size_t errlen) {
   const dn_program *p = vm->env.program;
-  vm->err = err;
+  vm->err = err; /* written by fail() only: a success leaves it as it was */
   vm->errlen = errlen;
-  if (err && errlen) err[0] = '\0';
   if (chunk < 0 || (uint32_t)chunk >= p->nchunks || !vm->c)
     return fail(vm, 0, "no chunk %d or no customer to evaluate it for", chunk);
   if (p->chunks[chunk].scope == DN_SCOPE_INVOICE && (invoice < 0 || invoice >= vm->c->ninvoices))
     return fail(vm, p->chunks[chunk].start, "an invoice expression evaluated without an invoice");
-  return run(vm, (uint32_t)chunk, invoice, vm->stack, out);
+  return eval_at(vm, (uint32_t)chunk, invoice, vm->stack, out);
+}
+
+bool dn_vm_direct_entry(dn_vm *vm, dn_vm_direct *out) {
+  if (!vm->env.native) return false;
+  *out = (dn_vm_direct){.frame = &vm->frame, .stack = vm->stack, .chunks = vm->env.native->chunks};
+  return true;
+}
+
+/* The compiled code's way back for what it does not inline: exactly the
+ * loop's case for that instruction, on the stack the code wrote to base. */
+dn_status dn_vm_native_op(dn_vm *vm, uint32_t pc, int32_t inv, dn_value *base, uint32_t depth) {
+  const dn_program *p = vm->env.program;
+  const uint8_t *ip = p->code + pc;
+  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
+  dn_value *sp = base + depth;
+  switch ((dn_opcode)*ip) {
+    case DN_OPC_FIELD:
+      if (field_rows[ip[1]].scope == DN_SCOPE_INVOICE) invoice_field((dn_field_id)ip[1], in, sp);
+      else customer_field(vm, (dn_field_id)ip[1], sp);
+      return DN_OK;
+    case DN_OPC_ATTR:
+      sp->type = DN_T_STRING;
+      sp->missing = false;
+      sp->as.s = attr_value(vm, p->strings[U16(ip)]);
+      return DN_OK;
+    case DN_OPC_LET: return eval_let(vm, U16(ip), inv, sp, sp);
+    case DN_OPC_NEG: return sp[-1].missing ? DN_OK : negate(vm, pc, &sp[-1]);
+    case DN_OPC_CMP: return op_cmp(vm, ip, pc, &sp[-2], &sp[-1]);
+    case DN_OPC_ARITH: return op_arith(vm, ip, pc, sp) ? DN_OK : vm->status;
+    case DN_OPC_IN: return op_in(vm, ip, pc, sp) ? DN_OK : vm->status;
+    case DN_OPC_CALL: return op_call(vm, ip, pc, sp) ? DN_OK : vm->status;
+    case DN_OPC_EXTERN: return op_extern(vm, ip, pc, sp) ? DN_OK : vm->status;
+    default: return fail(vm, pc, "opcode %u is not compiled out of line", *ip);
+  }
 }

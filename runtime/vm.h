@@ -32,6 +32,9 @@ typedef struct dn_vm_env {
    * rate exists (the VM then reports E0501 for that invoice). */
   bool (*convert)(void *ctx, dn_money in, uint16_t to, dn_money *out);
   void *convert_ctx;
+  /* The program's chunks compiled to machine code (runtime/native.h), or
+   * NULL to interpret them. Same results either way. */
+  const struct dn_native *native;
 } dn_vm_env;
 
 dn_vm *dn_vm_new(const dn_vm_env *env);
@@ -43,5 +46,22 @@ void dn_vm_begin_customer(dn_vm *vm, const dn_customer_facts *c, int ladder);
  * On failure returns DN_ERR_INPUT and writes a one-line reason to err. */
 dn_status dn_vm_eval(dn_vm *vm, int32_t chunk, int32_t invoice, dn_value *out,
                      char *err, size_t errlen);
+/* A native library's entry points, for a caller that evaluates chunks by
+ * the million (the engine) and calls them without dn_vm_eval's checks:
+ * chunks[c](frame, invoice facts or NULL, invoice, stack, out), the
+ * chunk index and invoice already known valid. A failure there carries
+ * no reason: evaluate the chunk again with dn_vm_eval to have it (the
+ * evaluation is pure, so it fails the same way). False without a
+ * native library. */
+typedef struct dn_vm_direct {
+  const struct dn_native_frame *frame;
+  struct dn_value *stack;
+  dn_status (*const *chunks)(const struct dn_native_frame *f, const void *invoice, int32_t inv,
+                             struct dn_value *base, struct dn_value *out);
+} dn_vm_direct;
+bool dn_vm_direct_entry(dn_vm *vm, dn_vm_direct *out);
+/* For compiled chunks (runtime/native.h): executes the one instruction at
+ * absolute pc on the stack base[0..depth), leaving its result on top. */
+dn_status dn_vm_native_op(dn_vm *vm, uint32_t pc, int32_t inv, dn_value *base, uint32_t depth);
 
 #endif

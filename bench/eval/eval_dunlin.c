@@ -5,8 +5,10 @@
  * catch-up, tone, rules, consolidation, caps, scheduling, action keys).
  * The decisions are read back from the action records; with `decisions`
  * the engine is asked for them alone (dn_engine_session_decide: the same
- * segment, guard, step and rule code, no records).
- * Usage: eval_dunlin records|decisions POLICY.dun FACTS.csv REPEAT DECISIONS_OUT */
+ * segment, guard, step and rule code, no records); `native` is the
+ * decisions with the policy's expressions compiled to machine code
+ * (`dunlin compile --native`, runtime/native.h), built before the clock.
+ * Usage: eval_dunlin records|decisions|native POLICY.dun FACTS.csv REPEAT DECISIONS_OUT */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "lang/compile.h"
 #include "runtime/engine.h"
 #include "runtime/facts_reader.h"
+#include "runtime/native.h"
 
 typedef struct found { int step; bool has_step; } found;
 
@@ -131,10 +134,11 @@ static dn_status decide_one(dn_engine_session *s, const dn_program *p, dn_custom
 
 int main(int argc, char **argv) {
   if (argc != 6) {
-    fprintf(stderr, "usage: eval_dunlin records|decisions POLICY FACTS.csv REPEAT OUT\n");
+    fprintf(stderr, "usage: eval_dunlin records|decisions|native POLICY FACTS.csv REPEAT OUT\n");
     return 2;
   }
-  bool decisions = strcmp(argv[1], "decisions") == 0;
+  bool native = strcmp(argv[1], "native") == 0;
+  bool decisions = native || strcmp(argv[1], "decisions") == 0;
   argv++;
   dn_program *p = compile(argv[1]);
   bench_facts f;
@@ -152,6 +156,16 @@ int main(int argc, char **argv) {
   dn_run_options o = {.as_of = as_of};
   dn_diags d;
   dn_diags_init(&d, "bench", NULL, 0);
+  dn_native *lib = NULL;
+  if (native) {
+    char so[4096];
+    snprintf(so, sizeof so, "%s.so", argv[4]);
+    if (dn_native_build(p, so, &d) != DN_OK || dn_native_load(so, p, &lib, &d) != DN_OK) {
+      dn_diags_render_text(&d, stderr, false);
+      return 1;
+    }
+    o.native = lib;
+  }
   dn_engine_session *s;
   if (dn_engine_session_open(p, &o, &s, &d) != DN_OK) return 1;
   double t0 = bench_now();
@@ -181,6 +195,7 @@ int main(int argc, char **argv) {
   }
   fclose(out);
   dn_engine_session_close(s);
+  dn_native_free(lib);
   dn_diags_free(&d);
   for (int32_t c = 0; c < f.ncustomers; c++) dn_customer_facts_free(&cf[c]);
   free(inv); free(cf); free(steps); free(over);

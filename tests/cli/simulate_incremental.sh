@@ -71,14 +71,8 @@ G="$SRC/tests/golden/cases"
 for dir in "$G"/*/; do
   name=$(basename "$dir")
   L="$WORK/$name.ledger"
-  args=()
-  for t in customers invoices payments credits disputes promises fx_rates holidays; do
-    [ -f "$dir/$t.csv" ] && args+=("--${t//_/-}" "$dir/$t.csv")
-  done
-  "$DUNLIN" ledger init "$L" >/dev/null && "$DUNLIN" ledger import "$L" "${args[@]}" >/dev/null 2>&1 || continue
-  [ -f "$dir/setup.sql" ] && sqlite3 "$L" <"$dir/setup.sql"
-  policy="$dir/policy.dun"
-  [ -f "$dir/policy.path" ] && policy="$SRC/$(cat "$dir/policy.path")"
+  golden_ledger "$dir" "$L" || continue
+  policy=$GOLDEN_POLICY
   asof=$(cat "$dir/as_of")
   from=$(date -u -d "$asof - 21 days" +%F)
   to=$(date -u -d "$asof + 42 days" +%F)

@@ -1,0 +1,330 @@
+/* native_emit.c - a verified program's chunks as C (native.h).
+ *
+ * Each chunk becomes one function whose body follows the bytecode
+ * instruction by instruction: a stack slot is a local the C compiler
+ * keeps in registers, a jump is a goto, a field read is a load at the
+ * offset this build of Dunlin has for it. What is not inlined calls the
+ * VM for that single instruction (dn_vm_native_op) with the live stack
+ * written to the VM's own stack first, so an instruction means one thing
+ * whichever way it runs. The layout the generated code assumes is
+ * spelled out in it and asserted at its compile time, and hashed into
+ * the library so a library from another build is refused at load. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/bcfile.h"
+#include "runtime/facts.h"
+#include "runtime/native.h"
+
+/* How a field is read from the facts: inlined kinds, or F_VM for those
+ * the VM works out (a currency code, the policy's default zone, a tone
+ * rank). */
+typedef enum field_kind { F_VM, F_BOOL, F_I32, F_F64, F_MONEY, F_DATE, F_STR } field_kind;
+typedef struct field_access { field_kind kind; size_t offset; } field_access;
+
+static const dn_type field_types[] = {
+#define DN_FIELD(scope, name, type, doc) DN_T_##type,
+#include "lang/fields.def"
+#undef DN_FIELD
+};
+static const dn_scope field_scopes[] = {
+#define DN_FIELD(scope, name, type, doc) DN_SCOPE_##scope,
+#include "lang/fields.def"
+#undef DN_FIELD
+};
+
+static field_access field_of(dn_field_id f) {
+  switch (f) {
+#define INV(name, kind, member) \
+  case DN_F_INVOICE_##name: return (field_access){kind, offsetof(dn_invoice_facts, member)};
+#define CUS(name, kind, member) \
+  case DN_F_CUSTOMER_##name: return (field_access){kind, offsetof(dn_customer_facts, member)};
+    INV(id, F_STR, id)
+    INV(number, F_STR, number)
+    INV(issue_date, F_DATE, issue_date)
+    INV(due_date, F_DATE, due_date)
+    INV(amount, F_MONEY, amount_p)
+    INV(balance, F_MONEY, balance_p)
+    INV(days_past_due, F_I32, days_past_due)
+    INV(open, F_BOOL, open)
+    INV(disputed, F_BOOL, disputed)
+    INV(promise_active, F_BOOL, promise_active)
+    INV(paid_amount, F_MONEY, paid_p)
+    INV(last_payment_date, F_DATE, last_payment_date)
+    CUS(id, F_STR, id)
+    CUS(name, F_STR, name)
+    CUS(tier, F_STR, tier)
+    CUS(country, F_STR, country)
+    CUS(language, F_STR, language)
+    CUS(credit_limit, F_MONEY, credit_limit_p)
+    CUS(risk_score, F_F64, risk_score)
+    CUS(total_open, F_MONEY, total_open_p)
+    CUS(total_overdue, F_MONEY, total_overdue_p)
+    CUS(open_invoices, F_I32, open_invoices)
+    CUS(overdue_invoices, F_I32, overdue_invoices)
+    CUS(oldest_days_past_due, F_I32, oldest_days_past_due)
+    CUS(avg_days_late, F_F64, avg_days_late)
+    CUS(on_time_ratio, F_F64, on_time_ratio)
+    CUS(promise_active, F_BOOL, promise_active)
+    CUS(last_contact_date, F_DATE, last_contact_date)
+    CUS(segment, F_STR, segment)
+#undef INV
+#undef CUS
+    default: return (field_access){F_VM, 0};
+  }
+}
+
+/* Everything the generated code takes on trust, as text: hashed into
+ * dn_native_abi() and printed into the source as static assertions. */
+static void layout_text(char *buf, size_t len) {
+  size_t n = (size_t)snprintf(
+      buf, len, "dunlin-native 1 value %zu %zu %zu %zu %zu money %zu %zu %zu frame %zu types %d %d %d %d %d %d %d %d"
+      " missing %d %d cur-none %d",
+      sizeof(dn_value), offsetof(dn_value, missing), offsetof(dn_value, as),
+      offsetof(dn_value, as.m.cur), sizeof(bool), sizeof(dn_money), offsetof(dn_money, minor),
+      offsetof(dn_money, cur), sizeof(dn_native_frame), DN_T_BOOL, DN_T_INT, DN_T_NUMBER, DN_T_MONEY,
+      DN_T_DATE, DN_T_STRING, DN_T_TONE, DN_T_DURATION, (int)DN_DATE_NONE, DN_OK, DN_CUR_NONE);
+  for (int f = 0; f < DN_F_COUNT && n < len; f++) {
+    field_access a = field_of((dn_field_id)f);
+    n += (size_t)snprintf(buf + n, len - n, " %d:%d:%zu", f, (int)a.kind, a.offset);
+  }
+}
+
+uint64_t dn_native_abi(void) {
+  char text[2048];
+  layout_text(text, sizeof text);
+  return dn_fnv1a64(text, strlen(text), DN_FNV64_SEED);
+}
+
+dn_status dn_native_program_id(const dn_program *p, uint64_t *id, dn_diags *diags) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  dn_status st = dn_bc_write(p, &buf, &len, diags);
+  if (st == DN_OK) *id = dn_fnv1a64(buf, len, DN_FNV64_SEED);
+  free(buf);
+  return st;
+}
+
+/* ---- the generated source -------------------------------------------------- */
+
+static const char prelude[] =
+    "#include <stddef.h>\n"
+    "#include <stdint.h>\n\n"
+    "typedef struct nv {\n"
+    "  int type;\n"
+    "  _Bool missing;\n"
+    "  union {\n"
+    "    _Bool b; int64_t i; double n; int32_t d; const char *s; int32_t tone;\n"
+    "    struct { int64_t minor; uint16_t cur; } m;\n"
+    "    struct { int32_t days; _Bool business; } dur;\n"
+    "  } as;\n"
+    "} nv;\n"
+    "typedef struct frame {\n"
+    "  void *vm;\n"
+    "  int (*op)(void *vm, uint32_t pc, int32_t inv, nv *base, uint32_t depth);\n"
+    "  const nv *k;\n"
+    "  const char *c;\n"
+    "} frame;\n"
+    "#define CMP3(a, b) (((a) > (b)) - ((a) < (b)))\n"
+    "#define AT(base, off, T) (*(const T *)((base) + (off)))\n\n";
+
+static void emit_asserts(FILE *out) {
+  fprintf(out,
+          "_Static_assert(sizeof(nv) == %zu && offsetof(nv, missing) == %zu && offsetof(nv, as) == %zu"
+          " && offsetof(nv, as.m.cur) == %zu, \"value layout\");\n"
+          "_Static_assert(sizeof(_Bool) == %zu && sizeof(frame) == %zu, \"frame layout\");\n\n",
+          sizeof(dn_value), offsetof(dn_value, missing), offsetof(dn_value, as),
+          offsetof(dn_value, as.m.cur), sizeof(bool), sizeof(dn_native_frame));
+}
+
+/* The C relation for a CMP operand over CMP3's -1/0/1, as the VM's
+ * relation() reads it (NaN compares "equal" there, so here too). */
+static const char *relation(int rel) {
+  switch (rel) {
+    case DN_OP_EQ: return "== 0";
+    case DN_OP_NE: return "!= 0";
+    case DN_OP_LT: return "< 0";
+    case DN_OP_LE: return "<= 0";
+    case DN_OP_GT: return "> 0";
+    default: return ">= 0";
+  }
+}
+
+static const char *const value_member[] = {[DN_T_BOOL] = "b", [DN_T_INT] = "i", [DN_T_NUMBER] = "n"};
+
+static void emit_field(FILE *out, int d, dn_field_id f) {
+  field_access a = field_of(f);
+  const char *base = field_scopes[f] == DN_SCOPE_INVOICE ? "in" : "f->c";
+  fprintf(out, "  s[%d].type = %d; s[%d].missing = 0;\n", d, (int)field_types[f], d);
+  switch (a.kind) {
+    case F_BOOL: fprintf(out, "  s[%d].as.b = AT(%s, %zu, _Bool);\n", d, base, a.offset); break;
+    case F_I32: fprintf(out, "  s[%d].as.i = AT(%s, %zu, int32_t);\n", d, base, a.offset); break;
+    case F_F64: fprintf(out, "  s[%d].as.n = AT(%s, %zu, double);\n", d, base, a.offset); break;
+    case F_DATE:
+      fprintf(out, "  s[%d].as.d = AT(%s, %zu, int32_t); s[%d].missing = s[%d].as.d == %d;\n", d, base,
+              a.offset, d, d, (int)DN_DATE_NONE);
+      break;
+    case F_MONEY:
+      fprintf(out,
+              "  s[%d].as.m.minor = AT(%s, %zu, int64_t); s[%d].as.m.cur = AT(%s, %zu, uint16_t);"
+              " s[%d].missing = s[%d].as.m.cur == %d;\n",
+              d, base, a.offset + offsetof(dn_money, minor), d, base, a.offset + offsetof(dn_money, cur),
+              d, d, DN_CUR_NONE);
+      break;
+    case F_STR:
+      fprintf(out, "  s[%d].as.s = AT(%s, %zu, const char *); if (!s[%d].as.s) s[%d].as.s = \"\";\n", d,
+              base, a.offset, d, d);
+      break;
+    case F_VM: break;
+  }
+}
+
+/* The instruction at pc through the VM: the live stack is written to the
+ * VM's, the one result read back. */
+static void emit_vm_op(FILE *out, uint32_t pc, int depth, int after) {
+  for (int i = 0; i < depth; i++) fprintf(out, "  base[%d] = s[%d];\n", i, i);
+  fprintf(out, "  if ((st = f->op(f->vm, %uu, inv, base, %d)) != %d) return st;\n", pc, depth, DN_OK);
+  if (after > 0) fprintf(out, "  s[%d] = base[%d];\n", after - 1, after - 1);
+}
+
+static void emit_cmp(FILE *out, uint32_t pc, int d, int rel, dn_type t) {
+  int a = d - 2, b = d - 1;
+  const char *r = relation(rel);
+  if (t == DN_T_BOOL || t == DN_T_INT || t == DN_T_NUMBER) {
+    const char *m = value_member[t];
+    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(s[%d].as.%s, s[%d].as.%s) %s;\n",
+            a, a, b, a, m, b, m, r);
+  } else if (t == DN_T_MONEY) {
+    /* Two currencies go through the VM: it converts, or fails. */
+    fprintf(out, "  if (!s[%d].missing && !s[%d].missing && s[%d].as.m.cur != s[%d].as.m.cur) {\n", a, b, a, b);
+    emit_vm_op(out, pc, d, d - 1);
+    fprintf(out, "  } else {\n");
+    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(s[%d].as.m.minor, s[%d].as.m.minor) %s;\n",
+            a, a, b, a, b, r);
+    fprintf(out, "  }\n");
+  } else {
+    emit_vm_op(out, pc, d, d - 1);
+    return;
+  }
+  fprintf(out, "  s[%d].type = %d; s[%d].missing = 0;\n", a, DN_T_BOOL, a);
+}
+
+/* Values an instruction takes off the stack, its operands resolved. */
+static int pops_of(const dn_program *p, const uint8_t *ip) {
+  static const signed char pops[] = {
+#define DN_OP(name, operands, pops, pushes, doc) pops,
+#include "lang/opcodes.def"
+#undef DN_OP
+  };
+  static const signed char builtin_args[] = {
+#define DN_BUILTIN(id, name, ret, nargs, a1, a2, doc) nargs,
+#include "stdlib/builtins.def"
+#undef DN_BUILTIN
+  };
+  switch (*ip) {
+    case DN_OPC_IN: return ip[1] + 1;
+    case DN_OPC_CALL: return builtin_args[ip[1]];
+    case DN_OPC_EXTERN: return p->externs[ip[1] | ip[2] << 8].nparams;
+    default: return pops[*ip];
+  }
+}
+
+/* One instruction; returns the depth after it, -1 when the bytecode is
+ * not what the verifier lets through. depth_at[] holds the depth each
+ * jump target is reached with. */
+static int emit_op(FILE *out, const dn_program *p, const dn_chunk *c, uint32_t pc, int d, int *depth_at) {
+  const uint8_t *ip = p->code + pc;
+#define U16 ((uint32_t)ip[1] | (uint32_t)ip[2] << 8) /* only where the operand is one */
+  switch ((dn_opcode)*ip) {
+    case DN_OPC_CONST: fprintf(out, "  s[%d] = f->k[%u];\n", d, U16); return d + 1;
+    case DN_OPC_TRUE: case DN_OPC_FALSE:
+      fprintf(out, "  s[%d].type = %d; s[%d].missing = 0; s[%d].as.b = %d;\n", d, DN_T_BOOL, d, d,
+              *ip == DN_OPC_TRUE);
+      return d + 1;
+    case DN_OPC_TONE:
+      fprintf(out, "  s[%d].type = %d; s[%d].missing = 0; s[%d].as.tone = %d;\n", d, DN_T_TONE, d, d, ip[1]);
+      return d + 1;
+    case DN_OPC_FIELD:
+      if (ip[1] < DN_F_COUNT && field_of((dn_field_id)ip[1]).kind != F_VM) {
+        emit_field(out, d, (dn_field_id)ip[1]);
+        return d + 1;
+      }
+      emit_vm_op(out, pc, d, d + 1);
+      return d + 1;
+    case DN_OPC_I2N:
+      fprintf(out, "  s[%d].type = %d; s[%d].as.n = (double)s[%d].as.i;\n", d - 1, DN_T_NUMBER, d - 1, d - 1);
+      return d;
+    case DN_OPC_NOT: fprintf(out, "  s[%d].as.b = !s[%d].as.b;\n", d - 1, d - 1); return d;
+    case DN_OPC_CMP: emit_cmp(out, pc, d, ip[1], (dn_type)ip[2]); return d - 1;
+    case DN_OPC_JUMP_IF_FALSE_KEEP: case DN_OPC_JUMP_IF_TRUE_KEEP: {
+      uint32_t u16 = U16, target = c->start + u16;
+      if (u16 >= c->len || (depth_at[u16] >= 0 && depth_at[u16] != d)) return -1;
+      depth_at[u16] = d;
+      fprintf(out, "  if (%ss[%d].as.b) goto L%u;\n", *ip == DN_OPC_JUMP_IF_TRUE_KEEP ? "" : "!", d - 1,
+              target);
+      return d - 1;
+    }
+    case DN_OPC_RET: fprintf(out, "  *out = s[%d];\n  return %d;\n", d - 1, DN_OK); return d - 1;
+    default: {
+      int after = d - pops_of(p, ip) + 1;
+      emit_vm_op(out, pc, d, after);
+      return after;
+    }
+  }
+#undef U16
+}
+
+static dn_status emit_chunk(FILE *out, const dn_program *p, uint32_t ci, dn_diags *diags) {
+  const dn_chunk *c = &p->chunks[ci];
+  int *depth_at = malloc(((size_t)c->len + 1) * sizeof *depth_at);
+  if (!depth_at) return DN_ERR_INTERNAL;
+  for (uint32_t i = 0; i <= c->len; i++) depth_at[i] = -1;
+  fprintf(out, "static int chunk%u(const frame *f, const char *in, int32_t inv, nv *base, nv *out) {\n", ci);
+  fprintf(out, "  nv s[%u]; int st;\n  (void)in; (void)inv; (void)base; (void)st;\n", c->max_stack + 1u);
+  int d = 0;
+  bool reachable = true;
+  for (uint32_t off = 0; off < c->len;) {
+    const uint8_t *ip = p->code + c->start + off;
+    if (depth_at[off] >= 0) {
+      if (reachable && d != depth_at[off]) break;
+      d = depth_at[off];
+      reachable = true;
+      fprintf(out, "L%u:\n", c->start + off);
+    }
+    int size = dn_opcode_operand_size(*ip);
+    if (!reachable || size < 0 || (d = emit_op(out, p, c, c->start + off, d, depth_at)) < 0) {
+      d = -1;
+      break;
+    }
+    reachable = *ip != DN_OPC_RET;
+    fprintf(out, "  /* %04u %s */\n", off, dn_opcode_name(*ip));
+    off += 1u + (uint32_t)size;
+  }
+  free(depth_at);
+  fprintf(out, "}\n\n");
+  if (d >= 0 && !reachable) return DN_OK;
+  dn_diag_add_at(diags, DN_E0509, p->filename ? p->filename : "policy", 0,
+                 "chunk %u cannot be compiled to C (is the program verified?)", ci);
+  return DN_ERR_INPUT;
+}
+
+dn_status dn_native_emit(const dn_program *p, FILE *out, dn_diags *diags) {
+  uint64_t id;
+  dn_status st = dn_native_program_id(p, &id, diags);
+  if (st != DN_OK) return st;
+  fprintf(out, "/* Generated by `dunlin compile --native` from policy \"%s\" version %d.\n"
+               " * Do not edit: it is refused unless it matches its policy exactly. */\n",
+          p->name ? p->name : "", (int)p->version);
+  fputs(prelude, out);
+  emit_asserts(out);
+  for (uint32_t ci = 0; ci < p->nchunks; ci++)
+    if ((st = emit_chunk(out, p, ci, diags)) != DN_OK) return st;
+  fprintf(out, "const uint64_t dunlin_native_abi = 0x%016llxULL;\n", (unsigned long long)dn_native_abi());
+  fprintf(out, "const uint64_t dunlin_native_program = 0x%016llxULL;\n", (unsigned long long)id);
+  fprintf(out, "const uint32_t dunlin_native_nchunks = %uu;\n", p->nchunks);
+  fprintf(out, "int (*const dunlin_native_chunks[])(const frame *, const char *, int32_t, nv *, nv *) = {\n");
+  for (uint32_t ci = 0; ci < p->nchunks; ci++) fprintf(out, "  chunk%u,\n", ci);
+  fprintf(out, "  0\n};\n");
+  return ferror(out) ? DN_ERR_INTERNAL : DN_OK;
+}
