@@ -114,6 +114,9 @@ typedef struct run_ctx {
    * (the segment fixes the ladder and the shift); INT32_MIN until asked,
    * -1 for a step without a contact. */
   int32_t *step_tones;
+  /* Per escalation: none of its steps counts business days, so a step's
+   * offset is compared with days_past_due as it is. */
+  bool *calendar_ladder;
   char err[256];             /* the VM's reason for a failed evaluation */
   dn_vm_direct direct;       /* a native library's chunks, called directly */
   key_hash key_prefix;       /* the key streams after the policy name */
@@ -306,23 +309,30 @@ static void customer_error(run_ctx *x, const char *why) {
   explain(x, -1, "error: %s; customer skipped", why);
 }
 
-/* Evaluates a chunk for invoice inv (-1: the customer); false (and the
- * invoice or customer marked as failed) on a runtime error. */
-static bool eval_chunk(run_ctx *x, int32_t chunk, int32_t inv, dn_value *v) {
-  int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
-  if (x->direct.chunks) {
-    const dn_invoice_facts *in = scope_inv >= 0 ? &x->c->invoices[scope_inv] : NULL;
-    if (x->direct.chunks[chunk](x->direct.frame, in, scope_inv, x->direct.stack, v) == DN_OK) return true;
-    /* A compiled chunk fails without a reason: the VM's evaluation below
-     * fails the same way and says why. */
-  }
+/* The interpreter's evaluation, and the reason of any failure (also of a
+ * compiled chunk's: the evaluation is pure, so it fails the same way). */
+static __attribute__((noinline)) bool eval_chunk_vm(run_ctx *x, int32_t chunk, int32_t inv,
+                                                    int32_t scope_inv, dn_value *v) {
   if (dn_vm_eval(x->vm, chunk, scope_inv, v, x->err, sizeof x->err) == DN_OK) return true;
   if (inv >= 0) invoice_error(x, inv, x->err);
   else customer_error(x, x->err);
   return false;
 }
 
-static bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
+/* Evaluates a chunk for invoice inv (-1: the customer); false (and the
+ * invoice or customer marked as failed) on a runtime error. A native
+ * library's chunk is called here directly: this is the engine's hottest
+ * call, once or twice per open invoice. */
+static inline bool eval_chunk(run_ctx *x, int32_t chunk, int32_t inv, dn_value *v) {
+  int32_t scope_inv = x->p->chunks[chunk].scope == DN_SCOPE_INVOICE ? inv : -1;
+  if (x->direct.chunks) {
+    const dn_invoice_facts *in = scope_inv >= 0 ? &x->c->invoices[scope_inv] : NULL;
+    if (x->direct.chunks[chunk](x->direct.frame, in, scope_inv, x->direct.stack, v) == DN_OK) return true;
+  }
+  return eval_chunk_vm(x, chunk, inv, scope_inv, v);
+}
+
+static inline bool eval_bool(run_ctx *x, int32_t chunk, int32_t inv, bool *out) {
   dn_value v;
   if (!eval_chunk(x, chunk, inv, &v)) return false;
   *out = v.as.b;
@@ -563,9 +573,13 @@ static bool make_step_texts(run_ctx *x) {
     if (!x->step_labels[i] || !x->step_words[i] || !x->skip_reasons[i]) return false;
   }
   x->step_reasons = dn_arena_alloc(&x->texts, sizeof(char *) * n);
-  if (!x->step_reasons) return false;
+  x->calendar_ladder = dn_arena_alloc(&x->texts, sizeof(bool) * (x->p->nescalations + 1));
+  if (!x->step_reasons || !x->calendar_ladder) return false;
   for (uint32_t e = 0; e < x->p->nescalations; e++) {
     const dn_escalation_def *esc = &x->p->escalations[e];
+    x->calendar_ladder[e] = true;
+    for (int32_t k = esc->first_step; k < esc->first_step + esc->nsteps; k++)
+      x->calendar_ladder[e] &= !x->p->steps[k].business;
     for (int32_t k = esc->first_step; k < esc->first_step + esc->nsteps; k++) {
       x->step_reasons[k] = text_fmt(&x->texts, "%s step %s", name_of(x, esc->name), x->step_words[k]);
       if (!x->step_reasons[k]) return false;
@@ -638,7 +652,13 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
   const int32_t dpd = f->days_past_due;
   int32_t bdpd = 0;
   bool have_bdpd = false;
-  for (int32_t s = e->nsteps - 1; s >= 0; s--) {
+  int32_t s = e->nsteps - 1;
+  /* Unexplained, a step not yet reached is only passed over: on a ladder
+   * of calendar days that is a scan of offsets (most invoices are short
+   * of the last steps). */
+  if (!x->o->explain && x->calendar_ladder[e - x->p->escalations])
+    while (s >= 0 && steps[s].offset_days > dpd) s--;
+  for (; s >= 0; s--) {
     const dn_step_def *st = &steps[s];
     int32_t past = dpd;
     if (st->business) {

@@ -11,8 +11,8 @@
  * explain output are byte for byte the interpreter's.
  *
  * Only the common instructions are inlined (constants, fields, tones,
- * and/or/not, comparisons of bools, ints, numbers and same-currency
- * money); every other one, and every failure path, calls back into the
+ * and/or/not, comparisons of all but money in two currencies); every
+ * other one, and every failure path, calls back into the
  * VM's own code for that one instruction (dn_vm_native_op), so there is
  * one definition of what an instruction means.
  *

@@ -110,7 +110,8 @@ dn_status dn_native_program_id(const dn_program *p, uint64_t *id, dn_diags *diag
 
 static const char prelude[] =
     "#include <stddef.h>\n"
-    "#include <stdint.h>\n\n"
+    "#include <stdint.h>\n"
+    "#include <string.h>\n\n"
     "typedef struct nv {\n"
     "  int type;\n"
     "  _Bool missing;\n"
@@ -151,8 +152,6 @@ static const char *relation(int rel) {
   }
 }
 
-static const char *const value_member[] = {[DN_T_BOOL] = "b", [DN_T_INT] = "i", [DN_T_NUMBER] = "n"};
-
 static void emit_field(FILE *out, int d, dn_field_id f) {
   field_access a = field_of(f);
   const char *base = field_scopes[f] == DN_SCOPE_INVOICE ? "in" : "f->c";
@@ -180,6 +179,31 @@ static void emit_field(FILE *out, int d, dn_field_id f) {
   }
 }
 
+/* dst = src for a value of type t, member by member: a whole-struct copy
+ * right after narrower stores to its parts is a store-forwarding stall
+ * (it was most of a compiled guard's time under perf). */
+static void emit_copy(FILE *out, const char *dst, const char *src, dn_type t) {
+  const char *m = NULL;
+  switch (t) {
+    case DN_T_BOOL: m = "b"; break;
+    case DN_T_INT: m = "i"; break;
+    case DN_T_NUMBER: m = "n"; break;
+    case DN_T_DATE: m = "d"; break;
+    case DN_T_STRING: m = "s"; break;
+    case DN_T_TONE: m = "tone"; break;
+    case DN_T_MONEY:
+      fprintf(out, "  %s.as.m.minor = %s.as.m.minor; %s.as.m.cur = %s.as.m.cur;\n", dst, src, dst, src);
+      break;
+    case DN_T_DURATION:
+      fprintf(out, "  %s.as.dur.days = %s.as.dur.days; %s.as.dur.business = %s.as.dur.business;\n", dst, src,
+              dst, src);
+      break;
+    default: fprintf(out, "  %s = %s;\n", dst, src); return;
+  }
+  if (m) fprintf(out, "  %s.as.%s = %s.as.%s;\n", dst, m, src, m);
+  fprintf(out, "  %s.type = %s.type; %s.missing = %s.missing;\n", dst, src, dst, src);
+}
+
 /* The instruction at pc through the VM: the live stack is written to the
  * VM's, the one result read back. */
 static void emit_vm_op(FILE *out, uint32_t pc, int depth, int after) {
@@ -188,24 +212,40 @@ static void emit_vm_op(FILE *out, uint32_t pc, int depth, int after) {
   if (after > 0) fprintf(out, "  s[%d] = base[%d];\n", after - 1, after - 1);
 }
 
+/* The payload a comparison of type t compares (the VM's compare()), or
+ * NULL when the VM must do it. */
+static const char *compared(dn_type t) {
+  switch (t) {
+    case DN_T_BOOL: return "b";
+    case DN_T_INT: return "i";
+    case DN_T_NUMBER: return "n";
+    case DN_T_MONEY: return "m.minor";
+    case DN_T_DATE: return "d";
+    case DN_T_DURATION: return "dur.days";
+    case DN_T_TONE: return "tone";
+    default: return NULL;
+  }
+}
+
 static void emit_cmp(FILE *out, uint32_t pc, int d, int rel, dn_type t) {
   int a = d - 2, b = d - 1;
-  const char *r = relation(rel);
-  if (t == DN_T_BOOL || t == DN_T_INT || t == DN_T_NUMBER) {
-    const char *m = value_member[t];
-    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(s[%d].as.%s, s[%d].as.%s) %s;\n",
-            a, a, b, a, m, b, m, r);
-  } else if (t == DN_T_MONEY) {
-    /* Two currencies go through the VM: it converts, or fails. */
-    fprintf(out, "  if (!s[%d].missing && !s[%d].missing && s[%d].as.m.cur != s[%d].as.m.cur) {\n", a, b, a, b);
-    emit_vm_op(out, pc, d, d - 1);
-    fprintf(out, "  } else {\n");
-    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(s[%d].as.m.minor, s[%d].as.m.minor) %s;\n",
+  const char *r = relation(rel), *m = compared(t);
+  if (t == DN_T_STRING) {
+    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(strcmp(s[%d].as.s, s[%d].as.s), 0) %s;\n",
             a, a, b, a, b, r);
-    fprintf(out, "  }\n");
-  } else {
+  } else if (!m) {
     emit_vm_op(out, pc, d, d - 1);
     return;
+  } else {
+    /* Two currencies go through the VM: it converts, or fails. */
+    if (t == DN_T_MONEY) {
+      fprintf(out, "  if (!s[%d].missing && !s[%d].missing && s[%d].as.m.cur != s[%d].as.m.cur) {\n", a, b, a, b);
+      emit_vm_op(out, pc, d, d - 1);
+      fprintf(out, "  } else {\n");
+    }
+    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(s[%d].as.%s, s[%d].as.%s) %s;\n",
+            a, a, b, a, m, b, m, r);
+    if (t == DN_T_MONEY) fprintf(out, "  }\n");
   }
   fprintf(out, "  s[%d].type = %d; s[%d].missing = 0;\n", a, DN_T_BOOL, a);
 }
@@ -237,7 +277,13 @@ static int emit_op(FILE *out, const dn_program *p, const dn_chunk *c, uint32_t p
   const uint8_t *ip = p->code + pc;
 #define U16 ((uint32_t)ip[1] | (uint32_t)ip[2] << 8) /* only where the operand is one */
   switch ((dn_opcode)*ip) {
-    case DN_OPC_CONST: fprintf(out, "  s[%d] = f->k[%u];\n", d, U16); return d + 1;
+    case DN_OPC_CONST: {
+      char dst[16], src[32];
+      snprintf(dst, sizeof dst, "s[%d]", d);
+      snprintf(src, sizeof src, "f->k[%u]", U16);
+      emit_copy(out, dst, src, p->consts[U16].type);
+      return d + 1;
+    }
     case DN_OPC_TRUE: case DN_OPC_FALSE:
       fprintf(out, "  s[%d].type = %d; s[%d].missing = 0; s[%d].as.b = %d;\n", d, DN_T_BOOL, d, d,
               *ip == DN_OPC_TRUE);
@@ -265,7 +311,13 @@ static int emit_op(FILE *out, const dn_program *p, const dn_chunk *c, uint32_t p
               target);
       return d - 1;
     }
-    case DN_OPC_RET: fprintf(out, "  *out = s[%d];\n  return %d;\n", d - 1, DN_OK); return d - 1;
+    case DN_OPC_RET: {
+      char src[16];
+      snprintf(src, sizeof src, "s[%d]", d - 1);
+      emit_copy(out, "(*out)", src, c->result);
+      fprintf(out, "  return %d;\n", DN_OK);
+      return d - 1;
+    }
     default: {
       int after = d - pops_of(p, ip) + 1;
       emit_vm_op(out, pc, d, after);

@@ -42,6 +42,7 @@ run() {
 taskset -c 0 "$build/bench/eval_hand" "$facts" 200 "$work/hand_c.txt" >"$work/hand_rate"
 printf '%-20s %14s\n' hand_c "$(cat "$work/hand_rate")"
 run dunlin-decisions "$build/bench/eval_dunlin" decisions "$here/acme.dun" "$facts" 50
+run dunlin-native "$build/bench/eval_dunlin" native "$here/acme.dun" "$facts" 50
 run dunlin-records "$build/bench/eval_dunlin" records "$here/acme.dun" "$facts" 5
 run lua5.4 lua5.4 "$here/eval.lua" "$facts" 20
 run luajit luajit "$here/eval.lua" "$facts" 50
