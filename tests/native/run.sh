@@ -65,6 +65,27 @@ expect_status 0 "divide: compile --native"
 same_as_vm divide run "$WORK/divide.dun" --ledger "$D" --as-of 2026-06-30
 grep -q "error\[E0507\]" "$WORK/nat.err"; expect_eq "$?" 0 "divide: the runtime error is reported"
 
+# An extern fn (LANGUAGE.md s.8) is called through the VM's own path.
+if [ -n "${DUNLIN_FFI_FIXTURE:-}" ]; then
+  cat >"$WORK/ffi.dun" <<EOF
+policy "ffi" version 1
+currency USD
+extern fn risk_bonus(string, money) -> number from "$DUNLIN_FFI_FIXTURE"
+extern fn double_days(int) -> int from "$DUNLIN_FFI_FIXTURE"
+segment vip when risk_bonus(customer.tier, customer.total_open) >= 0.5
+segment rest otherwise
+escalation e for invoice in vip, rest {
+  step 1 day: email tone friendly when double_days(invoice.days_past_due) > 20
+  step 30 days: letter tone firm
+}
+EOF
+  run_dunlin compile "$WORK/ffi.dun" --native "$WORK/ffi.so"
+  expect_status 0 "ffi: compile --native"
+  same_as_vm ffi run "$WORK/ffi.dun" --ledger "$D" --as-of 2026-06-30 --allow-ffi "$DUNLIN_FFI_FIXTURE"
+  CHECKS=$((CHECKS + 1))
+  grep -q '"segment":"vip"\|"kind":"email"' "$WORK/nat.out" || { FAILS=$((FAILS + 1)); echo "FAIL: ffi: no actions to compare"; }
+fi
+
 # Every policy in the tree that checks clean becomes C the compiler takes.
 n=0
 for p in $(find "$SRC/tests" "$SRC/policies" "$SRC/examples" -name '*.dun' ! -name '*_test.dun' | sort); do
