@@ -643,20 +643,39 @@ static bool segment_listed(const run_ctx *x, const dn_escalation_def *e) {
   return false;
 }
 
+enum { STEP_NOT_YET, STEP_GUARD_FALSE, STEP_DUE };
+
+/* The explain line of one step of current_step's walk, out of the walk's
+ * way: the walk runs for every open invoice, explaining for one. */
+static __attribute__((cold, noinline)) void explain_step(run_ctx *x, const dn_escalation_def *e,
+                                                         int32_t inv, const dn_step_def *st,
+                                                         int32_t past, int what) {
+  const char *ename = name_of(x, e->name);
+  if (what == STEP_NOT_YET) /* labels cost an allocation: only when explaining */
+    explain(x, inv, "%s step %s: not yet (%d %s past due)", ename, step_label(x, st), past,
+            st->business ? "business days" : "days");
+  else if (what == STEP_GUARD_FALSE)
+    explain(x, inv, "%s step %s: due, but its `when` guard%s is false", ename, step_label(x, st),
+            cond_text(x, st->guard));
+  else
+    explain(x, inv, "%s step %s: due (offset %d <= %d)%s", ename, step_label(x, st),
+            st->offset_days, past, st->guard != DN_NONE ? ", guard true" : "");
+}
+
 /* The latest step whose offset is reached and whose guard holds; -1 none,
  * -2 on a runtime error. */
 static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   const dn_invoice_facts *f = &x->c->invoices[inv];
-  const char *ename = name_of(x, e->name);
   const dn_step_def *steps = &x->p->steps[e->first_step];
   const int32_t dpd = f->days_past_due;
+  const bool explaining = x->o->explain != NULL;
   int32_t bdpd = 0;
   bool have_bdpd = false;
   int32_t s = e->nsteps - 1;
   /* Unexplained, a step not yet reached is only passed over: on a ladder
    * of calendar days that is a scan of offsets (most invoices are short
    * of the last steps). */
-  if (!x->o->explain && x->calendar_ladder[e - x->p->escalations])
+  if (!explaining && x->calendar_ladder[e - x->p->escalations])
     while (s >= 0 && steps[s].offset_days > dpd) s--;
   for (; s >= 0; s--) {
     const dn_step_def *st = &steps[s];
@@ -670,22 +689,16 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
       past = bdpd;
     }
     if (st->offset_days > past) {
-      if (x->o->explain) /* labels cost an allocation: only when explaining */
-        explain(x, inv, "%s step %s: not yet (%d %s past due)", ename, step_label(x, st), past,
-                st->business ? "business days" : "days");
+      if (explaining) explain_step(x, e, inv, st, past, STEP_NOT_YET);
       continue;
     }
     bool ok = true;
     if (st->guard != DN_NONE && !eval_bool(x, st->guard, inv, &ok)) return -2;
     if (!ok) {
-      if (x->o->explain)
-        explain(x, inv, "%s step %s: due, but its `when` guard%s is false", ename,
-                step_label(x, st), cond_text(x, st->guard));
+      if (explaining) explain_step(x, e, inv, st, past, STEP_GUARD_FALSE);
       continue;
     }
-    if (x->o->explain)
-      explain(x, inv, "%s step %s: due (offset %d <= %d)%s", ename, step_label(x, st),
-              st->offset_days, past, st->guard != DN_NONE ? ", guard true" : "");
+    if (explaining) explain_step(x, e, inv, st, past, STEP_DUE);
     return s;
   }
   return -1;
@@ -732,19 +745,21 @@ enum { STEP_NONE = -1, STEP_ERROR = -2, STEP_PAUSED = -3 };
  * within e, or STEP_NONE, STEP_PAUSED (the unless guard holds), STEP_ERROR
  * (a runtime error; the invoice is marked failed). A run and a decision
  * (dn_engine_session_decide) both ask it, so they cannot disagree. */
+static __attribute__((cold, noinline)) void explain_due(run_ctx *x, const dn_escalation_def *e,
+                                                        int32_t inv, int32_t k) {
+  if (k == STEP_PAUSED)
+    explain(x, inv, "%s: paused (the unless guard%s holds)", name_of(x, e->name),
+            cond_text(x, e->unless_guard));
+  else if (k == STEP_NONE)
+    explain(x, inv, "%s: no step due", name_of(x, e->name));
+}
+
 static int32_t due_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
-  if (e->unless_guard != DN_NONE) {
-    bool paused = false;
-    if (!eval_bool(x, e->unless_guard, inv, &paused)) return STEP_ERROR;
-    if (paused) {
-      if (x->o->explain)
-        explain(x, inv, "%s: paused (the unless guard%s holds)", name_of(x, e->name),
-                cond_text(x, e->unless_guard));
-      return STEP_PAUSED;
-    }
-  }
-  int32_t k = current_step(x, e, inv);
-  if (k == STEP_NONE) explain(x, inv, "%s: no step due", name_of(x, e->name));
+  int32_t k;
+  bool paused = false;
+  if (e->unless_guard != DN_NONE && !eval_bool(x, e->unless_guard, inv, &paused)) return STEP_ERROR;
+  k = paused ? STEP_PAUSED : current_step(x, e, inv);
+  if (x->o->explain) explain_due(x, e, inv, k);
   return k;
 }
 
@@ -1454,21 +1469,29 @@ static int32_t step_tone(const run_ctx *x, int32_t step) {
   return *memo;
 }
 
+/* Room for one decision per invoice is made once per escalation, not per
+ * push: this loop runs for every open invoice of the ledger. */
 static bool decide_escalations(run_ctx *x) {
+  const dn_customer_facts *c = x->c;
   for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
     const dn_escalation_def *e = &x->p->escalations[ei];
     if (!segment_listed(x, e)) continue;
-    for (int32_t i = 0; i < x->c->ninvoices && !x->cust_err; i++) {
-      if (!x->c->invoices[i].open) continue;
+    if (!vec_grow((void **)&x->dsteps.items, &x->dsteps.cap, x->dsteps.n + c->ninvoices,
+                  sizeof *x->dsteps.items))
+      return false;
+    dn_step_decision *d = x->dsteps.items + x->dsteps.n;
+    for (int32_t i = 0; i < c->ninvoices && !x->cust_err; i++) {
+      if (!c->invoices[i].open) continue;
       int32_t k = x->inv_err.items[i] ? STEP_ERROR : due_step(x, e, i);
-      dn_step_decision *d = VEC_PUSH(x->dsteps);
-      if (!d) return false;
       *d = (dn_step_decision){.escalation = (int32_t)ei, .invoice = i, .step = DN_NONE,
                               .tone = -1, .paused = k == STEP_PAUSED, .error = k == STEP_ERROR};
-      if (k < 0) continue;
-      d->step = e->first_step + k;
-      d->tone = step_tone(x, d->step);
+      if (k >= 0) {
+        d->step = e->first_step + k;
+        d->tone = step_tone(x, d->step);
+      }
+      d++;
     }
+    x->dsteps.n = (int32_t)(d - x->dsteps.items);
   }
   return true;
 }
