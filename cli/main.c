@@ -7,28 +7,30 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/huge_pages.h"
 
 typedef struct dn_command {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
+  bool big_heap; /* builds gigabytes on a large ledger: huge pages help (cli/huge_pages.c) */
 } dn_command;
 
 static const dn_command commands[] = {
-    {"check", dn_cmd_check, "parse and type-check policies; print diagnostics"},
-    {"compile", dn_cmd_compile, "compile a policy to bytecode (.dbc)"},
-    {"disasm", dn_cmd_disasm, "list a bytecode file"},
-    {"ledger", dn_cmd_ledger, "create a ledger, import CSV, make demo data"},
-    {"run", dn_cmd_run, "evaluate a policy against a ledger as of a date"},
-    {"explain", dn_cmd_explain, "why each action was or was not emitted"},
-    {"levels", dn_cmd_levels, "where each open invoice stands on its escalation ladders"},
-    {"fmt", dn_cmd_fmt, "format policies the one canonical way"},
-    {"test", dn_cmd_test, "run policy tests (*_test.dun)"},
-    {"simulate", dn_cmd_simulate, "replay a policy day by day over a date range"},
-    {"diff", dn_cmd_diff, "what a policy change would do differently"},
-    {"kpi", dn_cmd_kpi, "DSO, ADD, CEI, aging and other collection figures"},
-    {"decide", dn_cmd_decide, "co-process: JSON requests in, actions out"},
-    {"serve", dn_cmd_serve, "HTTP/JSON decision service"},
+    {"check", dn_cmd_check, "parse and type-check policies; print diagnostics", false},
+    {"compile", dn_cmd_compile, "compile a policy to bytecode (.dbc)", false},
+    {"disasm", dn_cmd_disasm, "list a bytecode file", false},
+    {"ledger", dn_cmd_ledger, "create a ledger, import CSV, make demo data", false},
+    {"run", dn_cmd_run, "evaluate a policy against a ledger as of a date", false},
+    {"explain", dn_cmd_explain, "why each action was or was not emitted", false},
+    {"levels", dn_cmd_levels, "where each open invoice stands on its escalation ladders", false},
+    {"fmt", dn_cmd_fmt, "format policies the one canonical way", false},
+    {"test", dn_cmd_test, "run policy tests (*_test.dun)", false},
+    {"simulate", dn_cmd_simulate, "replay a policy day by day over a date range", true},
+    {"diff", dn_cmd_diff, "what a policy change would do differently", true},
+    {"kpi", dn_cmd_kpi, "DSO, ADD, CEI, aging and other collection figures", false},
+    {"decide", dn_cmd_decide, "co-process: JSON requests in, actions out", false},
+    {"serve", dn_cmd_serve, "HTTP/JSON decision service", false},
 };
 
 static void usage(FILE *out) {
@@ -66,8 +68,11 @@ int main(int argc, char **argv) {
     printf("dunlin 0.1.0\n");
     return 0;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return finish_output(commands[i].run(argc - 2, argv + 2));
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0) continue;
+    if (commands[i].big_heap) dn_cli_huge_pages(argv);
+    return finish_output(commands[i].run(argc - 2, argv + 2));
+  }
   fprintf(stderr, "dunlin: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
   return 2;

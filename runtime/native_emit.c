@@ -345,12 +345,13 @@ static dn_status emit_chunk(FILE *out, const dn_program *p, uint32_t ci, dn_diag
       fprintf(out, "L%u:\n", c->start + off);
     }
     int size = dn_opcode_operand_size(*ip);
-    if (!reachable || size < 0 || (d = emit_op(out, p, c, c->start + off, d, depth_at)) < 0) {
+    if (!reachable || size < 0) {
       d = -1;
       break;
     }
-    reachable = *ip != DN_OPC_RET;
     fprintf(out, "  /* %04u %s */\n", off, dn_opcode_name(*ip));
+    if ((d = emit_op(out, p, c, c->start + off, d, depth_at)) < 0) break;
+    reachable = *ip != DN_OPC_RET;
     off += 1u + (uint32_t)size;
   }
   free(depth_at);

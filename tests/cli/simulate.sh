@@ -116,6 +116,12 @@ CHECKS=$((CHECKS + 1)); [ "$STATUS" -le 1 ] || fail "simulate completes on a dem
 expect_eq "$(jq -r 'select(.as_of < "2026-10-01" or .as_of > "2026-10-14") | .key' "$WORK/out" | wc -l)" 0 "every as_of within the range"
 n_jsonl=$(grep -c . "$WORK/out")
 cp "$WORK/out" "$WORK/demo.jsonl"
+# Huge pages (cli/huge_pages.c re-executes simulate with a malloc tunable):
+# turned off, or with other tunables already set, the same actions.
+DUNLIN_HUGE_PAGES=0 run_dunlin simulate "$SRC/policies/b2b_net30.dun" --ledger "$DL" --from 2026-10-01 --to 2026-10-14 --format jsonl
+cmp -s "$WORK/out" "$WORK/demo.jsonl"; expect_eq "$?" 0 "DUNLIN_HUGE_PAGES=0: the same actions"
+GLIBC_TUNABLES=glibc.malloc.tcache_count=0 run_dunlin simulate "$SRC/policies/b2b_net30.dun" --ledger "$DL" --from 2026-10-01 --to 2026-10-14 --format jsonl
+cmp -s "$WORK/out" "$WORK/demo.jsonl"; expect_eq "$?" 0 "another tunable set: the same actions"
 run_dunlin simulate "$SRC/policies/b2b_net30.dun" --ledger "$DL" --from 2026-10-01 --to 2026-10-14 --format json
 distinct_deferred=$(jq -r 'select(.status == "deferred") | .key' "$WORK/demo.jsonl" | sort -u | wc -l)
 deferred_records=$(jq -r 'select(.status == "deferred") | .key' "$WORK/demo.jsonl" | wc -l)
