@@ -675,7 +675,7 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
   /* Unexplained, a step not yet reached is only passed over: on a ladder
    * of calendar days that is a scan of offsets (most invoices are short
    * of the last steps). */
-  if (!explaining && x->calendar_ladder[e - x->p->escalations])
+  if (!explaining && x->calendar_ladder && x->calendar_ladder[e - x->p->escalations])
     while (s >= 0 && steps[s].offset_days > dpd) s--;
   for (; s >= 0; s--) {
     const dn_step_def *st = &steps[s];
@@ -741,10 +741,6 @@ static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *
 
 enum { STEP_NONE = -1, STEP_ERROR = -2, STEP_PAUSED = -3 };
 
-/* The step of escalation e due for invoice inv (s.5 step 3): its index
- * within e, or STEP_NONE, STEP_PAUSED (the unless guard holds), STEP_ERROR
- * (a runtime error; the invoice is marked failed). A run and a decision
- * (dn_engine_session_decide) both ask it, so they cannot disagree. */
 static __attribute__((cold, noinline)) void explain_due(run_ctx *x, const dn_escalation_def *e,
                                                         int32_t inv, int32_t k) {
   if (k == STEP_PAUSED)
@@ -754,6 +750,10 @@ static __attribute__((cold, noinline)) void explain_due(run_ctx *x, const dn_esc
     explain(x, inv, "%s: no step due", name_of(x, e->name));
 }
 
+/* The step of escalation e due for invoice inv (s.5 step 3): its index
+ * within e, or STEP_NONE, STEP_PAUSED (the unless guard holds), STEP_ERROR
+ * (a runtime error; the invoice is marked failed). A run and a decision
+ * (dn_engine_session_decide) both ask it, so they cannot disagree. */
 static int32_t due_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   int32_t k;
   bool paused = false;

@@ -111,6 +111,10 @@ expect_err "the C compiler \`/nonexistent/cc\` was not found" "no C compiler: wh
 [ ! -e "$WORK/nocc.so" ]; expect_eq "$?" 0 "no C compiler: no library left behind"
 run_dunlin compile "$P" --native "$P"
 expect_status 2 "--native onto the policy itself"
+# A policy name that would end the generated file's header comment.
+printf 'policy "a */ int x = (1/0); /* b" version 1\ncurrency USD\nsegment all otherwise\nescalation e for invoice in all {\n  step 1 day: email tone friendly\n}\n' >"$WORK/name.dun"
+run_dunlin compile "$WORK/name.dun" --native "$WORK/name.so"
+expect_status 0 "a policy name with */ in it"
 run_dunlin compile "$P" --emit-c "$WORK/b2b.c"
 expect_status 0 "--emit-c"
 grep -q "dunlin_native_program" "$WORK/b2b.c"; expect_eq "$?" 0 "--emit-c writes the library's source"
