@@ -7,7 +7,9 @@
  * or sanitizer report there is a verifier hole or a VM bug. Data errors
  * (overflow, a missing rate) are fine; they are reported, not crashes.
  * The disassembler must survive anything the reader accepts, verified or
- * not, since people run it on corrupt files. */
+ * not, since people run it on corrupt files. What verifies is also
+ * translated to C (`compile --native` of a .dbc, runtime/native_emit.c):
+ * the translation must end in C or in E0509, never in a crash. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "lang/disasm.h"
 #include "runtime/engine.h"
 #include "runtime/ledger.h"
+#include "runtime/native.h"
 #include "runtime/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,6 +65,20 @@ static void run(const dn_program *p) {
   dn_diags_free(&diags);
 }
 
+static void emit_c(const dn_program *p) {
+  dn_diags diags;
+  dn_diags_init(&diags, "fuzz.dbc", NULL, 0);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (f) {
+    (void)dn_native_emit(p, f, &diags);
+    fclose(f);
+  }
+  free(buf);
+  dn_diags_free(&diags);
+}
+
 static void check(const uint8_t *data, size_t size) {
   dn_diags diags;
   dn_diags_init(&diags, "fuzz.dbc", NULL, 0);
@@ -76,7 +93,10 @@ static void check(const uint8_t *data, size_t size) {
       fclose(f);
     }
     free(buf);
-    if (dn_verify(p, "fuzz.dbc", &diags) == DN_OK) run(p);
+    if (dn_verify(p, "fuzz.dbc", &diags) == DN_OK) {
+      run(p);
+      emit_c(p);
+    }
   }
   if (p) dn_program_free(p);
   dn_diags_free(&diags);
