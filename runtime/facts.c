@@ -663,7 +663,9 @@ static bool hist_after(const struct cust_hist *ch, int32_t j, const mhist *h) {
 static bool place_row(dn_facts_store *s, int32_t c, const mhist *h) {
   struct cust_hist *ch = &s->hist[c];
   if (ch->n == ch->cap) {
-    int32_t cap = ch->cap ? ch->cap * 2 : 16;
+    /* A customer's rows grow a few a day for the whole replay: by a
+     * quarter (runtime/vec.h, vec_grow_slow), not double. */
+    int32_t cap = ch->cap < 16 ? 16 : ch->cap + ch->cap / 4;
     dn_history_fact *f = realloc(ch->f, sizeof *f * (size_t)cap);
     if (f) ch->f = f;
     const char **t = realloc(ch->as_of_text, sizeof *t * (size_t)cap);

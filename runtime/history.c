@@ -211,8 +211,8 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
     uint64_t all_bits = 0;
     for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(invs[k]);
     for (int32_t j = 0; j < n; j++) {
-      dn_hist_part *hp = VEC_PUSH(*out);
-      if (!hp) return false;
+      if (!vec_grow_slow((void **)&out->items, &out->cap, out->n + 1, sizeof *out->items)) return false;
+      dn_hist_part *hp = memset(&out->items[out->n++], 0, sizeof *out->items);
       hp->row = h;
       hp->as_of = r->as_of;
       hp->flags = f;

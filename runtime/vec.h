@@ -31,6 +31,20 @@ static inline bool vec_grow(void **items, int32_t *cap, int32_t need, size_t ele
   return true;
 }
 
+/* vec_grow for arrays that live long and grow a little at a time (a
+ * replay's per-customer history, kept for a year): by a quarter, not
+ * double, so the unused tail is at most a fifth of the array, not half. */
+static inline bool vec_grow_slow(void **items, int32_t *cap, int32_t need, size_t elem) {
+  if (need <= *cap) return true;
+  int32_t nc = *cap < 16 ? 16 : *cap + *cap / 4;
+  if (nc < need) nc = need;
+  void *p = realloc(*items, (size_t)nc * elem);
+  if (!p) return false;
+  *items = p;
+  *cap = nc;
+  return true;
+}
+
 /* Pushes one zeroed slot; NULL on OOM. */
 #define VEC_PUSH(v) \
   (vec_grow((void **)&(v).items, &(v).cap, (v).n + 1, sizeof *(v).items) \
