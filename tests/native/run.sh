@@ -111,6 +111,15 @@ expect_err "the C compiler \`/nonexistent/cc\` was not found" "no C compiler: wh
 [ ! -e "$WORK/nocc.so" ]; expect_eq "$?" 0 "no C compiler: no library left behind"
 run_dunlin compile "$P" --native "$P"
 expect_status 2 "--native onto the policy itself"
+# Bytecode and source of one policy are one program: a library built from
+# either serves both.
+run_dunlin compile "$P" -o "$WORK/b2b.dbc"
+expect_status 0 "compile to bytecode"
+"$DUNLIN" run "$WORK/b2b.dbc" --ledger "$D" --as-of 2026-06-30 --native "$WORK/b2b_net30.so" >"$WORK/dbc.out" 2>&1
+expect_eq "$?" 0 "a .dbc runs with the library built from its source"
+"$DUNLIN" run "$P" --ledger "$D" --as-of 2026-06-30 >"$WORK/src.out" 2>&1
+cmp -s "$WORK/dbc.out" "$WORK/src.out"; expect_eq "$?" 0 "and gives the source's output"
+
 # A policy name that would end the generated file's header comment.
 printf 'policy "a */ int x = (1/0); /* b" version 1\ncurrency USD\nsegment all otherwise\nescalation e for invoice in all {\n  step 1 day: email tone friendly\n}\n' >"$WORK/name.dun"
 run_dunlin compile "$WORK/name.dun" --native "$WORK/name.so"
