@@ -271,6 +271,46 @@ static int pops_of(const dn_program *p, const uint8_t *ip) {
   }
 }
 
+/* Every instruction of chunk ci is compiled inline (a money comparison
+ * across currencies aside): a let of that kind is called directly, for
+ * less than the VM's memo costs to look up. Its value is the same either
+ * way (an expression is pure; what could be seen twice, an extern fn, is
+ * not inline). */
+static bool inline_only(const dn_program *p, uint32_t ci) {
+  const dn_chunk *c = &p->chunks[ci];
+  for (uint32_t off = 0; off < c->len;) {
+    const uint8_t *ip = p->code + c->start + off;
+    int size = dn_opcode_operand_size(*ip);
+    if (size < 0) return false;
+    switch ((dn_opcode)*ip) {
+      case DN_OPC_CONST: case DN_OPC_TRUE: case DN_OPC_FALSE: case DN_OPC_TONE: case DN_OPC_I2N:
+      case DN_OPC_NOT: case DN_OPC_JUMP_IF_FALSE_KEEP: case DN_OPC_JUMP_IF_TRUE_KEEP: case DN_OPC_RET:
+        break;
+      case DN_OPC_FIELD:
+        if (ip[1] >= DN_F_COUNT || field_of((dn_field_id)ip[1]).kind == F_VM) return false;
+        break;
+      case DN_OPC_CMP:
+        if (ip[2] != DN_T_STRING && !compared((dn_type)ip[2])) return false;
+        break;
+      default: return false;
+    }
+    off += 1u + (uint32_t)size;
+  }
+  return true;
+}
+
+static bool emit_let(FILE *out, const dn_program *p, uint32_t idx, int d) {
+  if (idx >= p->nlets) return false;
+  int32_t lc = p->lets[idx].chunk;
+  if (lc < 0 || (uint32_t)lc >= p->nchunks || !inline_only(p, (uint32_t)lc)) return false;
+  char dst[16];
+  snprintf(dst, sizeof dst, "s[%d]", d);
+  fprintf(out, "  { nv t; if ((st = chunk%d(f, in, inv, base + %d, &t)) != %d) return st;\n", lc, d, DN_OK);
+  emit_copy(out, dst, "t", p->chunks[lc].result);
+  fprintf(out, "  }\n");
+  return true;
+}
+
 /* One instruction; returns the depth after it, -1 when the bytecode is
  * not what the verifier lets through. depth_at[] holds the depth each
  * jump target is reached with. */
@@ -312,6 +352,10 @@ static int emit_op(FILE *out, const dn_program *p, const dn_chunk *c, uint32_t p
               target);
       return d - 1;
     }
+    case DN_OPC_LET:
+      if (emit_let(out, p, U16, d)) return d + 1;
+      emit_vm_op(out, pc, d, d + 1);
+      return d + 1;
     case DN_OPC_RET: {
       char src[16];
       snprintf(src, sizeof src, "s[%d]", d - 1);
@@ -378,6 +422,9 @@ dn_status dn_native_emit(const dn_program *p, FILE *out, dn_diags *diags) {
           name, (long long)p->version);
   fputs(prelude, out);
   emit_asserts(out);
+  for (uint32_t ci = 0; ci < p->nchunks; ci++)
+    fprintf(out, "static int chunk%u(const frame *f, const char *in, int32_t inv, nv *base, nv *out);\n", ci);
+  fputc('\n', out);
   for (uint32_t ci = 0; ci < p->nchunks; ci++)
     if ((st = emit_chunk(out, p, ci, diags)) != DN_OK) return st;
   fprintf(out, "const uint64_t dunlin_native_abi = 0x%016llxULL;\n", (unsigned long long)dn_native_abi());

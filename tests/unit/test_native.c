@@ -166,6 +166,8 @@ static char tmpdir[64];
  * date), below and above: a relation compiled wrong differs here. */
 static const char relations_src[] =
     "policy \"relations\" version 1\ncurrency USD\nsegment all otherwise\n"
+    "let big = customer.total_open >= 16000 USD\n"
+    "let late = invoice.days_past_due > 35 and not invoice.disputed\n"
     "escalation e for invoice in all {\n"
     "  step 1 day: email when customer.open_invoices > 3\n"
     "  step 2 days: email when customer.open_invoices >= 3\n"
@@ -190,6 +192,8 @@ static const char relations_src[] =
     "  step 21 days: email when customer.promise_active == invoice.promise_active\n"
     "  step 22 days: email when customer.promise_active != invoice.promise_active\n"
     "  step 23 days: email when not invoice.disputed and invoice.days_past_due > 35\n"
+    "  step 24 days: email when big or late\n"
+    "  step 25 days: email when late and customer.risk_score >= 0.45\n"
     "}\n";
 
 static dn_native *build(const dn_program *p, const char *so) {
