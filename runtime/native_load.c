@@ -9,21 +9,23 @@
 
 #include "runtime/native.h"
 
-static dn_status native_error(dn_diags *d, const char *path, const char *fmt, const char *detail) {
-  dn_diag_add_at(d, DN_E0509, path, 0, fmt, detail ? detail : "");
+/* E0509 about `path`: why, with an optional detail after it. */
+static dn_status native_error(dn_diags *d, const char *path, const char *why, const char *detail) {
+  dn_diag_add_at(d, DN_E0509, path, 0, "%s%s%s", why, detail ? ": " : "", detail ? detail : "");
   return DN_ERR_INPUT;
 }
 
 /* $CC split at spaces ("ccache gcc" works), then the fixed arguments.
  * -O2 because the point is speed; -fPIC -shared for dlopen. */
-static dn_status run_compiler(const char *c_path, const char *so_path, dn_diags *d) {
+static dn_status run_compiler(const char *c_path, const char *tmp_so, const char *so_path,
+                              dn_diags *d) {
   const char *cc = getenv("CC");
   char *words = strdup(cc && *cc ? cc : "cc");
   char *argv[40];
   int n = 0;
   if (!words) return DN_ERR_INTERNAL;
   for (char *w = strtok(words, " "); w && n < 30; w = strtok(NULL, " ")) argv[n++] = w;
-  const char *fixed[] = {"-O2", "-std=c11", "-fPIC", "-shared", "-w", "-o", so_path, c_path, NULL};
+  const char *fixed[] = {"-O2", "-std=c11", "-fPIC", "-shared", "-w", "-o", tmp_so, c_path, NULL};
   for (int i = 0; fixed[i]; i++) argv[n++] = (char *)fixed[i];
   argv[n] = NULL;
   pid_t pid = fork();
@@ -36,10 +38,12 @@ static dn_status run_compiler(const char *c_path, const char *so_path, dn_diags 
   dn_status st = DN_OK;
   if (!ok) {
     bool missing = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127;
-    st = native_error(d, so_path,
-                      missing ? "the C compiler `%s` was not found (set CC, or install gcc)"
-                              : "the C compiler `%s` failed on the generated code",
-                      argv[0]);
+    char why[256];
+    snprintf(why, sizeof why,
+             missing ? "the C compiler `%s` was not found (set CC, or install gcc)"
+                     : "the C compiler `%s` failed on the generated code",
+             argv[0]);
+    st = native_error(d, so_path, why, NULL);
   }
   free(words);
   return st;
@@ -56,11 +60,11 @@ dn_status dn_native_build(const dn_program *p, const char *so_path, dn_diags *di
   snprintf(c_path, n, "%s.tmp%ld.c", so_path, (long)getpid());
   snprintf(tmp_so, n, "%s.tmp%ld", so_path, (long)getpid());
   FILE *out = fopen(c_path, "w");
-  dn_status st = out ? dn_native_emit(p, out, diags) : native_error(diags, c_path, "cannot write: %s", strerror(errno));
-  if (out && fclose(out) != 0 && st == DN_OK) st = native_error(diags, c_path, "cannot write: %s", strerror(errno));
-  if (st == DN_OK) st = run_compiler(c_path, tmp_so, diags);
+  dn_status st = out ? dn_native_emit(p, out, diags) : native_error(diags, c_path, "cannot write", strerror(errno));
+  if (out && fclose(out) != 0 && st == DN_OK) st = native_error(diags, c_path, "cannot write", strerror(errno));
+  if (st == DN_OK) st = run_compiler(c_path, tmp_so, so_path, diags);
   if (st == DN_OK && rename(tmp_so, so_path) != 0)
-    st = native_error(diags, so_path, "cannot write: %s", strerror(errno));
+    st = native_error(diags, so_path, "cannot write", strerror(errno));
   remove(c_path);
   remove(tmp_so);
   free(c_path);
@@ -85,21 +89,21 @@ static dn_status check_library(void *h, const char *path, const dn_program *p, d
   const uint64_t *prog = dlsym(h, "dunlin_native_program");
   const uint32_t *nchunks = dlsym(h, "dunlin_native_nchunks");
   if (!abi || !prog || !nchunks || !dlsym(h, "dunlin_native_chunks"))
-    return native_error(d, path, "not a Dunlin native library%s", NULL);
+    return native_error(d, path, "not a Dunlin native library", NULL);
   if (*abi != dn_native_abi())
-    return native_error(d, path, "made by another build of Dunlin%s; rebuild it with `dunlin compile --native`", NULL);
+    return native_error(d, path, "made by another build of Dunlin; rebuild it with `dunlin compile --native`", NULL);
   uint64_t id;
   dn_status st = dn_native_program_id(p, &id, d);
   if (st != DN_OK) return st;
   if (*prog != id || *nchunks != p->nchunks)
-    return native_error(d, path, "made from another policy or another version of it%s; rebuild it with `dunlin compile --native`", NULL);
+    return native_error(d, path, "made from another policy or another version of it; rebuild it with `dunlin compile --native`", NULL);
   return DN_OK;
 }
 
 dn_status dn_native_load(const char *so_path, const dn_program *p, dn_native **out, dn_diags *diags) {
   *out = NULL;
   void *h = open_library(so_path);
-  if (!h) return native_error(diags, so_path, "cannot load: %s", dlerror());
+  if (!h) return native_error(diags, so_path, "cannot load", dlerror());
   dn_status st = check_library(h, so_path, p, diags);
   dn_native *n = st == DN_OK ? calloc(1, sizeof *n) : NULL;
   if (!n) {
