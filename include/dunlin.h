@@ -112,6 +112,15 @@ DUNLIN_API dunlin_status dunlin_policy_load_file(const char *path, const dunlin_
 DUNLIN_API dunlin_status dunlin_policy_load_memory(const char *name, const void *data, size_t len,
                                                    const dunlin_ffi_allow *allow, dunlin_policy **out,
                                                    dunlin_diagnostics *diags);
+/* Makes dunlin_run and dunlin_levels_json evaluate the policy's
+ * expressions with the native library `dunlin compile --native` built
+ * for it (docs/native.md): the same results, faster. Refused with E0509
+ * (DUNLIN_ERR_INPUT) when the library was made for another policy or by
+ * another build of Dunlin; the policy then stays interpreted. A library
+ * is machine code: load only one you built. Call it before the policy is
+ * shared between threads; dunlin_policy_free unloads it. */
+DUNLIN_API dunlin_status dunlin_policy_load_native(dunlin_policy *p, const char *library,
+                                                   dunlin_diagnostics *diags);
 /* Waits for nothing: free a policy only when no call uses it any more. */
 DUNLIN_API void dunlin_policy_free(dunlin_policy *p);
 DUNLIN_API const char *dunlin_policy_name(const dunlin_policy *p);

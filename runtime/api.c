@@ -18,6 +18,7 @@
 #include "runtime/engine.h"
 #include "runtime/ledger.h"
 #include "runtime/levels.h"
+#include "runtime/native.h"
 #include "runtime/outbox.h"
 #include "runtime/policy_load.h"
 #include "stdlib/date.h"
@@ -208,6 +209,7 @@ const char *dunlin_diagnostics_text(dunlin_diagnostics *d) {
 struct dunlin_policy {
   dn_program *program;
   dn_policy_externs externs;
+  dn_native *native; /* dunlin_policy_load_native, or NULL */
   pthread_mutex_t pool_lock;
   dn_decider *idle[POOL_MAX];
   size_t nidle;
@@ -283,10 +285,25 @@ dunlin_status dunlin_policy_load_file(const char *path, const dunlin_ffi_allow *
   return r;
 }
 
+dunlin_status dunlin_policy_load_native(dunlin_policy *p, const char *library, dunlin_diagnostics *diags) {
+  if (!p || !library) return DUNLIN_ERR_USAGE;
+  dn_diags d;
+  dn_diags_init(&d, library, NULL, 0);
+  dn_native *n = NULL;
+  dn_status st = dn_native_load(library, p->program, &n, &d);
+  import_diags(diags, &d);
+  dn_diags_free(&d);
+  if (st != DN_OK) return (dunlin_status)st;
+  dn_native_free(p->native);
+  p->native = n;
+  return DUNLIN_OK;
+}
+
 void dunlin_policy_free(dunlin_policy *p) {
   if (!p) return;
   for (size_t i = 0; i < p->nidle; i++) dn_decider_close(p->idle[i]);
   pthread_mutex_destroy(&p->pool_lock);
+  dn_native_free(p->native);
   dn_policy_externs_free(&p->externs);
   dn_program_free(p->program);
   free(p);
@@ -464,7 +481,8 @@ static dn_status run_into(const dunlin_policy *p, dunlin_ledger *l, dn_date as_o
     if (st != DN_OK) return st;
     sink.outbox = &outbox;
   }
-  dn_run_options o = {.as_of = as_of, .only_customer = only, .extern_fns = p->externs.fns};
+  dn_run_options o = {.as_of = as_of, .only_customer = only, .extern_fns = p->externs.fns,
+                      .native = p->native};
   dn_run_stats stats = {0};
   st = dn_engine_run(p->program, &l->ledger, &o, run_action, &sink, &stats, d);
   list->errors = stats.errors;
@@ -519,7 +537,8 @@ dunlin_status dunlin_levels_json(const dunlin_policy *p, dunlin_ledger *l, const
   if (!rows) return DUNLIN_ERR_INTERNAL;
   dn_diags d;
   dn_diags_init(&d, l->ledger.path, NULL, 0);
-  dn_run_options o = {.as_of = date, .only_customer = only_customer, .extern_fns = p->externs.fns};
+  dn_run_options o = {.as_of = date, .only_customer = only_customer, .extern_fns = p->externs.fns,
+                      .native = p->native};
   dn_status st = dn_levels_run(p->program, &l->ledger, &o, add_level, rows, NULL, &d);
   import_diags(diags, &d);
   dn_diags_free(&d);

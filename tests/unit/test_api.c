@@ -23,6 +23,7 @@
 #include "lang/bcfile.h"
 #include "lang/compile.h"
 #include "runtime/ledger.h"
+#include "runtime/native.h"
 
 static const char policy_src[] =
     "policy \"decide-test\" version 3\n"
@@ -319,6 +320,60 @@ static void test_run_equals_decide_and_commit(void **state) {
   assert_true(dunlin_actions_already_committed(run));
   assert_int_equal(dunlin_actions_run_id(run), run_id);
   dunlin_actions_free(run);
+  /* with the policy's native library, the same actions; a library made
+   * for another policy is refused and leaves the policy as it was */
+  char so[64], other_so[64];
+  snprintf(so, sizeof so, "%s.so", path);
+  snprintf(other_so, sizeof other_so, "%s.other.so", path);
+  dn_diags_init(&dd, so, NULL, 0);
+  dn_program *other = NULL;
+  const char other_src[] = "policy \"other\" version 1\ncurrency USD\nsegment all otherwise\n";
+  assert_int_equal(dn_compile_source("o.dun", other_src, sizeof other_src - 1, &other, &dd), DN_OK);
+  assert_int_equal(dn_native_build(other, other_so, &dd), DN_OK);
+  dn_program *mine = NULL;
+  assert_int_equal(dn_compile_source("t.dun", policy_src, sizeof policy_src - 1, &mine, &dd), DN_OK);
+  assert_int_equal(dn_native_build(mine, so, &dd), DN_OK);
+  dn_program_free(other);
+  dn_program_free(mine);
+  dn_diags_free(&dd);
+  dunlin_diagnostics_clear(d);
+  assert_int_equal(dunlin_policy_load_native(p, other_so, d), DUNLIN_ERR_INPUT);
+  assert_string_equal(dunlin_diagnostic_code(d, 0), "E0509");
+  dunlin_diagnostics_clear(d);
+  assert_int_equal(dunlin_policy_load_native(p, so, d), DUNLIN_OK);
+  dunlin_actions *nat;
+  assert_int_equal(dunlin_run(p, l, "2026-03-10", NULL, 0, &nat, d), DUNLIN_OK);
+  assert_int_equal(dunlin_actions_count(nat), 4);
+  for (size_t i = 0; i < 4; i++)
+    assert_string_equal(dunlin_action_json(dunlin_actions_get(nat, i)), dunlin_action_json(dunlin_actions_get(dec, i)));
+  dunlin_actions_free(nat);
+  /* and it is the library that decides: one whose `unless` guard reads
+   * every invoice as disputed pauses the ladder (a doctored copy) */
+  char c_path[80], cmd[512], bad_so[80];
+  snprintf(c_path, sizeof c_path, "%s.c", path);
+  snprintf(bad_so, sizeof bad_so, "%s.bad.so", path); /* a new name: dlopen keeps one per name */
+  FILE *src = fopen(c_path, "w");
+  assert_non_null(src);
+  dn_diags_init(&dd, c_path, NULL, 0);
+  assert_int_equal(dn_compile_source("t.dun", policy_src, sizeof policy_src - 1, &mine, &dd), DN_OK);
+  assert_int_equal(dn_native_emit(mine, src, &dd), DN_OK);
+  fclose(src);
+  dn_program_free(mine);
+  dn_diags_free(&dd);
+  snprintf(cmd, sizeof cmd,
+           "sed -i 's/as.b = AT(in, [0-9]*, _Bool)/as.b = 1/' %s && cc -shared -fPIC -o %s %s", c_path, bad_so,
+           c_path);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(dunlin_policy_load_native(p, bad_so, d), DUNLIN_OK);
+  assert_int_equal(dunlin_run(p, l, "2026-03-10", NULL, 0, &nat, d), DUNLIN_OK);
+  assert_int_equal(dunlin_actions_count(nat), 0);
+  dunlin_actions_free(nat);
+  /* back to the right library: levels below are then decided by it */
+  assert_int_equal(dunlin_policy_load_native(p, so, d), DUNLIN_OK);
+  unlink(c_path);
+  unlink(bad_so);
+  unlink(so);
+  unlink(other_so);
   /* a bad date is a usage error, with a diagnostic */
   assert_int_equal(dunlin_run(p, l, "2026-13-01", NULL, 0, &run, d), DUNLIN_ERR_USAGE);
   assert_null(run);
