@@ -16,65 +16,8 @@
 
 #include "lang/bcfile.h"
 #include "runtime/facts.h"
+#include "runtime/field_access.h"
 #include "runtime/native.h"
-
-/* How a field is read from the facts: inlined kinds, or F_VM for those
- * the VM works out (a currency code, the policy's default zone, a tone
- * rank). */
-typedef enum field_kind { F_VM, F_BOOL, F_I32, F_F64, F_MONEY, F_DATE, F_STR } field_kind;
-typedef struct field_access { field_kind kind; size_t offset; } field_access;
-
-static const dn_type field_types[] = {
-#define DN_FIELD(scope, name, type, doc) DN_T_##type,
-#include "lang/fields.def"
-#undef DN_FIELD
-};
-static const dn_scope field_scopes[] = {
-#define DN_FIELD(scope, name, type, doc) DN_SCOPE_##scope,
-#include "lang/fields.def"
-#undef DN_FIELD
-};
-
-static field_access field_of(dn_field_id f) {
-  switch (f) {
-#define INV(name, kind, member) \
-  case DN_F_INVOICE_##name: return (field_access){kind, offsetof(dn_invoice_facts, member)};
-#define CUS(name, kind, member) \
-  case DN_F_CUSTOMER_##name: return (field_access){kind, offsetof(dn_customer_facts, member)};
-    INV(id, F_STR, id)
-    INV(number, F_STR, number)
-    INV(issue_date, F_DATE, issue_date)
-    INV(due_date, F_DATE, due_date)
-    INV(amount, F_MONEY, amount_p)
-    INV(balance, F_MONEY, balance_p)
-    INV(days_past_due, F_I32, days_past_due)
-    INV(open, F_BOOL, open)
-    INV(disputed, F_BOOL, disputed)
-    INV(promise_active, F_BOOL, promise_active)
-    INV(paid_amount, F_MONEY, paid_p)
-    INV(last_payment_date, F_DATE, last_payment_date)
-    CUS(id, F_STR, id)
-    CUS(name, F_STR, name)
-    CUS(tier, F_STR, tier)
-    CUS(country, F_STR, country)
-    CUS(language, F_STR, language)
-    CUS(credit_limit, F_MONEY, credit_limit_p)
-    CUS(risk_score, F_F64, risk_score)
-    CUS(total_open, F_MONEY, total_open_p)
-    CUS(total_overdue, F_MONEY, total_overdue_p)
-    CUS(open_invoices, F_I32, open_invoices)
-    CUS(overdue_invoices, F_I32, overdue_invoices)
-    CUS(oldest_days_past_due, F_I32, oldest_days_past_due)
-    CUS(avg_days_late, F_F64, avg_days_late)
-    CUS(on_time_ratio, F_F64, on_time_ratio)
-    CUS(promise_active, F_BOOL, promise_active)
-    CUS(last_contact_date, F_DATE, last_contact_date)
-    CUS(segment, F_STR, segment)
-#undef INV
-#undef CUS
-    default: return (field_access){F_VM, 0};
-  }
-}
 
 /* Everything the generated code takes on trust, as text: hashed into
  * dn_native_abi() and printed into the source as static assertions. */
@@ -87,8 +30,9 @@ static void layout_text(char *buf, size_t len) {
       offsetof(dn_money, cur), sizeof(dn_native_frame), DN_T_BOOL, DN_T_INT, DN_T_NUMBER, DN_T_MONEY,
       DN_T_DATE, DN_T_STRING, DN_T_TONE, DN_T_DURATION, (int)DN_DATE_NONE, DN_OK, DN_CUR_NONE);
   for (int f = 0; f < DN_F_COUNT && n < len; f++) {
-    field_access a = field_of((dn_field_id)f);
-    n += (size_t)snprintf(buf + n, len - n, " %d:%d:%zu", f, (int)a.kind, a.offset);
+    const dn_field_access *a = &dn_field_table[f];
+    n += (size_t)snprintf(buf + n, len - n, " %d:%d:%d:%d:%zu", f, (int)a->kind, (int)a->scope,
+                          (int)a->type, a->offset);
   }
 }
 
@@ -154,29 +98,29 @@ static const char *relation(int rel) {
 }
 
 static void emit_field(FILE *out, int d, dn_field_id f) {
-  field_access a = field_of(f);
-  const char *base = field_scopes[f] == DN_SCOPE_INVOICE ? "in" : "f->c";
-  fprintf(out, "  s[%d].type = %d; s[%d].missing = 0;\n", d, (int)field_types[f], d);
-  switch (a.kind) {
-    case F_BOOL: fprintf(out, "  s[%d].as.b = AT(%s, %zu, _Bool);\n", d, base, a.offset); break;
-    case F_I32: fprintf(out, "  s[%d].as.i = AT(%s, %zu, int32_t);\n", d, base, a.offset); break;
-    case F_F64: fprintf(out, "  s[%d].as.n = AT(%s, %zu, double);\n", d, base, a.offset); break;
-    case F_DATE:
+  const dn_field_access *a = &dn_field_table[f];
+  const char *base = a->scope == DN_SCOPE_INVOICE ? "in" : "f->c";
+  fprintf(out, "  s[%d].type = %d; s[%d].missing = 0;\n", d, (int)a->type, d);
+  switch (a->kind) {
+    case DN_FA_BOOL: fprintf(out, "  s[%d].as.b = AT(%s, %zu, _Bool);\n", d, base, a->offset); break;
+    case DN_FA_I32: fprintf(out, "  s[%d].as.i = AT(%s, %zu, int32_t);\n", d, base, a->offset); break;
+    case DN_FA_F64: fprintf(out, "  s[%d].as.n = AT(%s, %zu, double);\n", d, base, a->offset); break;
+    case DN_FA_DATE:
       fprintf(out, "  s[%d].as.d = AT(%s, %zu, int32_t); s[%d].missing = s[%d].as.d == %d;\n", d, base,
-              a.offset, d, d, (int)DN_DATE_NONE);
+              a->offset, d, d, (int)DN_DATE_NONE);
       break;
-    case F_MONEY:
+    case DN_FA_MONEY:
       fprintf(out,
               "  s[%d].as.m.minor = AT(%s, %zu, int64_t); s[%d].as.m.cur = AT(%s, %zu, uint16_t);"
               " s[%d].missing = s[%d].as.m.cur == %d;\n",
-              d, base, a.offset + offsetof(dn_money, minor), d, base, a.offset + offsetof(dn_money, cur),
+              d, base, a->offset + offsetof(dn_money, minor), d, base, a->offset + offsetof(dn_money, cur),
               d, d, DN_CUR_NONE);
       break;
-    case F_STR:
+    case DN_FA_STR:
       fprintf(out, "  s[%d].as.s = AT(%s, %zu, const char *); if (!s[%d].as.s) s[%d].as.s = \"\";\n", d,
-              base, a.offset, d, d);
+              base, a->offset, d, d);
       break;
-    case F_VM: break;
+    case DN_FA_VM: break;
   }
 }
 
@@ -287,7 +231,7 @@ static bool inline_only(const dn_program *p, uint32_t ci) {
       case DN_OPC_NOT: case DN_OPC_JUMP_IF_FALSE_KEEP: case DN_OPC_JUMP_IF_TRUE_KEEP: case DN_OPC_RET:
         break;
       case DN_OPC_FIELD:
-        if (ip[1] >= DN_F_COUNT || field_of((dn_field_id)ip[1]).kind == F_VM) return false;
+        if (ip[1] >= DN_F_COUNT || dn_field_table[ip[1]].kind == DN_FA_VM) return false;
         break;
       case DN_OPC_CMP:
         if (ip[2] != DN_T_STRING && !compared((dn_type)ip[2])) return false;
@@ -333,7 +277,7 @@ static int emit_op(FILE *out, const dn_program *p, const dn_chunk *c, uint32_t p
       fprintf(out, "  s[%d].type = %d; s[%d].missing = 0; s[%d].as.tone = %d;\n", d, DN_T_TONE, d, d, ip[1]);
       return d + 1;
     case DN_OPC_FIELD:
-      if (ip[1] < DN_F_COUNT && field_of((dn_field_id)ip[1]).kind != F_VM) {
+      if (ip[1] < DN_F_COUNT && dn_field_table[ip[1]].kind != DN_FA_VM) {
         emit_field(out, d, (dn_field_id)ip[1]);
         return d + 1;
       }

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lang/arena.h"
+#include "runtime/field_access.h"
 #include "runtime/native.h"
 
 _Static_assert(DN_OPC_RET + 1 == DN_OPC_COUNT, "vm dispatch covers every opcode");
@@ -195,25 +196,13 @@ static void put_money(dn_value *v, dn_money m) {
   v->missing = m.cur == DN_CUR_NONE;
 }
 
+/* The fields runtime/field_access.c leaves to the VM (DN_FA_VM): each is
+ * worked out, not read at an offset. */
 static void invoice_field(dn_field_id f, const dn_invoice_facts *in, dn_value *v) {
   v->type = field_rows[f].type;
   v->missing = false;
-  switch (f) {
-    case DN_F_INVOICE_id: v->as.s = str_or_empty(in->id); break;
-    case DN_F_INVOICE_number: v->as.s = str_or_empty(in->number); break;
-    case DN_F_INVOICE_issue_date: put_date(v, in->issue_date); break;
-    case DN_F_INVOICE_due_date: put_date(v, in->due_date); break;
-    case DN_F_INVOICE_currency: v->as.s = dn_currency_code(in->currency); break;
-    case DN_F_INVOICE_amount: put_money(v, in->amount_p); break;
-    case DN_F_INVOICE_balance: put_money(v, in->balance_p); break;
-    case DN_F_INVOICE_days_past_due: v->as.i = in->days_past_due; break;
-    case DN_F_INVOICE_open: v->as.b = in->open; break;
-    case DN_F_INVOICE_disputed: v->as.b = in->disputed; break;
-    case DN_F_INVOICE_promise_active: v->as.b = in->promise_active; break;
-    case DN_F_INVOICE_paid_amount: put_money(v, in->paid_p); break;
-    case DN_F_INVOICE_last_payment_date: put_date(v, in->last_payment_date); break;
-    default: v->as.i = 0; break;
-  }
+  if (f == DN_F_INVOICE_currency) v->as.s = dn_currency_code(in->currency);
+  else v->as.i = 0;
 }
 
 static void customer_field(const dn_vm *vm, dn_field_id f, dn_value *v) {
@@ -221,28 +210,34 @@ static void customer_field(const dn_vm *vm, dn_field_id f, dn_value *v) {
   v->type = field_rows[f].type;
   v->missing = false;
   switch (f) {
-    case DN_F_CUSTOMER_id: v->as.s = str_or_empty(c->id); break;
-    case DN_F_CUSTOMER_name: v->as.s = str_or_empty(c->name); break;
-    case DN_F_CUSTOMER_tier: v->as.s = str_or_empty(c->tier); break;
-    case DN_F_CUSTOMER_country: v->as.s = str_or_empty(c->country); break;
     case DN_F_CUSTOMER_timezone:
       v->as.s = c->timezone && *c->timezone ? c->timezone : str_or_empty(vm->env.program->timezone);
       break;
-    case DN_F_CUSTOMER_language: v->as.s = str_or_empty(c->language); break;
-    case DN_F_CUSTOMER_credit_limit: put_money(v, c->credit_limit_p); break;
-    case DN_F_CUSTOMER_risk_score: v->as.n = c->risk_score; break;
-    case DN_F_CUSTOMER_total_open: put_money(v, c->total_open_p); break;
-    case DN_F_CUSTOMER_total_overdue: put_money(v, c->total_overdue_p); break;
-    case DN_F_CUSTOMER_open_invoices: v->as.i = c->open_invoices; break;
-    case DN_F_CUSTOMER_overdue_invoices: v->as.i = c->overdue_invoices; break;
-    case DN_F_CUSTOMER_oldest_days_past_due: v->as.i = c->oldest_days_past_due; break;
-    case DN_F_CUSTOMER_avg_days_late: v->as.n = c->avg_days_late; break;
-    case DN_F_CUSTOMER_on_time_ratio: v->as.n = c->on_time_ratio; break;
-    case DN_F_CUSTOMER_promise_active: v->as.b = c->promise_active; break;
-    case DN_F_CUSTOMER_last_contact_date: put_date(v, c->last_contact_date); break;
     case DN_F_CUSTOMER_last_tone: v->as.tone = tone_rank_of(vm, c->last_tone); break;
-    case DN_F_CUSTOMER_segment: v->as.s = str_or_empty(c->segment); break;
     default: v->as.i = 0; break;
+  }
+}
+
+/* A field by the table the native compiler reads too (runtime/
+ * field_access.h): one load at its offset, no switch over every field;
+ * the few the VM works out go to the functions above. */
+static inline void load_field(const dn_vm *vm, uint8_t f, const dn_invoice_facts *in, dn_value *v) {
+  const dn_field_access *a = &dn_field_table[f];
+  if (a->kind == DN_FA_VM) {
+    if (field_rows[f].scope == DN_SCOPE_INVOICE) invoice_field((dn_field_id)f, in, v);
+    else customer_field(vm, (dn_field_id)f, v);
+    return;
+  }
+  const char *at = (a->scope == DN_SCOPE_INVOICE ? (const char *)in : (const char *)vm->c) + a->offset;
+  v->type = a->type;
+  v->missing = false;
+  switch (a->kind) {
+    case DN_FA_BOOL: v->as.b = *(const bool *)at; break;
+    case DN_FA_I32: v->as.i = *(const int32_t *)at; break;
+    case DN_FA_F64: v->as.n = *(const double *)at; break;
+    case DN_FA_MONEY: put_money(v, *(const dn_money *)at); break;
+    case DN_FA_DATE: put_date(v, *(const dn_date *)at); break;
+    default: v->as.s = str_or_empty(*(const char *const *)at); break;
   }
 }
 
@@ -824,8 +819,7 @@ static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t i
         sp++; ip += 1;
         break;
       case DN_OPC_FIELD:
-        if (field_rows[ip[1]].scope == DN_SCOPE_INVOICE) invoice_field((dn_field_id)ip[1], in, sp);
-        else customer_field(vm, (dn_field_id)ip[1], sp);
+        load_field(vm, ip[1], in, sp);
         sp++; ip += 2;
         break;
       case DN_OPC_ATTR:
@@ -891,10 +885,7 @@ dn_status dn_vm_native_op(dn_vm *vm, uint32_t pc, int32_t inv, dn_value *base, u
   const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
   dn_value *sp = base + depth;
   switch ((dn_opcode)*ip) {
-    case DN_OPC_FIELD:
-      if (field_rows[ip[1]].scope == DN_SCOPE_INVOICE) invoice_field((dn_field_id)ip[1], in, sp);
-      else customer_field(vm, (dn_field_id)ip[1], sp);
-      return DN_OK;
+    case DN_OPC_FIELD: load_field(vm, ip[1], in, sp); return DN_OK;
     case DN_OPC_ATTR:
       sp->type = DN_T_STRING;
       sp->missing = false;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lang/compile.h"
+#include "runtime/field_access.h"
 #include "runtime/native.h"
 #include "runtime/verify.h"
 #include "runtime/vm.h"
@@ -304,10 +305,41 @@ static void test_refusals(void **state) {
   dn_program_free(b);
 }
 
+/* The one table of field loads (runtime/field_access.c) says of every
+ * field what fields.def says: its scope and type, or leaves it to the VM;
+ * and only the three the VM works out are left to it. */
+static void test_field_table(void **state) {
+  (void)state;
+  static const dn_type types[] = {
+#define DN_FIELD(scope, name, type, doc) DN_T_##type,
+#include "lang/fields.def"
+#undef DN_FIELD
+  };
+  static const dn_scope scopes[] = {
+#define DN_FIELD(scope, name, type, doc) DN_SCOPE_##scope,
+#include "lang/fields.def"
+#undef DN_FIELD
+  };
+  int by_vm = 0;
+  for (int f = 0; f < DN_F_COUNT; f++) {
+    const dn_field_access *a = &dn_field_table[f];
+    if (a->kind == DN_FA_VM) {
+      by_vm++;
+      continue;
+    }
+    assert_int_equal(a->type, types[f]);
+    assert_int_equal(a->scope, scopes[f]);
+    size_t size = a->scope == DN_SCOPE_INVOICE ? sizeof(dn_invoice_facts) : sizeof(dn_customer_facts);
+    assert_true(a->offset < size);
+  }
+  assert_int_equal(by_vm, 3); /* invoice.currency, customer.timezone, customer.last_tone */
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/dunlin-native-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_field_table),
       cmocka_unit_test(test_every_chunk_as_the_vm),
       cmocka_unit_test(test_refusals),
   };
