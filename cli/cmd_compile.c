@@ -48,16 +48,23 @@ static int write_atomically(const char *path, const uint8_t *buf, size_t len) {
   return ok ? 0 : 1;
 }
 
+/* Whether writing `output` would replace the policy being compiled
+ * (said on stderr, naming `flag`). */
+static bool overwrites_policy(const char *input, const char *output, const char *flag) {
+  struct stat in, out;
+  if (stat(output, &out) != 0 || stat(input, &in) != 0) return false;
+  if (in.st_dev != out.st_dev || in.st_ino != out.st_ino) return false;
+  fprintf(stderr, "dunlin compile: %s%s would overwrite the policy being compiled\n", flag, output);
+  return true;
+}
+
 /* `-o` must not clobber the policy it compiles, nor any other file that
  * is not bytecode (a typo such as `-o other.dun`): only a missing file,
  * an empty one or an older .dbc may be replaced. */
 static bool may_write_output(const char *input, const char *output) {
-  struct stat in, out;
+  struct stat out;
   if (stat(output, &out) != 0 || !S_ISREG(out.st_mode) || out.st_size == 0) return true;
-  if (stat(input, &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-    fprintf(stderr, "dunlin compile: -o %s would overwrite the policy being compiled\n", output);
-    return false;
-  }
+  if (overwrites_policy(input, output, "-o ")) return false;
   uint8_t head[8] = {0};
   FILE *f = fopen(output, "rb");
   size_t n = f ? fread(head, 1, sizeof head, f) : 0;
@@ -105,16 +112,6 @@ static int write_native(const dn_program *p, const char *output) {
   return (int)st;
 }
 
-/* -o must not clobber the policy; --native and --emit-c write only to a
- * path that is not the policy itself. */
-static bool may_write_beside(const char *input, const char *output) {
-  struct stat in, out;
-  if (stat(output, &out) != 0 || stat(input, &in) != 0) return true;
-  if (in.st_dev != out.st_dev || in.st_ino != out.st_ino) return true;
-  fprintf(stderr, "dunlin compile: %s would overwrite the policy being compiled\n", output);
-  return false;
-}
-
 int dn_cmd_compile(int argc, char **argv) {
   const char *output = NULL, *native = NULL, *emit_c = NULL, *pos[1];
   int npos;
@@ -130,8 +127,8 @@ int dn_cmd_compile(int argc, char **argv) {
                     " (see dunlin compile --help)\n");
     return 2;
   }
-  if ((output && !may_write_output(pos[0], output)) || (native && !may_write_beside(pos[0], native)) ||
-      (emit_c && !may_write_beside(pos[0], emit_c)))
+  if ((output && !may_write_output(pos[0], output)) || (native && overwrites_policy(pos[0], native, "")) ||
+      (emit_c && overwrites_policy(pos[0], emit_c, "")))
     return 2;
   dn_program *p;
   dn_status st = dn_cli_load_policy(pos[0], &p);

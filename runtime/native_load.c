@@ -84,11 +84,14 @@ static void *open_library(const char *path) {
   return h;
 }
 
-static dn_status check_library(void *h, const char *path, const dn_program *p, dn_diags *d) {
+/* The library's chunk table, once it is known to be p's. */
+static dn_status check_library(void *h, const char *path, const dn_program *p,
+                               const dn_native_chunk **chunks, dn_diags *d) {
   const uint64_t *abi = dlsym(h, "dunlin_native_abi");
   const uint64_t *prog = dlsym(h, "dunlin_native_program");
   const uint32_t *nchunks = dlsym(h, "dunlin_native_nchunks");
-  if (!abi || !prog || !nchunks || !dlsym(h, "dunlin_native_chunks"))
+  *chunks = dlsym(h, "dunlin_native_chunks");
+  if (!abi || !prog || !nchunks || !*chunks)
     return native_error(d, path, "not a Dunlin native library", NULL);
   if (*abi != dn_native_abi())
     return native_error(d, path, "made by another build of Dunlin; rebuild it with `dunlin compile --native`", NULL);
@@ -104,7 +107,8 @@ dn_status dn_native_load(const char *so_path, const dn_program *p, dn_native **o
   *out = NULL;
   void *h = open_library(so_path);
   if (!h) return native_error(diags, so_path, "cannot load", dlerror());
-  dn_status st = check_library(h, so_path, p, diags);
+  const dn_native_chunk *chunks;
+  dn_status st = check_library(h, so_path, p, &chunks, diags);
   dn_native *n = st == DN_OK ? calloc(1, sizeof *n) : NULL;
   if (!n) {
     dlclose(h);
@@ -112,7 +116,7 @@ dn_status dn_native_load(const char *so_path, const dn_program *p, dn_native **o
   }
   n->handle = h;
   n->nchunks = p->nchunks;
-  n->chunks = dlsym(h, "dunlin_native_chunks");
+  n->chunks = chunks;
   *out = n;
   return DN_OK;
 }

@@ -218,6 +218,11 @@ static void customer_field(const dn_vm *vm, dn_field_id f, dn_value *v) {
   }
 }
 
+/* The facts of invoice inv (-1: none, for a customer expression). */
+static inline const dn_invoice_facts *invoice_of(const dn_vm *vm, int32_t inv) {
+  return inv >= 0 ? &vm->c->invoices[inv] : NULL;
+}
+
 /* A field by the table the native compiler reads too (runtime/
  * field_access.h): one load at its offset, no switch over every field;
  * the few the VM works out go to the functions above. */
@@ -266,6 +271,14 @@ static const char *attr_value(dn_vm *vm, const char *key) {
   } else return "";
   char *s = dn_arena_strdup(&vm->scratch, buf);
   return s ? s : "";
+}
+
+#define U16(ip) ((uint32_t)(ip)[1] | (uint32_t)(ip)[2] << 8)
+
+static void load_attr(dn_vm *vm, const uint8_t *ip, dn_value *v) {
+  v->type = DN_T_STRING;
+  v->missing = false;
+  v->as.s = attr_value(vm, vm->env.program->strings[U16(ip)]);
 }
 
 /* --- money and arithmetic helpers --- */
@@ -691,7 +704,7 @@ static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t i
 static dn_status eval_at(dn_vm *vm, uint32_t ci, int32_t inv, dn_value *base, dn_value *out) {
   const dn_native *n = vm->env.native;
   if (!n) return run(vm, ci, inv, base, out);
-  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
+  const dn_invoice_facts *in = invoice_of(vm, inv);
   return n->chunks[ci](&vm->frame, in, inv, base, out);
 }
 
@@ -709,7 +722,6 @@ static dn_status eval_let(dn_vm *vm, uint32_t idx, int32_t inv, dn_value *base, 
   return DN_OK;
 }
 
-#define U16(ip) ((uint32_t)(ip)[1] | (uint32_t)(ip)[2] << 8)
 
 /* The rarer instructions, out of line so the loop below stays small
  * enough for the compiler to keep ip and sp in registers. Each returns
@@ -803,7 +815,7 @@ static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t i
                                                dn_value *out) {
   const dn_program *p = vm->env.program;
   const uint8_t *code = p->code + p->chunks[ci].start, *ip = code;
-  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
+  const dn_invoice_facts *in = invoice_of(vm, inv);
   dn_value *sp = base; /* next free slot */
   dn_status st;
 #define PC ((uint32_t)(ip - p->code))
@@ -823,9 +835,7 @@ static __attribute__((noinline)) dn_status run(dn_vm *vm, uint32_t ci, int32_t i
         sp++; ip += 2;
         break;
       case DN_OPC_ATTR:
-        sp->type = DN_T_STRING;
-        sp->missing = false;
-        sp->as.s = attr_value(vm, p->strings[U16(ip)]);
+        load_attr(vm, ip, sp);
         sp++; ip += 3;
         break;
       case DN_OPC_LET:
@@ -882,15 +892,11 @@ bool dn_vm_direct_entry(dn_vm *vm, dn_vm_direct *out) {
 dn_status dn_vm_native_op(dn_vm *vm, uint32_t pc, int32_t inv, dn_value *base, uint32_t depth) {
   const dn_program *p = vm->env.program;
   const uint8_t *ip = p->code + pc;
-  const dn_invoice_facts *in = inv >= 0 ? &vm->c->invoices[inv] : NULL;
+  const dn_invoice_facts *in = invoice_of(vm, inv);
   dn_value *sp = base + depth;
   switch ((dn_opcode)*ip) {
     case DN_OPC_FIELD: load_field(vm, ip[1], in, sp); return DN_OK;
-    case DN_OPC_ATTR:
-      sp->type = DN_T_STRING;
-      sp->missing = false;
-      sp->as.s = attr_value(vm, p->strings[U16(ip)]);
-      return DN_OK;
+    case DN_OPC_ATTR: load_attr(vm, ip, sp); return DN_OK;
     case DN_OPC_LET: return eval_let(vm, U16(ip), inv, sp, sp);
     case DN_OPC_NEG: return sp[-1].missing ? DN_OK : negate(vm, pc, &sp[-1]);
     case DN_OPC_CMP: return op_cmp(vm, ip, pc, &sp[-2], &sp[-1]);

@@ -14,9 +14,11 @@
 
 #include "lang/program.h"
 #include "runtime/facts.h"
+#include "runtime/native.h"
 #include "runtime/value.h"
 #include "stdlib/calendar.h"
 #include "stdlib/status.h"
+
 
 typedef struct dn_vm dn_vm;
 
@@ -34,7 +36,7 @@ typedef struct dn_vm_env {
   void *convert_ctx;
   /* The program's chunks compiled to machine code (runtime/native.h), or
    * NULL to interpret them. Same results either way. */
-  const struct dn_native *native;
+  const dn_native *native;
 } dn_vm_env;
 
 dn_vm *dn_vm_new(const dn_vm_env *env);
@@ -54,10 +56,9 @@ dn_status dn_vm_eval(dn_vm *vm, int32_t chunk, int32_t invoice, dn_value *out,
  * evaluation is pure, so it fails the same way). False without a
  * native library. */
 typedef struct dn_vm_direct {
-  const struct dn_native_frame *frame;
-  struct dn_value *stack;
-  dn_status (*const *chunks)(const struct dn_native_frame *f, const void *invoice, int32_t inv,
-                             struct dn_value *base, struct dn_value *out);
+  const dn_native_frame *frame;
+  dn_value *stack;
+  const dn_native_chunk *chunks;
 } dn_vm_direct;
 bool dn_vm_direct_entry(dn_vm *vm, dn_vm_direct *out);
 /* For compiled chunks (runtime/native.h): executes the one instruction at
