@@ -112,8 +112,11 @@ typedef struct run_ctx {
   int32_t *tone_ranks;
   /* The tone a step's first contact goes out in, per segment and step
    * (the segment fixes the ladder and the shift); INT32_MIN until asked,
-   * -1 for a step without a contact. */
+   * -1 for a step without a contact. A row is the segment's steps after
+   * one -1, the tone of no step (DN_NONE): a compiled ladder (native_
+   * ladder.c) indexes it with either without a branch. */
   int32_t *step_tones;
+  bool *step_tones_full;     /* per segment: its whole row is worked out */
   /* Per escalation: none of its steps counts business days, so a step's
    * offset is compared with days_past_due as it is. */
   bool *calendar_ladder;
@@ -126,6 +129,7 @@ typedef struct run_ctx {
   VEC(zone_ent) zones;
   VEC(raw_act) raws;
   dn_hist hist;
+  bool hist_ready;           /* hist is this customer's (see parse_history) */
   VEC(out_act) outs;
   VEC(const raw_act *) idx;
   VEC(out_act *) order;
@@ -373,8 +377,12 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
 
 /* ---- history (runtime/history.c) ------------------------------------------ */
 
+/* A run reads the history of every customer; a decision only of one
+ * that a `once per` rule fires for, so it is read on demand there. */
 static bool parse_history(run_ctx *x) {
-  return dn_hist_load(&x->hist, x->c, x->o->history_memo, &x->scratch);
+  if (x->hist_ready) return true;
+  x->hist_ready = dn_hist_load(&x->hist, x->c, x->o->history_memo, &x->scratch);
+  return x->hist_ready;
 }
 
 static int nstrcmp(const char *a, const char *b) {
@@ -629,10 +637,12 @@ static bool make_tone_texts(run_ctx *x) {
     for (size_t i = 0; i < n; i++) x->tone_ranks[i] = INT32_MIN;
   }
   if (p->nsegments > 0 && p->nsteps > 0) {
-    size_t n = (size_t)p->nsegments * p->nsteps;
+    size_t n = (size_t)p->nsegments * (p->nsteps + 1);
     x->step_tones = dn_arena_alloc(&x->texts, sizeof *x->step_tones * n);
-    if (!x->step_tones) return false;
-    for (size_t i = 0; i < n; i++) x->step_tones[i] = INT32_MIN;
+    x->step_tones_full = dn_arena_alloc(&x->texts, sizeof *x->step_tones_full * p->nsegments);
+    if (!x->step_tones || !x->step_tones_full) return false;
+    for (size_t i = 0; i < n; i++) x->step_tones[i] = i % (p->nsteps + 1) == 0 ? -1 : INT32_MIN;
+    memset(x->step_tones_full, 0, sizeof *x->step_tones_full * p->nsegments);
   }
   return true;
 }
@@ -663,7 +673,10 @@ static __attribute__((cold, noinline)) void explain_step(run_ctx *x, const dn_es
 }
 
 /* The latest step whose offset is reached and whose guard holds; -1 none,
- * -2 on a runtime error. */
+ * -2 on a runtime error. A native library's compiled ladders (runtime/
+ * native_ladder.c) walk the steps the same way for decisions: a change
+ * here is a change there (tests/native compares the two on every golden
+ * case and shipped policy). */
 static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv) {
   const dn_invoice_facts *f = &x->c->invoices[inv];
   const dn_step_def *steps = &x->p->steps[e->first_step];
@@ -1374,10 +1387,14 @@ static dn_status oom(run_ctx *x) {
 }
 
 static void report_fx(run_ctx *x) {
-  for (int32_t i = 0; i < x->c->ninvoices; i++) {
-    const dn_invoice_facts *f = &x->c->invoices[i];
-    x->inv_err.items[i] = f->fx_missing;
-    if (!f->fx_missing || f->balance <= 0) continue;
+  /* Locals: a store through inv_err would otherwise reload x->c per
+   * invoice (it may alias), and this runs for every invoice. */
+  const dn_invoice_facts *invoices = x->c->invoices;
+  bool *err = x->inv_err.items;
+  for (int32_t i = 0, n = x->c->ninvoices; i < n; i++) {
+    const dn_invoice_facts *f = &invoices[i];
+    err[i] = f->fx_missing;
+    if (__builtin_expect(!f->fx_missing, 1) || f->balance <= 0) continue;
     dn_diag_add_at(x->diags, DN_E0501, x->ledger_name, 0,
                    "customer %s invoice %s: no fx rate %s->%s on or before %s; invoice skipped",
                    x->c->id, f->id, dn_currency_code(f->currency),
@@ -1389,13 +1406,15 @@ static void report_fx(run_ctx *x) {
 }
 
 /* What a run and a decision share before the escalations (s.5 steps 1-2):
- * the customer's facts checked usable, its history read, its segment
- * chosen. *go is false when the customer is skipped (a diagnostic says
- * why) or a runtime error stopped it. */
-static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool *go) {
+ * the customer's facts checked usable, its history read (when `history`;
+ * a decision reads it on demand), its segment chosen. *go is false when
+ * the customer is skipped (a diagnostic says why) or a runtime error
+ * stopped it. */
+static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool history, bool *go) {
   *go = false;
   dn_arena_reset(&x->scratch);
   x->c = c;
+  x->hist_ready = false;
   x->raws.n = x->outs.n = 0;
   x->cust_err = false;
   x->seg = -1;
@@ -1420,7 +1439,7 @@ static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool *go) {
   }
   if (!vec_grow((void **)&x->inv_err.items, &x->inv_err.cap, c->ninvoices + 1,
                 sizeof *x->inv_err.items) ||
-      !parse_history(x))
+      (history && !parse_history(x)))
     return oom(x);
   report_fx(x);
   dn_vm_begin_customer(x->vm, c, -1);
@@ -1440,7 +1459,7 @@ static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool *go) {
 
 static dn_status process_customer(run_ctx *x, dn_customer_facts *c) {
   bool go;
-  dn_status st = begin_customer(x, c, &go);
+  dn_status st = begin_customer(x, c, true, &go);
   if (st != DN_OK || !go) return st;
   if (!run_escalations(x) || !run_events(x) || !run_rules(x)) return oom(x);
   if (x->cust_err) return DN_OK;
@@ -1466,15 +1485,61 @@ static int32_t contact_tone(const run_ctx *x, const dn_step_def *st) {
  * session: every open invoice of every customer of the segment asks it. */
 static int32_t step_tone(const run_ctx *x, int32_t step) {
   if (!x->step_tones || x->seg < 0) return contact_tone(x, &x->p->steps[step]);
-  int32_t *memo = &x->step_tones[(size_t)x->seg * x->p->nsteps + (size_t)step];
+  int32_t *memo = &x->step_tones[(size_t)x->seg * (x->p->nsteps + 1) + 1 + (size_t)step];
   if (*memo == INT32_MIN) *memo = contact_tone(x, &x->p->steps[step]);
   return *memo;
+}
+
+/* The customer's segment's tone of every step (step_tone), and -1 at
+ * index -1, for a compiled ladder to index; NULL when there is no such
+ * table. */
+static const int32_t *segment_tones(run_ctx *x) {
+  if (!x->step_tones || x->seg < 0) return NULL;
+  if (!x->step_tones_full[x->seg]) {
+    for (uint32_t k = 0; k < x->p->nsteps; k++) step_tone(x, (int32_t)k);
+    x->step_tones_full[x->seg] = true;
+  }
+  return x->step_tones + (size_t)x->seg * (x->p->nsteps + 1) + 1;
+}
+
+static int32_t native_bdays(void *ctx, int32_t due_date, int32_t days_past_due) {
+  const run_ctx *x = ctx;
+  return x->cal ? dn_calendar_business_days_between(x->cal, due_date, x->as_of) : days_past_due;
+}
+
+enum { LADDERS_DONE, LADDERS_OOM, LADDERS_ENGINE };
+
+/* The decisions by the native library's compiled ladders (native_ladder.c),
+ * when it has them and nothing is being explained or traced: LADDERS_ENGINE
+ * (nothing kept) when one declines the customer, for the walk below to
+ * decide it and report why. */
+static int decide_escalations_native(run_ctx *x) {
+  const dn_native *n = x->o->native;
+  const int32_t *tones = segment_tones(x);
+  if (!n || !tones || x->o->explain || x->trace) return LADDERS_ENGINE;
+  int32_t start = x->dsteps.n;
+  for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
+    if (!segment_listed(x, &x->p->escalations[ei])) continue;
+    if (!vec_grow((void **)&x->dsteps.items, &x->dsteps.cap, x->dsteps.n + x->c->ninvoices,
+                  sizeof *x->dsteps.items))
+      return LADDERS_OOM;
+    int32_t made = n->escalations[ei](x->direct.frame, x->direct.stack, tones, native_bdays, x,
+                                      x->dsteps.items + x->dsteps.n);
+    if (made < 0) {
+      x->dsteps.n = start;
+      return LADDERS_ENGINE;
+    }
+    x->dsteps.n += made;
+  }
+  return LADDERS_DONE;
 }
 
 /* Room for one decision per invoice is made once per escalation, not per
  * push: this loop runs for every open invoice of the ledger. */
 static bool decide_escalations(run_ctx *x) {
   const dn_customer_facts *c = x->c;
+  int native = decide_escalations_native(x);
+  if (native != LADDERS_ENGINE) return native == LADDERS_DONE;
   for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
     const dn_escalation_def *e = &x->p->escalations[ei];
     if (!segment_listed(x, e)) continue;
@@ -1504,7 +1569,9 @@ static bool decide_rules(run_ctx *x) {
     bool each = r->scope != DN_SCOPE_CUSTOMER;
     for (int32_t i = each ? 0 : -1; i < (each ? x->c->ninvoices : 0) && !x->cust_err; i++) {
       if (i >= 0 && (!x->c->invoices[i].open || x->inv_err.items[i])) continue;
-      if (!rule_holds(x, r, i) || once_blocked(x, r, i)) continue;
+      if (!rule_holds(x, r, i)) continue;
+      if (r->once_per_days > 0 && !parse_history(x)) return false;
+      if (once_blocked(x, r, i)) continue;
       dn_rule_decision *d = VEC_PUSH(x->drules);
       if (!d) return false;
       *d = (dn_rule_decision){.rule = (int32_t)ri, .invoice = i};
@@ -1518,7 +1585,7 @@ static dn_status decide_customer(run_ctx *x, dn_customer_facts *c, dn_decision *
   memset(out, 0, sizeof *out);
   out->segment = DN_NONE;
   bool go;
-  dn_status st = begin_customer(x, c, &go);
+  dn_status st = begin_customer(x, c, false, &go);
   if (st == DN_OK && go && (!decide_escalations(x) || !decide_rules(x))) st = oom(x);
   out->segment = x->seg >= 0 ? x->seg : DN_NONE;
   out->skipped = st == DN_OK && (!go || x->cust_err);

@@ -50,10 +50,25 @@ typedef struct dn_native_frame {
 typedef dn_status (*dn_native_chunk)(const dn_native_frame *f, const void *invoice, int32_t inv,
                                      dn_value *base, dn_value *out);
 
+struct dn_step_decision;
+
+/* Business days from an invoice's due date to the run date (its days
+ * past due when the run has no calendar), for a ladder counting them. */
+typedef int32_t (*dn_native_bdays)(void *ctx, int32_t due_date, int32_t days_past_due);
+
+/* A compiled escalation (runtime/native_ladder.c): the step due for each
+ * open invoice of the customer at f->customer, as the engine's decision
+ * walk gives it, written to out (room for one per invoice); `tones` is
+ * the segment's tone per step, and -1 at index -1 (no step). Returns how many were written, or -1 when
+ * the engine must decide the customer itself (an error to report). */
+typedef int32_t (*dn_native_escalation)(const dn_native_frame *f, dn_value *base, const int32_t *tones,
+                                        dn_native_bdays bdays, void *bctx, struct dn_step_decision *out);
+
 typedef struct dn_native {
   void *handle;
   uint32_t nchunks;
   const dn_native_chunk *chunks;
+  const dn_native_escalation *escalations; /* one per program escalation */
 } dn_native;
 
 /* The layout the generated code is compiled against, hashed. */
@@ -61,8 +76,12 @@ uint64_t dn_native_abi(void);
 /* The program a library belongs to: a hash of its bytecode file. */
 dn_status dn_native_program_id(const dn_program *p, uint64_t *id, dn_diags *diags);
 
-/* Writes the C source of p's chunks (p verified). */
+/* Writes the C source of p's chunks and ladders (p verified). */
 dn_status dn_native_emit(const dn_program *p, FILE *out, dn_diags *diags);
+/* The ladders' part of it (after the chunks), and the layout it reads,
+ * as text for the ABI hash. */
+void dn_native_emit_ladders(const dn_program *p, FILE *out);
+size_t dn_native_ladder_layout(char *buf, size_t len);
 /* Emits to a temporary file beside `so_path` and runs the C compiler
  * ($CC, else cc) to make the shared library there; the file at so_path is
  * replaced only by a complete library. E0314 with the compiler's status. */

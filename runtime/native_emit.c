@@ -34,10 +34,11 @@ static void layout_text(char *buf, size_t len) {
     n += (size_t)snprintf(buf + n, len - n, " %d:%d:%d:%d:%zu", f, (int)a->kind, (int)a->scope,
                           (int)a->type, a->offset);
   }
+  if (n < len) dn_native_ladder_layout(buf + n, len - n);
 }
 
 uint64_t dn_native_abi(void) {
-  char text[2048];
+  char text[4096];
   layout_text(text, sizeof text);
   return dn_fnv1a64(text, strlen(text), DN_FNV64_SEED);
 }
@@ -176,8 +177,13 @@ static void emit_cmp(FILE *out, uint32_t pc, int d, int rel, dn_type t) {
   int a = d - 2, b = d - 1;
   const char *r = relation(rel), *m = compared(t);
   if (t == DN_T_STRING) {
-    fprintf(out, "  s[%d].as.b = !s[%d].missing && !s[%d].missing && CMP3(strcmp(s[%d].as.s, s[%d].as.s), 0) %s;\n",
-            a, a, b, a, b, r);
+    /* strcmp's order is that of the first differing byte as unsigned
+     * char: most texts compared (a tier with a literal) differ in the
+     * first, which is settled without the call. */
+    fprintf(out,
+            "  { const unsigned char *x = (const unsigned char *)s[%d].as.s, *y = (const unsigned char *)s[%d].as.s;\n"
+            "    s[%d].as.b = !s[%d].missing && !s[%d].missing && (x[0] != y[0] ? CMP3(x[0], y[0]) : CMP3(strcmp(s[%d].as.s, s[%d].as.s), 0)) %s; }\n",
+            a, b, a, a, b, a, b, r);
   } else if (!m) {
     emit_vm_op(out, pc, d, d - 1);
     return;
@@ -371,6 +377,7 @@ dn_status dn_native_emit(const dn_program *p, FILE *out, dn_diags *diags) {
   fputc('\n', out);
   for (uint32_t ci = 0; ci < p->nchunks; ci++)
     if ((st = emit_chunk(out, p, ci, diags)) != DN_OK) return st;
+  dn_native_emit_ladders(p, out);
   fprintf(out, "const uint64_t dunlin_native_abi = 0x%016llxULL;\n", (unsigned long long)dn_native_abi());
   fprintf(out, "const uint64_t dunlin_native_program = 0x%016llxULL;\n", (unsigned long long)id);
   fprintf(out, "const uint32_t dunlin_native_nchunks = %uu;\n", p->nchunks);

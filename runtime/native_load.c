@@ -84,14 +84,15 @@ static void *open_library(const char *path) {
   return h;
 }
 
-/* The library's chunk table, once it is known to be p's. */
-static dn_status check_library(void *h, const char *path, const dn_program *p,
-                               const dn_native_chunk **chunks, dn_diags *d) {
+/* The library's tables, once it is known to be p's. */
+static dn_status check_library(void *h, const char *path, const dn_program *p, dn_native *n,
+                               dn_diags *d) {
   const uint64_t *abi = dlsym(h, "dunlin_native_abi");
   const uint64_t *prog = dlsym(h, "dunlin_native_program");
   const uint32_t *nchunks = dlsym(h, "dunlin_native_nchunks");
-  *chunks = dlsym(h, "dunlin_native_chunks");
-  if (!abi || !prog || !nchunks || !*chunks)
+  n->chunks = dlsym(h, "dunlin_native_chunks");
+  n->escalations = dlsym(h, "dunlin_native_escalations");
+  if (!abi || !prog || !nchunks || !n->chunks || !n->escalations)
     return native_error(d, path, "not a Dunlin native library", NULL);
   if (*abi != dn_native_abi())
     return native_error(d, path, "made by another build of Dunlin; rebuild it with `dunlin compile --native`", NULL);
@@ -107,16 +108,14 @@ dn_status dn_native_load(const char *so_path, const dn_program *p, dn_native **o
   *out = NULL;
   void *h = open_library(so_path);
   if (!h) return native_error(diags, so_path, "cannot load", dlerror());
-  const dn_native_chunk *chunks;
-  dn_status st = check_library(h, so_path, p, &chunks, diags);
-  dn_native *n = st == DN_OK ? calloc(1, sizeof *n) : NULL;
+  dn_native found = {.handle = h, .nchunks = p->nchunks};
+  dn_status st = check_library(h, so_path, p, &found, diags);
+  dn_native *n = st == DN_OK ? malloc(sizeof *n) : NULL;
   if (!n) {
     dlclose(h);
     return st == DN_OK ? DN_ERR_INTERNAL : st;
   }
-  n->handle = h;
-  n->nchunks = p->nchunks;
-  n->chunks = chunks;
+  *n = found;
   *out = n;
   return DN_OK;
 }

@@ -18,6 +18,8 @@
 #include "runtime/facts_reader.h"
 #include "runtime/native.h"
 
+/* An invoice's step: its days (records) or the program's step index
+ * (decisions). */
 typedef struct found { int step; bool has_step; } found;
 
 /* What the sink learns of one customer's run. */
@@ -124,20 +126,22 @@ static int32_t rule_index(const dn_program *p, const char *name) {
   return -1;
 }
 
-/* The decisions alone: the step index within the escalation is its
- * offset's position, so the offset is read from the program. */
-static dn_status decide_one(dn_engine_session *s, const dn_program *p, dn_customer_facts *cf,
-                            const bench_customer *b, found *steps, bool *over, int32_t over_rule,
-                            dn_diags *d) {
+/* The decisions alone, kept as the program's step index (as eval_hand
+ * keeps its own): the offset is read from the program when printing. The
+ * decisions are copied to locals, or every store to steps[] (which could
+ * alias them) reloads them. */
+static dn_status decide_one(dn_engine_session *s, dn_customer_facts *cf, const bench_customer *b,
+                            found *steps, bool *over, int32_t over_rule, dn_diags *d) {
   dn_decision dec;
   dn_status st = dn_engine_session_decide(s, cf, &dec, d);
   if (st != DN_OK) return st;
-  for (int32_t i = 0; i < dec.nsteps; i++)
-    if (dec.steps[i].step != DN_NONE)
-      steps[b->first + dec.steps[i].invoice] = (found){p->steps[dec.steps[i].step].offset_days, true};
-  *over = false;
-  for (int32_t i = 0; i < dec.nrules; i++)
-    *over |= dec.rules[i].rule == over_rule;
+  const dn_step_decision *sd = dec.steps;
+  found *mine = steps + b->first;
+  for (int32_t i = 0, n = dec.nsteps; i < n; i++)
+    if (sd[i].step != DN_NONE) mine[sd[i].invoice] = (found){sd[i].step, true};
+  bool o = false;
+  for (int32_t i = 0, n = dec.nrules; i < n; i++) o |= dec.rules[i].rule == over_rule;
+  *over = o;
   return DN_OK;
 }
 
@@ -182,7 +186,7 @@ int main(int argc, char **argv) {
   for (int r = 0; r < repeat; r++)
     for (int32_t c = 0; c < f.ncustomers; c++) {
       if (decisions) {
-        if (decide_one(s, p, &cf[c], &f.customers[c], steps, &over[c], over_rule, &d) != DN_OK) return 1;
+        if (decide_one(s, &cf[c], &f.customers[c], steps, &over[c], over_rule, &d) != DN_OK) return 1;
         continue;
       }
       run_state st = {.c = &f.customers[c], .f = &f, .steps = steps};
@@ -198,9 +202,12 @@ int main(int argc, char **argv) {
   if (!out) { perror(argv[4]); return 1; }
   for (int32_t c = 0; c < f.ncustomers; c++) {
     const bench_customer *b = &f.customers[c];
-    for (int32_t k = b->first; k < b->first + b->n; k++)
-      bench_print_invoice(out, f.invoices[k].id, cf[c].segment ? cf[c].segment : "?", steps[k].step,
+    for (int32_t k = b->first; k < b->first + b->n; k++) {
+      int days = steps[k].step;
+      if (decisions && steps[k].has_step) days = p->steps[days].offset_days;
+      bench_print_invoice(out, f.invoices[k].id, cf[c].segment ? cf[c].segment : "?", days,
                           steps[k].has_step);
+    }
     bench_print_customer(out, b->id, over[c]);
   }
   fclose(out);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Native libraries (`dunlin compile --native`, docs/native.md): every
-# golden case and every shipped policy gives, with --native, byte for byte
-# the output, stderr and exit status of the interpreter; every policy in
+# golden case (run and levels) and every shipped policy gives, with
+# --native, byte for byte the output, stderr and exit status of the
+# interpreter; every policy in
 # the tree that checks clean compiles to C that the C compiler accepts;
 # a library made for another policy, a file that is no library and a
 # missing compiler are refused with E0509.
@@ -32,6 +33,9 @@ for dir in "$SRC"/tests/golden/cases/*/; do
   run_dunlin compile "$policy" --native "$WORK/$name.so"
   expect_status 0 "$name: compile --native"
   same_as_vm "$name" run "$policy" --ledger "$L" --as-of "$(cat "$dir/as_of")"
+  # levels decides with the compiled ladders (native_ladder.c): business
+  # days, calendars, guards, pauses and fx errors of every case.
+  same_as_vm "$name" levels "$policy" --ledger "$L" --as-of "$(cat "$dir/as_of")" --format jsonl
 done
 
 # The shipped policies on a demo ledger: run, explain, levels, simulate.
@@ -64,6 +68,27 @@ run_dunlin compile "$WORK/divide.dun" --native "$WORK/divide.so"
 expect_status 0 "divide: compile --native"
 same_as_vm divide run "$WORK/divide.dun" --ledger "$D" --as-of 2026-06-30
 grep -q "error\[E0507\]" "$WORK/nat.err"; expect_eq "$?" 0 "divide: the runtime error is reported"
+# A compiled ladder hands a customer whose guard fails back to the engine,
+# which reports it as the interpreter does.
+same_as_vm divide levels "$WORK/divide.dun" --ledger "$D" --as-of 2026-06-30 --format jsonl
+grep -q "error\[E0507\]" "$WORK/nat.err"; expect_eq "$?" 0 "divide: levels reports the runtime error"
+# ... also after another escalation has decided the customer's invoices:
+# those decisions are made again by the engine, not kept twice.
+cat >"$WORK/divide2.dun" <<'EOF'
+policy "divide2" version 1
+currency USD
+segment all otherwise
+escalation fine for invoice in all {
+  step 1 day: email tone friendly
+}
+escalation broken for invoice in all {
+  step 1 day: email tone friendly when customer.total_open / (customer.open_invoices - customer.open_invoices) > 1.0 USD
+}
+EOF
+run_dunlin compile "$WORK/divide2.dun" --native "$WORK/divide2.so"
+expect_status 0 "divide2: compile --native"
+same_as_vm divide2 levels "$WORK/divide2.dun" --ledger "$D" --as-of 2026-06-30 --format jsonl
+grep -q '"escalation":"fine"' "$WORK/nat.out"; expect_eq "$?" 0 "divide2: the first escalation's decisions are listed"
 
 # An extern fn (LANGUAGE.md s.8) is called through the VM's own path.
 if [ -n "${DUNLIN_FFI_FIXTURE:-}" ]; then
