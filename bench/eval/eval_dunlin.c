@@ -6,7 +6,7 @@
  * The decisions are read back from the action records; with `decisions`
  * the engine is asked for them alone (dn_engine_session_decide: the same
  * segment, guard, step and rule code, no records); `native` is the
- * decisions with the policy's expressions compiled to machine code
+ * decisions with the policy's expressions and ladders compiled to machine code
  * (`dunlin compile --native`, runtime/native.h), built before the clock.
  * Usage: eval_dunlin records|decisions|native POLICY.dun FACTS.csv REPEAT DECISIONS_OUT */
 #include <stdlib.h>
