@@ -697,7 +697,8 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
     int32_t past = dpd;
     if (st->business) {
       if (!have_bdpd) {
-        bdpd = x->cal ? dn_calendar_business_days_between(x->cal, f->due_date, x->as_of)
+        /* ledger dates: the count fits (years 1 to 9999) */
+        bdpd = x->cal ? (int32_t)dn_calendar_business_days_between(x->cal, f->due_date, x->as_of)
                       : f->days_past_due;
         have_bdpd = true;
       }
@@ -1504,7 +1505,7 @@ static const int32_t *segment_tones(run_ctx *x) {
 
 static int32_t native_bdays(void *ctx, int32_t due_date, int32_t days_past_due) {
   const run_ctx *x = ctx;
-  return x->cal ? dn_calendar_business_days_between(x->cal, due_date, x->as_of) : days_past_due;
+  return x->cal ? (int32_t)dn_calendar_business_days_between(x->cal, due_date, x->as_of) : days_past_due;
 }
 
 enum { LADDERS_DONE, LADDERS_OOM, LADDERS_ENGINE };

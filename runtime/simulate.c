@@ -550,7 +550,7 @@ static dn_date next_step_day(const wake_state *w, const dn_invoice_facts *f, dn_
       continue;
     }
     if (!have_bdpd) {
-      bdpd = dn_calendar_business_days_between(w->cal, f->due_date, today);
+      bdpd = (int32_t)dn_calendar_business_days_between(w->cal, f->due_date, today);
       have_bdpd = true;
     }
     if (st->offset_days > bdpd && st->offset_days < next_bus) next_bus = st->offset_days;

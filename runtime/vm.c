@@ -347,6 +347,8 @@ static dn_status add_days(dn_vm *vm, uint32_t pc, dn_date d, int64_t days, bool 
   if (business) {
     if (days < INT32_MIN || days > INT32_MAX) return fail(vm, pc, "date arithmetic overflows");
     r->as.d = dn_calendar_add_business_days(vm->env.calendar, d, (int)days);
+    /* business days are counted within years 1 to 9999 (calendar.h) */
+    if (r->as.d == DN_DATE_NONE) return fail(vm, pc, "date arithmetic overflows");
     return DN_OK;
   }
   int64_t x = (int64_t)d + days;

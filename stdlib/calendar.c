@@ -11,6 +11,7 @@
  * is_holiday(2026-07-04) answering true is what a reader expects. */
 #include "stdlib/calendar.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@ struct dn_calendar {
   cal_kind kind;
   dn_date *rule_days; /* sorted, unique; years FIRST_YEAR..LAST_YEAR */
   size_t n_rule;
+  /* weekdays[i]: how many of rule_days[0..i) fall on a weekday, so the
+   * holidays of a span are counted with two binary searches. */
+  uint32_t *rule_weekdays;
   dn_date *added; /* sorted, unique */
   size_t n_added, cap_added;
 };
@@ -214,6 +218,11 @@ static bool precompute(dn_calendar *cal) {
     n += (size_t)l.n;
   }
   cal->n_rule = sort_unique(cal->rule_days, n);
+  cal->rule_weekdays = malloc((cal->n_rule + 1) * sizeof *cal->rule_weekdays);
+  if (cal->rule_weekdays == NULL) return false;
+  cal->rule_weekdays[0] = 0;
+  for (size_t i = 0; i < cal->n_rule; i++)
+    cal->rule_weekdays[i + 1] = cal->rule_weekdays[i] + !is_weekend(cal->rule_days[i]);
   return true;
 }
 
@@ -222,7 +231,7 @@ dn_calendar *dn_calendar_new(const char *name) {
   if (cal == NULL) return NULL;
   cal->kind = kind_of(name);
   if (cal->kind != CAL_NONE && !precompute(cal)) {
-    free(cal);
+    dn_calendar_free(cal);
     return NULL;
   }
   return cal;
@@ -243,7 +252,13 @@ dn_calendar *dn_calendar_clone(const dn_calendar *src) {
   cal->kind = src->kind;
   cal->rule_days = dup_days(src->rule_days, src->n_rule);
   cal->added = dup_days(src->added, src->n_added);
-  if ((src->n_rule && !cal->rule_days) || (src->n_added && !cal->added)) {
+  if (src->rule_weekdays) {
+    size_t bytes = (src->n_rule + 1) * sizeof *cal->rule_weekdays;
+    cal->rule_weekdays = malloc(bytes);
+    if (cal->rule_weekdays) memcpy(cal->rule_weekdays, src->rule_weekdays, bytes);
+  }
+  if ((src->n_rule && !cal->rule_days) || (src->n_added && !cal->added) ||
+      (src->rule_weekdays && !cal->rule_weekdays)) {
     dn_calendar_free(cal);
     return NULL;
   }
@@ -255,6 +270,7 @@ dn_calendar *dn_calendar_clone(const dn_calendar *src) {
 void dn_calendar_free(dn_calendar *cal) {
   if (cal == NULL) return;
   free(cal->rule_days);
+  free(cal->rule_weekdays);
   free(cal->added);
   free(cal);
 }
@@ -280,7 +296,7 @@ bool dn_calendar_add_holiday(dn_calendar *cal, dn_date d) {
 }
 
 static bool rule_holiday(const dn_calendar *cal, dn_date d) {
-  if (cal->kind == CAL_NONE || d == DN_DATE_NONE) return false;
+  if (cal->kind == CAL_NONE || d < DN_CAL_MIN || d > DN_CAL_MAX) return false;
   int y, m, day;
   dn_date_to_ymd(d, &y, &m, &day);
   /* Observed days may spill into the previous year (US New Year on a
@@ -309,20 +325,115 @@ dn_date dn_calendar_next_business_day(const dn_calendar *cal, dn_date d) {
   return d;
 }
 
-int dn_calendar_business_days_between(const dn_calendar *cal, dn_date from, dn_date to) {
-  /* A missing date has no distance; walking to INT32_MIN would take ages. */
-  if (from == DN_DATE_NONE || to == DN_DATE_NONE) return 0;
-  if (to < from) return -dn_calendar_business_days_between(cal, to, from);
-  int n = 0;
-  for (dn_date d = from + 1; d <= to; d++) n += dn_calendar_is_business_day(cal, d);
-  return n;
+/* ---- counting business days -------------------------------------------------
+ *
+ * A policy may ask for the business days between any two dates it can
+ * make (a fuzzed one asked across millennia), so a span is counted, not
+ * walked: its weekdays by arithmetic, less the holidays on weekdays, found
+ * by binary search in the precomputed years and year by year outside them. */
+
+/* Weekdays in [lo, hi]: whole weeks have five, and the days left over
+ * start on lo's weekday. */
+static int64_t weekdays_in(int64_t lo, int64_t hi) {
+  if (hi < lo) return 0;
+  int64_t n = hi - lo + 1, left = n % 7, count = n / 7 * 5;
+  int wd = dn_date_weekday((dn_date)lo);
+  for (int64_t i = 0; i < left; i++) count += (wd + i) % 7 < WD_SAT;
+  return count;
 }
 
+/* The first index of sorted arr[0..n) whose day is >= d. */
+static size_t lower_bound(const dn_date *arr, size_t n, int64_t d) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (arr[mid] < d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Rule holidays on weekdays in [lo, hi], a span of the precomputed years. */
+static int64_t precomputed_in(const dn_calendar *cal, int64_t lo, int64_t hi) {
+  size_t a = lower_bound(cal->rule_days, cal->n_rule, lo), b = lower_bound(cal->rule_days, cal->n_rule, hi + 1);
+  return (int64_t)cal->rule_weekdays[b] - cal->rule_weekdays[a];
+}
+
+/* Rule holidays on weekdays in [lo, hi] outside the precomputed years:
+ * a day of year y is one when year y's or y+1's rules give it (an
+ * observed New Year spills back), as rule_holiday asks. */
+static int64_t ruled_in(const dn_calendar *cal, int64_t lo, int64_t hi) {
+  int64_t count = 0;
+  int y0, y1, m, d;
+  dn_date_to_ymd((dn_date)lo, &y0, &m, &d);
+  dn_date_to_ymd((dn_date)hi, &y1, &m, &d);
+  day_list cur, next;
+  rule_year(cal->kind, y0, &cur);
+  for (int y = y0; y <= y1; y++, cur = next) {
+    rule_year(cal->kind, y + 1, &next);
+    dn_date first = dn_date_from_ymd(y, 1, 1), last = dn_date_from_ymd(y, 12, 31);
+    for (int i = 0; i < cur.n + next.n; i++) {
+      dn_date h = i < cur.n ? cur.d[i] : next.d[i - cur.n];
+      if (h < first || h > last || h < lo || h > hi || is_weekend(h)) continue;
+      /* the same day twice (a rule of both years, or one pushed twice) */
+      bool seen = false;
+      for (int j = 0; j < i && !seen; j++) seen = (j < cur.n ? cur.d[j] : next.d[j - cur.n]) == h;
+      count += !seen;
+    }
+  }
+  return count;
+}
+
+/* Rule holidays on weekdays in [lo, hi], both within years 1..9999. */
+static int64_t rule_holidays_in(const dn_calendar *cal, int64_t lo, int64_t hi) {
+  if (cal->kind == CAL_NONE || hi < lo) return 0;
+  /* rule_holiday trusts the precomputed days strictly inside their years */
+  int64_t pre_lo = dn_date_from_ymd(FIRST_YEAR + 1, 1, 1), pre_hi = dn_date_from_ymd(LAST_YEAR - 1, 12, 31);
+  int64_t count = 0;
+  if (lo < pre_lo) count += ruled_in(cal, lo, hi < pre_lo - 1 ? hi : pre_lo - 1);
+  if (hi > pre_hi) count += ruled_in(cal, lo > pre_hi + 1 ? lo : pre_hi + 1, hi);
+  int64_t a = lo > pre_lo ? lo : pre_lo, b = hi < pre_hi ? hi : pre_hi;
+  if (a <= b) count += precomputed_in(cal, a, b);
+  return count;
+}
+
+/* Business days in [lo, hi]. Holidays are known for years 1 to 9999;
+ * beyond them only weekends are days off. */
+static int64_t business_in(const dn_calendar *cal, int64_t lo, int64_t hi) {
+  if (hi < lo) return 0;
+  int64_t count = weekdays_in(lo, hi);
+  int64_t a = lo > DN_CAL_MIN ? lo : DN_CAL_MIN, b = hi < DN_CAL_MAX ? hi : DN_CAL_MAX;
+  if (a > b) return count;
+  count -= rule_holidays_in(cal, a, b);
+  /* added days on weekdays that the rules do not already make holidays */
+  for (size_t i = lower_bound(cal->added, cal->n_added, a); i < cal->n_added && cal->added[i] <= b; i++)
+    count -= !is_weekend(cal->added[i]) && !rule_holiday(cal, cal->added[i]);
+  return count;
+}
+
+int64_t dn_calendar_business_days_between(const dn_calendar *cal, dn_date from, dn_date to) {
+  /* A missing date has no distance. */
+  if (from == DN_DATE_NONE || to == DN_DATE_NONE) return 0;
+  if (to < from) return -business_in(cal, (int64_t)to + 1, from);
+  return business_in(cal, (int64_t)from + 1, to);
+}
+
+/* Whole weeks are jumped while many days are left (counted, as above),
+ * then the last few walked: the walk alone would take a policy's
+ * `+ 2000000000 business days` two billion steps. */
 dn_date dn_calendar_add_business_days(const dn_calendar *cal, dn_date d, int n) {
   int step = n < 0 ? -1 : 1;
-  for (long long left = n < 0 ? -(long long)n : n; left > 0;) {
-    d += step;
-    if (dn_calendar_is_business_day(cal, d)) left--;
+  int64_t left = n < 0 ? -(int64_t)n : n, at = d;
+  while (left > 10) {
+    int64_t to = at + step * ((left - 5) / 5 * 7);
+    if (to < DN_CAL_MIN || to > DN_CAL_MAX) return DN_DATE_NONE;
+    left -= step > 0 ? business_in(cal, at + 1, to) : business_in(cal, to, at - 1);
+    at = to;
   }
-  return d;
+  while (left > 0) {
+    at += step;
+    if (at < DN_CAL_MIN || at > DN_CAL_MAX) return DN_DATE_NONE;
+    if (dn_calendar_is_business_day(cal, (dn_date)at)) left--;
+  }
+  return (dn_date)at;
 }

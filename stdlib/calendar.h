@@ -8,7 +8,11 @@
 #define DN_CALENDAR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "stdlib/date.h"
+
+/* 0001-01-01 and 9999-12-31 as dn_date (test_calendar checks them). */
+enum { DN_CAL_MIN = -719162, DN_CAL_MAX = 2932896 };
 
 typedef struct dn_calendar dn_calendar;
 
@@ -28,9 +32,14 @@ bool dn_calendar_is_holiday(const dn_calendar *cal, dn_date d);
 bool dn_calendar_is_business_day(const dn_calendar *cal, dn_date d);
 /* The first business day on or after d. */
 dn_date dn_calendar_next_business_day(const dn_calendar *cal, dn_date d);
-/* Business days in (from, to]; negative when to < from. */
-int dn_calendar_business_days_between(const dn_calendar *cal, dn_date from, dn_date to);
-/* d moved by n business days (n may be negative). */
+/* Business days in (from, to]; negative when to < from. Holidays are
+ * known for years 1 to 9999 (DN_CAL_MIN..DN_CAL_MAX): outside them only
+ * weekends are days off. Counted, not walked: any span takes about the
+ * same time within the built-in calendars' years 1901 to 2199, a year's
+ * rules per year outside them. */
+int64_t dn_calendar_business_days_between(const dn_calendar *cal, dn_date from, dn_date to);
+/* d moved by n business days (n may be negative); DN_DATE_NONE when the
+ * result would leave years 1 to 9999. */
 dn_date dn_calendar_add_business_days(const dn_calendar *cal, dn_date d, int n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
 
 #include "stdlib/calendar.h"
@@ -223,6 +224,108 @@ static void test_added_holidays(void **state) {
   dn_calendar_free(NULL);
 }
 
+/* ---- counting against walking ---------------------------------------------- */
+
+/* The definitions, day by day: what the counted versions must equal. */
+static int64_t walked_between(const dn_calendar *c, dn_date from, dn_date to) {
+  if (to < from) return -walked_between(c, to, from);
+  int64_t n = 0;
+  for (dn_date d = from + 1; d <= to; d++) n += dn_calendar_is_business_day(c, d);
+  return n;
+}
+
+static dn_date walked_add(const dn_calendar *c, dn_date d, int n) {
+  int step = n < 0 ? -1 : 1;
+  for (int left = n < 0 ? -n : n; left > 0;) {
+    d += step;
+    if (dn_calendar_is_business_day(c, d)) left--;
+  }
+  return d;
+}
+
+/* A small deterministic generator (xorshift), so a failure reproduces. */
+static uint64_t next_rand(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static void test_bounds(void **state) {
+  (void)state;
+  assert_int_equal(DN_CAL_MIN, D(1, 1, 1));
+  assert_int_equal(DN_CAL_MAX, D(9999, 12, 31));
+}
+
+/* Spans around the edges of the precomputed years (1900/1901, 2199/2200),
+ * far outside them, and across a company's added days, on every built-in
+ * calendar and on none. */
+static void test_counted_as_walked(void **state) {
+  (void)state;
+  const char *names[] = {"US", "GB", "DE", "FR", "ACME"};
+  const dn_date centers[] = {D(2026, 6, 1), D(1900, 12, 28), D(1901, 1, 3), D(2199, 12, 30),
+                             D(2200, 1, 2),  D(1, 1, 10),     D(9999, 12, 20), D(1750, 4, 1),
+                             D(3001, 4, 15)};
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  for (size_t k = 0; k < N(names); k++) {
+    dn_calendar *c = cal_new(names[k]);
+    for (int i = 0; i < 40; i++) assert_true(dn_calendar_add_holiday(c, D(2026, 1 + i % 12, 1 + i % 28)));
+    assert_true(dn_calendar_add_holiday(c, D(1900, 12, 31)));
+    assert_true(dn_calendar_add_holiday(c, D(2200, 1, 1)));
+    for (size_t ci = 0; ci < N(centers); ci++)
+      for (int t = 0; t < 60; t++) {
+        int64_t a = centers[ci] + (int64_t)(next_rand(&seed) % 1500) - 750;
+        int64_t b = centers[ci] + (int64_t)(next_rand(&seed) % 1500) - 750;
+        if (a < DN_CAL_MIN || b < DN_CAL_MIN || a > DN_CAL_MAX - 800 || b > DN_CAL_MAX - 800) continue;
+        int64_t want = walked_between(c, (dn_date)a, (dn_date)b);
+        if (dn_calendar_business_days_between(c, (dn_date)a, (dn_date)b) != want)
+          fail_msg("%s: between %lld and %lld", names[k], (long long)a, (long long)b);
+        int n = (int)(next_rand(&seed) % 600) - 300;
+        dn_date walked = walked_add(c, (dn_date)a, n);
+        if (walked < DN_CAL_MIN || walked > DN_CAL_MAX) walked = DN_DATE_NONE; /* out of years 1..9999 */
+        if (dn_calendar_add_business_days(c, (dn_date)a, n) != walked)
+          fail_msg("%s: %lld + %d business days", names[k], (long long)a, n);
+      }
+    dn_calendar_free(c);
+  }
+}
+
+/* Outside the precomputed years, a year's rules are read as they come:
+ * in 2206 (Easter on March 23) France's Ascension is May 1, one holiday
+ * that two rules give. */
+static void test_two_rules_one_day(void **state) {
+  (void)state;
+  dn_calendar *c = cal_new("FR");
+  assert_true(dn_calendar_is_holiday(c, D(2206, 5, 1)));
+  assert_int_equal(dn_calendar_business_days_between(c, D(2205, 12, 31), D(2206, 12, 31)),
+                   walked_between(c, D(2205, 12, 31), D(2206, 12, 31)));
+  dn_calendar_free(c);
+}
+
+/* What a walk could not do in reasonable time: the span of every year a
+ * date can be written with, and two billion business days (which leave
+ * those years: no date). */
+static void test_long_spans(void **state) {
+  (void)state;
+  dn_calendar *c = cal_new("US");
+  int64_t all = dn_calendar_business_days_between(c, DN_CAL_MIN, DN_CAL_MAX);
+  /* 3,652,058 days: 521,722 weeks and 4 days (0001-01-01 is a Monday) */
+  assert_int_equal(dn_date_weekday(DN_CAL_MIN), 0);
+  int64_t weekdays = 521722LL * 5 + 4;
+  assert_true(all < weekdays && all > weekdays - 9999LL * 12);
+  assert_int_equal(dn_calendar_business_days_between(c, DN_CAL_MAX, DN_CAL_MIN), -all);
+  /* spans add up: (a, b] = (a, MIN] + (MIN, MAX] + (MAX, b] */
+  assert_int_equal(dn_calendar_business_days_between(c, INT32_MIN + 1, INT32_MAX),
+                   dn_calendar_business_days_between(c, INT32_MIN + 1, DN_CAL_MIN) + all +
+                       dn_calendar_business_days_between(c, DN_CAL_MAX, INT32_MAX));
+  assert_int_equal(dn_calendar_add_business_days(c, D(2026, 1, 1), 2000000000), DN_DATE_NONE);
+  assert_int_equal(dn_calendar_add_business_days(c, D(2026, 1, 1), -2000000000), DN_DATE_NONE);
+  /* a long jump lands where the walk does */
+  assert_int_equal(dn_calendar_add_business_days(c, D(2026, 1, 1), 25000), walked_add(c, D(2026, 1, 1), 25000));
+  assert_int_equal(dn_calendar_add_business_days(c, D(2026, 1, 1), -25000), walked_add(c, D(2026, 1, 1), -25000));
+  dn_calendar_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_names), cmocka_unit_test(test_us_2026),
@@ -230,6 +333,8 @@ int main(void) {
       cmocka_unit_test(test_de), cmocka_unit_test(test_fr),
       cmocka_unit_test(test_published_years),
       cmocka_unit_test(test_business_day_math), cmocka_unit_test(test_added_holidays),
+      cmocka_unit_test(test_bounds), cmocka_unit_test(test_counted_as_walked),
+      cmocka_unit_test(test_long_spans), cmocka_unit_test(test_two_rules_one_day),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
