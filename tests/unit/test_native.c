@@ -1,4 +1,5 @@
-/* test_native.c - compiled chunks (runtime/native.h) against the VM.
+/* test_native.c - compiled chunks and ladders (runtime/native.h) against
+ * the VM and the engine's own step walk.
  *
  * Every policy of tests/check and policies/ that compiles is built into a
  * native library, and every one of its chunks is evaluated for every
@@ -7,7 +8,9 @@
  * The facts are chosen to reach the out-of-line paths: missing dates and
  * credit limit, a balance in another currency (compared with a USD
  * literal, the VM's conversion path: no rate, an error), attributes,
- * NULL strings. Then the library's refusals: another program, another
+ * NULL strings. Each customer is also decided (dn_engine_session_decide)
+ * with and without the library over days past due spread across every
+ * ladder. Then the library's refusals: another program, another
  * build's layout (a library claiming another ABI hash). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "lang/compile.h"
+#include "runtime/engine.h"
 #include "runtime/field_access.h"
 #include "runtime/native.h"
 #include "runtime/verify.h"
@@ -136,6 +140,70 @@ static int compare_program(const dn_program *p, const dn_native *lib, const char
   return evals;
 }
 
+/* The decisions of one customer both ways (the engine's step walk, the
+ * library's compiled ladders, native_ladder.c), with the reports they
+ * give: a guard that fails hands the customer back to the engine. */
+static void same_decision(dn_engine_session *a, dn_engine_session *b, dn_customer_facts *c,
+                          const char *where) {
+  dn_diags da, db;
+  dn_diags_init(&da, "a", NULL, 0);
+  dn_diags_init(&db, "b", NULL, 0);
+  dn_decision x, y;
+  assert_int_equal(dn_engine_session_decide(a, c, &x, &da), DN_OK);
+  assert_int_equal(dn_engine_session_decide(b, c, &y, &db), DN_OK);
+  if (x.segment != y.segment || x.skipped != y.skipped || x.nsteps != y.nsteps || x.nrules != y.nrules)
+    fail_msg("%s: decisions differ (segment %d/%d, steps %d/%d, rules %d/%d)", where, x.segment,
+             y.segment, x.nsteps, y.nsteps, x.nrules, y.nrules);
+  for (int32_t i = 0; i < x.nsteps; i++) {
+    const dn_step_decision *u = &x.steps[i], *v = &y.steps[i];
+    if (u->escalation != v->escalation || u->invoice != v->invoice || u->step != v->step ||
+        u->tone != v->tone || u->paused != v->paused || u->error != v->error)
+      fail_msg("%s: step decision %d differs (step %d/%d, tone %d/%d)", where, i, u->step, v->step,
+               u->tone, v->tone);
+  }
+  for (int32_t i = 0; i < x.nrules; i++)
+    if (x.rules[i].rule != y.rules[i].rule || x.rules[i].invoice != y.rules[i].invoice)
+      fail_msg("%s: rule decision %d differs", where, i);
+  if (da.count != db.count) fail_msg("%s: %zu reports against %zu", where, da.count, db.count);
+  for (size_t i = 0; i < da.count; i++)
+    if (strcmp(da.items[i].message, db.items[i].message) != 0)
+      fail_msg("%s: '%s' against '%s'", where, da.items[i].message, db.items[i].message);
+  dn_diags_free(&da);
+  dn_diags_free(&db);
+}
+
+/* Every customer of the world decided both ways, with each invoice's days
+ * past due moved over -10..90 so that every step of a ladder is reached,
+ * missed by a day, and guarded either way. Returns the decisions compared. */
+static int compare_decisions(const dn_program *p, const dn_native *lib, const char *name) {
+  world w;
+  world_init(&w);
+  dn_run_options plain = {.as_of = w.as_of}, fast = plain;
+  fast.native = lib;
+  dn_engine_session *a, *b;
+  dn_diags d;
+  dn_diags_init(&d, name, NULL, 0);
+  assert_int_equal(dn_engine_session_open(p, &plain, &a, &d), DN_OK);
+  assert_int_equal(dn_engine_session_open(p, &fast, &b, &d), DN_OK);
+  int n = 0;
+  for (int shift = -10; shift <= 90; shift += 1)
+    for (int k = 0; k < NCUST; k++) {
+      for (int i = 0; i < NINV; i++) {
+        dn_invoice_facts *f = &w.inv[k][i];
+        f->days_past_due = shift + 17 * i - 5 * k;
+        f->due_date = w.as_of - f->days_past_due;
+      }
+      char where[300];
+      snprintf(where, sizeof where, "%s customer %d shift %d", name, k, shift);
+      same_decision(a, b, &w.c[k], where);
+      n++;
+    }
+  dn_engine_session_close(a);
+  dn_engine_session_close(b);
+  dn_diags_free(&d);
+  return n;
+}
+
 static dn_program *compile_text(const char *path, const char *src, size_t len) {
   dn_diags d;
   dn_diags_init(&d, path, src, len);
@@ -209,7 +277,7 @@ static dn_native *build(const dn_program *p, const char *so) {
   return lib;
 }
 
-static int compare_dir(const char *dir, int *programs) {
+static int compare_dir(const char *dir, int *programs, int *decisions) {
   DIR *dh = opendir(dir);
   assert_non_null(dh);
   int evals = 0;
@@ -223,6 +291,7 @@ static int compare_dir(const char *dir, int *programs) {
     snprintf(so, sizeof so, "%s/p%d.so", tmpdir, *programs);
     dn_native *lib = build(p, so);
     evals += compare_program(p, lib, path);
+    *decisions += compare_decisions(p, lib, path);
     (*programs)++;
     dn_native_free(lib);
     dn_program_free(p);
@@ -239,24 +308,26 @@ static const char *source_dir(void) {
 static void test_every_chunk_as_the_vm(void **state) {
   (void)state;
   char dir[512];
-  int programs = 0, evals = 0;
+  int programs = 0, evals = 0, decisions = 0;
   snprintf(dir, sizeof dir, "%s/tests/check", source_dir());
-  evals += compare_dir(dir, &programs);
+  evals += compare_dir(dir, &programs, &decisions);
   snprintf(dir, sizeof dir, "%s/policies", source_dir());
-  evals += compare_dir(dir, &programs);
+  evals += compare_dir(dir, &programs, &decisions);
   dn_program *p = compile_text("relations.dun", relations_src, sizeof relations_src - 1);
   assert_non_null(p);
   char so[128];
   snprintf(so, sizeof so, "%s/relations.so", tmpdir);
   dn_native *lib = build(p, so);
   evals += compare_program(p, lib, "relations.dun");
+  decisions += compare_decisions(p, lib, "relations.dun");
   dn_native_free(lib);
   dn_program_free(p);
   /* tests/check and policies hold 23 clean policies: a directory read wrong
    * must not pass by comparing nothing. */
-  printf("%d programs, %d evaluations compared\n", programs, evals);
+  printf("%d programs, %d evaluations and %d customer decisions compared\n", programs, evals, decisions);
   assert_true(programs >= 15);
   assert_true(evals >= 400);
+  assert_true(decisions >= 15 * 303);
 }
 
 /* A library for one program is refused for another, and a library whose
