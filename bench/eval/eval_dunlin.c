@@ -137,8 +137,10 @@ static dn_status decide_one(dn_engine_session *s, dn_customer_facts *cf, const b
   if (st != DN_OK) return st;
   const dn_step_decision *sd = dec.steps;
   found *mine = steps + b->first;
+  /* acme.dun has one escalation: each open invoice has one decision, stored
+   * whatever it is, as eval_hand stores its own (no branch on the step). */
   for (int32_t i = 0, n = dec.nsteps; i < n; i++)
-    if (sd[i].step != DN_NONE) mine[sd[i].invoice] = (found){sd[i].step, true};
+    mine[sd[i].invoice] = (found){sd[i].step, sd[i].step != DN_NONE};
   bool o = false;
   for (int32_t i = 0, n = dec.nrules; i < n; i++) o |= dec.rules[i].rule == over_rule;
   *over = o;

@@ -263,6 +263,15 @@ static const char relations_src[] =
     "  step 23 days: email when not invoice.disputed and invoice.days_past_due > 35\n"
     "  step 24 days: email when big or late\n"
     "  step 25 days: email when late and customer.risk_score >= 0.45\n"
+    /* text: equal, a prefix either way, the first byte or a later one
+     * differing, and a NULL tier read as "" */
+    "  step 26 days: email when customer.tier == \"strategic\"\n"
+    "  step 27 days: email when customer.tier == \"strat\"\n"
+    "  step 28 days: email when customer.tier != \"strategics\"\n"
+    "  step 29 days: email when customer.tier == \"standard\"\n"
+    "  step 30 days: email when customer.tier != \"xstandard\"\n"
+    "  step 31 days: email when customer.tier == \"\"\n"
+    "  step 32 days: email when customer.country == \"US\" and customer.tier != \"\"\n"
     "}\n";
 
 static dn_native *build(const dn_program *p, const char *so) {
