@@ -59,8 +59,9 @@ typedef int32_t (*dn_native_bdays)(void *ctx, int32_t due_date, int32_t days_pas
 /* A compiled escalation (runtime/native_ladder.c): the step due for each
  * open invoice of the customer at f->customer, as the engine's decision
  * walk gives it, written to out (room for one per invoice); `tones` is
- * the segment's tone per step, and -1 at index -1 (no step). Returns how many were written, or -1 when
- * the engine must decide the customer itself (an error to report). */
+ * the segment's tone per step, and -1 at index -1 (no step). Returns how
+ * many were written, or -1 when the engine must decide the customer
+ * itself (an error to report). */
 typedef int32_t (*dn_native_escalation)(const dn_native_frame *f, dn_value *base, const int32_t *tones,
                                         dn_native_bdays bdays, void *bctx, struct dn_step_decision *out);
 

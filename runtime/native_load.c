@@ -92,10 +92,13 @@ static dn_status check_library(void *h, const char *path, const dn_program *p, d
   const uint32_t *nchunks = dlsym(h, "dunlin_native_nchunks");
   n->chunks = dlsym(h, "dunlin_native_chunks");
   n->escalations = dlsym(h, "dunlin_native_escalations");
-  if (!abi || !prog || !nchunks || !n->chunks || !n->escalations)
+  if (!abi || !prog || !nchunks || !n->chunks)
     return native_error(d, path, "not a Dunlin native library", NULL);
+  /* before the ladders' table: a library of a build without them is
+   * another build's, not a stranger */
   if (*abi != dn_native_abi())
     return native_error(d, path, "made by another build of Dunlin; rebuild it with `dunlin compile --native`", NULL);
+  if (!n->escalations) return native_error(d, path, "not a Dunlin native library", NULL);
   uint64_t id;
   dn_status st = dn_native_program_id(p, &id, d);
   if (st != DN_OK) return st;

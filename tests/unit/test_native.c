@@ -361,7 +361,9 @@ static void test_refusals(void **state) {
   assert_non_null(strstr(d.items[0].message, "another policy"));
   dn_diags_free(&d);
 
-  /* The same source with its ABI constant changed, as another build's. */
+  /* The same source with its ABI constant changed, as another build's;
+   * and with no ladders' table either, as a build before them (still
+   * another build, not a stranger). */
   snprintf(c_path, sizeof c_path, "%s/abi.c", tmpdir);
   snprintf(so2, sizeof so2, "%s/abi.so", tmpdir);
   FILE *out = fopen(c_path, "w");
@@ -376,6 +378,15 @@ static void test_refusals(void **state) {
            c_path, so2, c_path);
   assert_int_equal(system(cmd), 0);
   dn_diags_free(&d);
+  dn_diags_init(&d, so2, NULL, 0);
+  assert_int_equal(dn_native_load(so2, a, &lib, &d), DN_ERR_INPUT);
+  assert_int_equal(d.count, 1);
+  assert_non_null(strstr(d.items[0].message, "another build"));
+  dn_diags_free(&d);
+  snprintf(so2, sizeof so2, "%s/old.so", tmpdir);
+  snprintf(cmd, sizeof cmd, "sed -i 's/dunlin_native_escalations/old_escalations/' %s && cc -shared -fPIC -o %s %s",
+           c_path, so2, c_path);
+  assert_int_equal(system(cmd), 0);
   dn_diags_init(&d, so2, NULL, 0);
   assert_int_equal(dn_native_load(so2, a, &lib, &d), DN_ERR_INPUT);
   assert_int_equal(d.count, 1);
