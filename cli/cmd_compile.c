@@ -18,9 +18,10 @@ static const char compile_help[] =
     "usage: dunlin compile FILE.dun|FILE.dbc [-o OUT.dbc] [--native OUT.so] [--emit-c OUT.c]\n\n"
     "Checks and compiles a policy to bytecode. The file carries the policy's name,\n"
     "version and a hash of its source; `dunlin run` verifies it before running it.\n"
-    "--native OUT.so also compiles the policy's expressions to machine code with the\n"
-    "system C compiler ($CC, else cc): a shared library for `run`, `explain`, `levels`\n"
-    "and `simulate --native OUT.so`, which then give the same output faster. It is\n"
+    "--native OUT.so also compiles the policy's expressions (and, for `levels`, its\n"
+    "escalation ladders) to machine code with the system C compiler ($CC, else cc):\n"
+    "a shared library for `run`, `explain`, `levels` and `simulate --native OUT.so`,\n"
+    "which then give the same output faster. It is\n"
     "refused for any other policy or by another build of Dunlin (docs/native.md).\n"
     "--emit-c OUT.c writes the C source that --native compiles.\n";
 

@@ -1516,8 +1516,9 @@ enum { LADDERS_DONE, LADDERS_OOM, LADDERS_ENGINE };
  * decide it and report why. */
 static int decide_escalations_native(run_ctx *x) {
   const dn_native *n = x->o->native;
+  if (!n || x->o->explain || x->trace) return LADDERS_ENGINE;
   const int32_t *tones = segment_tones(x);
-  if (!n || !tones || x->o->explain || x->trace) return LADDERS_ENGINE;
+  if (!tones) return LADDERS_ENGINE;
   int32_t start = x->dsteps.n;
   for (uint32_t ei = 0; ei < x->p->nescalations; ei++) {
     if (!segment_listed(x, &x->p->escalations[ei])) continue;

@@ -85,9 +85,9 @@ void dn_native_emit_ladders(const dn_program *p, FILE *out);
 size_t dn_native_ladder_layout(char *buf, size_t len);
 /* Emits to a temporary file beside `so_path` and runs the C compiler
  * ($CC, else cc) to make the shared library there; the file at so_path is
- * replaced only by a complete library. E0314 with the compiler's status. */
+ * replaced only by a complete library. E0509 when the compiler is missing or fails. */
 dn_status dn_native_build(const dn_program *p, const char *so_path, dn_diags *diags);
-/* Loads a library made by dn_native_build for p. E0314 when it is not a
+/* Loads a library made by dn_native_build for p. E0509 when it is not a
  * Dunlin native library, was made by another build, or for another program. */
 dn_status dn_native_load(const char *so_path, const dn_program *p, dn_native **out,
                          dn_diags *diags);

@@ -813,8 +813,8 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
   if (st != DN_OK) return st;
   ob.store_only = r->discard_copy;
   r->outbox = &ob;
-  dn_run_options ro = {.as_of = day, .extern_fns = r->o->extern_fns, .native = r->o->native, .calendar_base = r->cal_base,
-                       .history_memo = r->memo};
+  dn_run_options ro = {.as_of = day, .extern_fns = r->o->extern_fns, .native = r->o->native,
+                       .calendar_base = r->cal_base, .history_memo = r->memo};
   wake_state *w = r->wake;
   if (w) {
     w->day = day;

@@ -724,7 +724,6 @@ static dn_status eval_let(dn_vm *vm, uint32_t idx, int32_t inv, dn_value *base, 
   return DN_OK;
 }
 
-
 /* The rarer instructions, out of line so the loop below stays small
  * enough for the compiler to keep ip and sp in registers. Each returns
  * the new stack top, or NULL with vm->status set. */

@@ -19,7 +19,6 @@
 #include "stdlib/calendar.h"
 #include "stdlib/status.h"
 
-
 typedef struct dn_vm dn_vm;
 
 typedef struct dn_vm_env {
