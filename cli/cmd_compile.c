@@ -21,8 +21,8 @@ static const char compile_help[] =
     "--native OUT.so also compiles the policy's expressions (and, for `levels`, its\n"
     "escalation ladders) to machine code with the system C compiler ($CC, else cc):\n"
     "a shared library for `run`, `explain`, `levels` and `simulate --native OUT.so`,\n"
-    "which then give the same output faster. It is\n"
-    "refused for any other policy or by another build of Dunlin (docs/native.md).\n"
+    "which then give the same output faster. It is refused for any other policy or\n"
+    "by another build of Dunlin (docs/native.md).\n"
     "--emit-c OUT.c writes the C source that --native compiles.\n";
 
 static const char disasm_help[] =
