@@ -208,9 +208,11 @@ static bool list_part(const char *list, int32_t i, char *buf, size_t len) {
  *    each open invoice falls due (overdue totals and counts change), the
  *    next day each open invoice reaches a step offset of any escalation
  *    (calendar or business days);
- *  - from its records: the next day after any record (deferred contacts
- *    are proposed again), and every history row's day + (once-per window
- *    - 1, window, window + 1) of every rule;
+ *  - from its records: the next day after a deferred record (deferred
+ *    contacts are proposed again) or, when decisions read the history's
+ *    facts or a rule has no `once per`, after any record; and every
+ *    history row's day + (once-per window - 1, window, window + 1) of
+ *    every rule;
  *  - the next day after an evaluation that reported a data error (errors
  *    are reported on each day they occur);
  *  - every customer every day (the full replay) when a decision chunk
@@ -221,7 +223,29 @@ static bool list_part(const char *list, int32_t i, char *buf, size_t len) {
 
 #define WAKE_NEVER INT32_MAX
 
-static bool chunk_moves(const dn_program *p, int32_t chunk, int depth) {
+/* What a chunk's instruction reads that the wake rules must know of. */
+typedef bool (*reads_fn)(dn_opcode op, const uint8_t *operands);
+
+/* Reads something that changes by itself with the date. */
+static bool reads_clock(dn_opcode op, const uint8_t *o) {
+  switch (op) {
+    case DN_OPC_FIELD:
+      return o[0] == DN_F_INVOICE_days_past_due || o[0] == DN_F_CUSTOMER_oldest_days_past_due;
+    case DN_OPC_CALL: return o[0] == DN_B_TODAY;
+    case DN_OPC_EXTERN: return true; /* a foreign function may read the clock */
+    default: return false;
+  }
+}
+
+/* Reads a fact made from the customer's action history. */
+static bool reads_history(dn_opcode op, const uint8_t *o) {
+  return op == DN_OPC_FIELD &&
+         (o[0] == DN_F_CUSTOMER_last_contact_date || o[0] == DN_F_CUSTOMER_last_tone);
+}
+
+/* Whether the chunk, or a let it reads, has an instruction `hit` asks
+ * for; true too for what the walk cannot read (the safe answer). */
+static bool chunk_reads(const dn_program *p, int32_t chunk, reads_fn hit, int depth) {
   if (chunk == DN_NONE) return false;
   if (chunk < 0 || (uint32_t)chunk >= p->nchunks || depth > 32) return true;
   const dn_chunk *c = &p->chunks[chunk];
@@ -231,39 +255,41 @@ static bool chunk_moves(const dn_program *p, int32_t chunk, int depth) {
     int size = dn_opcode_operand_size(op);
     if (size < 0 || pc + 1u + (uint32_t)size > c->len) return true;
     const uint8_t *o = code + pc + 1;
-    uint32_t h = size >= 2 ? (uint32_t)o[0] | (uint32_t)o[1] << 8 : 0;
-    switch ((dn_opcode)op) {
-      case DN_OPC_FIELD:
-        if (o[0] == DN_F_INVOICE_days_past_due || o[0] == DN_F_CUSTOMER_oldest_days_past_due)
-          return true;
-        break;
-      case DN_OPC_CALL:
-        if (o[0] == DN_B_TODAY) return true;
-        break;
-      case DN_OPC_EXTERN: return true; /* a foreign function may read the clock */
-      case DN_OPC_LET:
-        if (h >= p->nlets || chunk_moves(p, p->lets[h].chunk, depth + 1)) return true;
-        break;
-      default: break;
+    if (hit((dn_opcode)op, o)) return true;
+    if (op == DN_OPC_LET) {
+      uint32_t h = (uint32_t)o[0] | (uint32_t)o[1] << 8;
+      if (h >= p->nlets || chunk_reads(p, p->lets[h].chunk, hit, depth + 1)) return true;
     }
     pc += 1u + (uint32_t)size;
   }
   return false;
 }
 
-/* Whether the policy's decisions can change with the date alone. */
-static bool decisions_move(const dn_program *p) {
+/* Whether any decision chunk of the policy reads what `hit` asks for. */
+static bool decisions_read(const dn_program *p, reads_fn hit) {
   for (uint32_t i = 0; i < p->nsegments; i++)
-    if (chunk_moves(p, p->segments[i].cond, 0)) return true;
+    if (chunk_reads(p, p->segments[i].cond, hit, 0)) return true;
   for (uint32_t i = 0; i < p->nescalations; i++)
-    if (chunk_moves(p, p->escalations[i].unless_guard, 0)) return true;
+    if (chunk_reads(p, p->escalations[i].unless_guard, hit, 0)) return true;
   for (uint32_t i = 0; i < p->nsteps; i++)
-    if (chunk_moves(p, p->steps[i].guard, 0)) return true;
+    if (chunk_reads(p, p->steps[i].guard, hit, 0)) return true;
   for (uint32_t i = 0; i < p->nevents; i++)
-    if (chunk_moves(p, p->events[i].guard, 0)) return true;
+    if (chunk_reads(p, p->events[i].guard, hit, 0)) return true;
   for (uint32_t i = 0; i < p->nrules; i++)
-    if (chunk_moves(p, p->rules[i].cond, 0)) return true;
+    if (chunk_reads(p, p->rules[i].cond, hit, 0)) return true;
   return false;
+}
+
+/* Whether the policy's decisions can change with the date alone. */
+static bool decisions_move(const dn_program *p) { return decisions_read(p, reads_clock); }
+
+/* Whether a record that is not a deferred contact can change the next
+ * day's decisions (rule 5): through the history's facts, or a rule
+ * without `once per`, which fires again every day its condition holds. */
+static bool every_record_wakes(const dn_program *p) {
+  for (uint32_t i = 0; i < p->nrules; i++)
+    if (p->rules[i].once_per_days <= 0) return true;
+  return decisions_read(p, reads_history);
 }
 
 static bool foreign_literal(const dn_program *p) {
@@ -302,7 +328,8 @@ typedef struct wake_state {
   int32_t cur_idx;
   bool first;
   size_t errors_seen;
-  bool had_records;
+  bool had_records, had_deferred; /* the customer being run got a record; a deferred one */
+  bool every_record;              /* every_record_wakes */
   dn_diags *diags;
 } wake_state;
 
@@ -505,6 +532,7 @@ static dn_status wake_init(wake_state *w, const dn_program *p, dn_ledger *l, dn_
   w->to = to;
   w->diags = diags;
   w->fx_all = foreign_literal(p);
+  w->every_record = every_record_wakes(p);
   w->cal = dn_calendar_new(p->calendar ? p->calendar : "");
   if (!w->cal) return DN_ERR_INTERNAL;
   dn_status st = p->calendar ? dn_facts_load_holidays(l, p->calendar, w->cal, diags) : DN_OK;
@@ -627,9 +655,10 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     return;
   }
   bool had = w->had_records;
-  if (w->diags->errors != w->errors_seen || had) wake_at(&nx, today, today + 1);
+  if (w->diags->errors != w->errors_seen || w->had_deferred || (had && w->every_record))
+    wake_at(&nx, today, today + 1);
   w->errors_seen = w->diags->errors;
-  w->had_records = false;
+  w->had_records = w->had_deferred = false;
   for (uint32_t r = 0; r < w->p->nrules; r++) {
     int32_t win = w->p->rules[r].once_per_days;
     if (win <= 0) continue;
@@ -800,7 +829,10 @@ static bool summarise(sim_run *r, const dn_action_rec *a) {
 
 static dn_status day_sink(void *ctx, const dn_action_rec *a) {
   sim_run *r = ctx;
-  if (r->wake) r->wake->had_records = true;
+  if (r->wake) {
+    r->wake->had_records = true;
+    if (a->status == DN_STATUS_DEFERRED) r->wake->had_deferred = true;
+  }
   dn_status st = dn_outbox_add(r->outbox, a, r->diags);
   if (st != DN_OK) return st;
   if (!summarise(r, a)) return DN_ERR_INTERNAL;
@@ -821,7 +853,7 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
     w->cursor = 0;
     w->cur_id = NULL;
     w->first = day == r->o->from;
-    w->had_records = false;
+    w->had_records = w->had_deferred = false;
     w->errors_seen = r->diags->errors;
     ro.on_customer = on_customer;
     ro.on_customer_ctx = w;

@@ -216,13 +216,13 @@ static void wake_days_by_hand(void **state) {
   assert_true(si.incremental);
   assert_false(sf.incremental);
   /* Full: 2 customers x 10 days. Incremental, by hand (A due 03-02, B
-   * due 03-03; steps at due+2 and due+4; a record wakes the next day):
+   * due 03-03; steps at due+2 and due+4; a scheduled record does not
+   * wake its customer the next day, only a deferred one would):
    * 03-01 A B (first day)   03-02 -          03-03 A (due+1)
-   * 03-04 A (2d) B (due+1)  03-05 A (record) B (2d)
-   * 03-06 A (4d) B (record) 03-07 A (record) B (4d)
-   * 03-08 B (record)        03-09 -          03-10 -        = 12 */
+   * 03-04 A (2d) B (due+1)  03-05 B (2d)     03-06 A (4d)
+   * 03-07 B (4d)            03-08 -          03-09 -        03-10 - = 8 */
   assert_int_equal(sf.evaluated, 20);
-  assert_int_equal(si.evaluated, 12);
+  assert_int_equal(si.evaluated, 8);
   /* A: email 03-04, call 03-06; B: email 03-05, call 03-07. */
   assert_int_equal(full.n, 4);
   assert_same_actions(&inc, &full);
@@ -232,7 +232,7 @@ static void wake_days_by_hand(void **state) {
   dn_action_list keyed;
   dn_sim_summary sk;
   replay_read(f, p, false, DN_SIM_READ_KEYED, &keyed, &sk);
-  assert_int_equal(sk.evaluated, 12);
+  assert_int_equal(sk.evaluated, 8);
   assert_same_actions(&keyed, &full);
   dn_action_list_free(&keyed);
   dn_sim_summary_free(&sk);
@@ -284,14 +284,13 @@ static void rows_wake_their_day(void **state) {
   replay(f, p, false, &inc, &si);
   replay(f, p, true, &full, &sf);
   assert_same_actions(&inc, &full);
-  /* A: 03-01, 03-03..03-07 (6, as in wake_days_by_hand); B: 03-01,
-   * 03-02 (promise made), 03-04 (due+1), 03-05 (2d, and the break day),
-   * 03-06 (record; the payment), 03-07 (4d), 03-08 (record) (7); C (its
-   * rows other than invoices are deleted above: IC1 and IC2 open, 29 and
-   * 25 days past due, both past the last step, no history): 03-01 emits
-   * the 4d calls and skips the 2d emails, so 03-02 (record), then
-   * nothing new: 2. */
-  assert_int_equal(si.evaluated, 6 + 7 + 2);
+  /* A: 03-01, 03-03, 03-04, 03-06 (4, as in wake_days_by_hand); B:
+   * 03-01, 03-02 (promise made), 03-04 (due+1), 03-05 (2d, and the break
+   * day), 03-06 (the payment), 03-07 (4d) (6); C (its rows other than
+   * invoices are deleted above: IC1 and IC2 open, 29 and 25 days past
+   * due, both past the last step, no history): 03-01 emits the 4d calls
+   * and skips the 2d emails, none deferred, then nothing new: 1. */
+  assert_int_equal(si.evaluated, 4 + 6 + 1);
   dn_action_list_free(&inc);
   dn_action_list_free(&full);
   dn_sim_summary_free(&si);
@@ -304,9 +303,11 @@ static void rows_wake_their_day(void **state) {
  * when one moves. D and E hold EUR invoices under a USD policy whose
  * 2-day step waits for 500.00 USD; EUR is 1.00 until 03-05 (D 490.00 and
  * E 400.00: no), 1.10 from 03-05 (D 539.00: yes; E 440.00: no), 1.01 on
- * 03-02 and 1.05 on 03-08. By hand: D's 03-02 and 03-08, E's 03-02,
- * 03-05 and 03-08 are woken by the rate alone and settled; D's 03-05 is
- * run, and sends the email the full replay sends that day. */
+ * 03-02 and 1.05 on 03-08. By hand: D's 03-02, E's 03-02 and 03-05 are
+ * woken by the rate alone and settled; D's 03-05 is run, and sends the
+ * email the full replay sends that day. On 03-08 both are woken by the
+ * rate alone but run: their last runs (03-06, the 4d call) made records,
+ * so no trace of theirs was kept. */
 static const char fx_src[] =
     "policy \"inc\" version 1\n"
     "currency USD\n"
@@ -346,13 +347,78 @@ static void fx_wakes_settled_unless_a_condition_moves(void **state) {
     d_emails += full.items[i].kind == DN_ACT_EMAIL && !strcmp(full.items[i].customer, "D") &&
                 full.items[i].as_of == day("2026-03-05");
   assert_int_equal(d_emails, 1);
-  assert_int_equal(si.settled, 5);
+  assert_int_equal(si.settled, 3);
   assert_int_equal(sf.settled, 0);
   dn_action_list_free(&inc);
   dn_action_list_free(&full);
   dn_sim_summary_free(&si);
   dn_sim_summary_free(&sf);
   dn_program_free(p);
+}
+
+/* A scheduled record wakes its customer the next day only when that can
+ * change a decision: a decision reads a fact of the history (here the
+ * segment reads last_tone: A's firm email on 03-04 puts A in `warned`
+ * from 03-05, whose ladder calls at once), or a rule has no `once per`
+ * (it fires again every day its condition holds). Neither day is
+ * another wake day of A's. */
+static const char history_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "tones standard: friendly < firm\n"
+    "segment warned when customer.last_tone == firm\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 2 days: email tone firm\n"
+    "}\n"
+    "escalation after for invoice in warned {\n"
+    "  step 2 days: call tone firm\n"
+    "}\n";
+
+static const char daily_rule_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "rule nag for customer when customer.open_invoices > 0 do task \"nag\"\n";
+
+static size_t count_of(const dn_action_list *l, dn_action_kind k, const char *customer) {
+  size_t n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    n += l->items[i].kind == k && !strcmp(l->items[i].customer, customer);
+  return n;
+}
+
+static void scheduled_records_wake_when_decisions_read_them(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db, "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
+                       " DELETE FROM invoices WHERE customer_id = 'C'; DELETE FROM customers WHERE id = 'C';");
+  const char *srcs[] = {history_src, daily_rule_src};
+  for (int k = 0; k < 2; k++) {
+    dn_program *p = compile(srcs[k]);
+    dn_action_list inc, full;
+    dn_sim_summary si, sf;
+    replay(f, p, false, &inc, &si);
+    replay(f, p, true, &full, &sf);
+    assert_true(si.incremental);
+    assert_same_actions(&inc, &full);
+    if (k == 0) {
+      /* A: the email on 03-04 (2 days past due), the call on 03-05. */
+      assert_int_equal(count_of(&full, DN_ACT_EMAIL, "A"), 1);
+      assert_int_equal(count_of(&full, DN_ACT_CALL, "A"), 1);
+      for (size_t i = 0; i < full.n; i++)
+        if (full.items[i].kind == DN_ACT_CALL && !strcmp(full.items[i].customer, "A"))
+          assert_int_equal(full.items[i].as_of, day("2026-03-05"));
+    } else {
+      assert_int_equal(count_of(&full, DN_ACT_TASK, "A"), 10); /* every day */
+    }
+    dn_action_list_free(&inc);
+    dn_action_list_free(&full);
+    dn_sim_summary_free(&si);
+    dn_sim_summary_free(&sf);
+    dn_program_free(p);
+  }
 }
 
 int main(void) {
@@ -362,6 +428,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(today_in_a_rule_means_everyone, setup, teardown),
       cmocka_unit_test_setup_teardown(rows_wake_their_day, setup, teardown),
       cmocka_unit_test_setup_teardown(fx_wakes_settled_unless_a_condition_moves, setup, teardown),
+      cmocka_unit_test_setup_teardown(scheduled_records_wake_when_decisions_read_them, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
