@@ -208,6 +208,9 @@ static void print_text(const dn_program *p, const sim_args *a, const dn_sim_summ
   if (s->settled)
     printf("; %lld woken by a new fx rate alone, settled as their conditions came out unchanged",
            (long long)s->settled);
+  if (s->replayed)
+    printf("; %lld deferred again as the day before, their records issued again without a run",
+           (long long)s->replayed);
   printf(")\n");
   print_kinds(s);
   print_counts("by tone (scheduled)", s->tones, s->ntones);

@@ -57,6 +57,7 @@ typedef struct raw_act {
   int32_t inv;               /* invoice index, -1 for the customer */
   const char *reason;        /* "dunning step 15 days", "rule over_limit" */
   const char *detail;        /* "I1 16 days past due", or NULL */
+  bool dpd_detail;           /* detail is the invoice's id and add_dpd's phrase */
   bool skipped, escalation;
 } raw_act;
 
@@ -123,6 +124,7 @@ typedef struct run_ctx {
   char err[256];             /* the VM's reason for a failed evaluation */
   dn_vm_direct direct;       /* a native library's chunks, called directly */
   key_hash key_prefix;       /* the key streams after the policy name */
+  int64_t deferred_out;      /* deferred records emitted (run_traced) */
   dn_date sched_day;         /* the day actions are scheduled on */
   bool have_utc_when;
   char utc_when[32];         /* scheduled_at when no zone applies */
@@ -192,12 +194,21 @@ static void put_int(char *out, char lead, int32_t v) {
   *out = '\0';
 }
 
-static void sb_add(run_ctx *x, const char *s) {
-  int32_t len = (int32_t)strlen(s);
+static void sb_addn(run_ctx *x, const char *s, int32_t len) {
   if (!vec_grow((void **)&x->sb.items, &x->sb.cap, x->sb.n + len + 1, 1)) return;
   memcpy(x->sb.items + x->sb.n, s, (size_t)len);
   x->sb.n += len;
   x->sb.items[x->sb.n] = '\0';
+}
+
+static void sb_add(run_ctx *x, const char *s) { sb_addn(x, s, (int32_t)strlen(s)); }
+
+/* " 9 days past due": what a reason says of an invoice (a dn_reason_span). */
+static void add_dpd(run_ctx *x, int32_t dpd) {
+  char num[16];
+  put_int(num, ' ', dpd);
+  sb_add(x, num);
+  sb_add(x, dpd == 1 || dpd == -1 ? " day past due" : " days past due");
 }
 
 static const char *sb_dup(run_ctx *x) {
@@ -730,14 +741,11 @@ static int32_t current_step(run_ctx *x, const dn_escalation_def *e, int32_t inv)
 static void describe_step(run_ctx *x, raw_act *proto, const dn_step_def *st) {
   const dn_invoice_facts *f = &x->c->invoices[proto->inv];
   proto->reason = x->step_reasons[st - x->p->steps];
-  int32_t dpd = f->days_past_due;
-  char num[16];
-  put_int(num, ' ', dpd);
   sb_reset(x);
   sb_add(x, f->id);
-  sb_add(x, num);
-  sb_add(x, dpd == 1 || dpd == -1 ? " day past due" : " days past due");
+  add_dpd(x, f->days_past_due);
   proto->detail = sb_dup(x);
+  proto->dpd_detail = true;
 }
 
 static bool retry_deferred_contacts(run_ctx *x, const dn_step_def *st, raw_act *proto) {
@@ -1053,7 +1061,8 @@ static const raw_act **align_parts(run_ctx *x, const raw_act *const *ps, int32_t
   return ord;
 }
 
-static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation);
+static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation,
+                         dn_reason_span *spans, int32_t *nspans);
 
 /* "email-firm": made once per run; afmt when the table could not be. */
 static const char *default_template(run_ctx *x, dn_action_kind kind, int32_t rank) {
@@ -1100,8 +1109,10 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
   if (n == 1 && !(any_escalation && x->seg >= 0) && !r0->detail) {
     a->reason = r0->reason; /* a skipped step, a customer rule: the phrase alone */
   } else {
-    if (!build_reason(x, ps, n, any_escalation)) return false;
+    dn_reason_span *spans = dn_arena_alloc(&x->scratch, sizeof *spans * (size_t)n);
+    if (!spans || !build_reason(x, ps, n, any_escalation, spans, &a->nspans)) return false;
     a->reason = sb_dup(x);
+    a->spans = a->nspans ? spans : NULL;
   }
   a->rule = join_field(x, ps, n, offsetof(raw_act, rule));
   a->step = ninv > 0 && n > ninv ? join_steps_tagged(x, ps, n, ninv)
@@ -1122,7 +1133,9 @@ static bool build_record(run_ctx *x, const raw_act *const *sorted, int32_t n, bo
 
 /* The reason of a record in x->sb: "segment S" for escalations, then one
  * phrase per distinct reason followed by the invoices it covers. */
-static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation) {
+static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool any_escalation,
+                         dn_reason_span *spans, int32_t *nspans) {
+  *nspans = 0;
   sb_reset(x);
   if (any_escalation && x->seg >= 0) {
     sb_add(x, "segment ");
@@ -1142,6 +1155,11 @@ static bool build_reason(run_ctx *x, const raw_act *const *ps, int32_t n, bool a
     for (int32_t k = i, w = 0; k < n && ndetail; k++) {
       if (!ps[k]->detail || strcmp(why, ps[k]->reason)) continue;
       sb_add(x, w++ ? ", " : ndetail == 1 ? "; invoice " : "; invoices ");
+      if (ps[k]->dpd_detail) {
+        int32_t id = (int32_t)strlen(x->c->invoices[ps[k]->inv].id);
+        spans[(*nspans)++] = (dn_reason_span){x->sb.n + id, (int32_t)strlen(ps[k]->detail) - id,
+                                              ps[k]->inv};
+      }
       sb_add(x, ps[k]->detail);
     }
   }
@@ -1228,6 +1246,15 @@ static const char *deferred_reason(run_ctx *x, const dn_cap_def *cap, const char
   return sb_dup(x);
 }
 
+/* The spans of a reason that got `by` bytes in front (spans live in the
+ * run's scratch arena, the record's own); none when it did not grow. */
+static void shift_spans(dn_action_rec *a, int32_t by) {
+  dn_reason_span *sp = (dn_reason_span *)a->spans;
+  if (by < 0) a->nspans = 0;
+  for (int32_t i = 0; i < a->nspans; i++) sp[i].at += by;
+  if (a->nspans == 0) a->spans = NULL;
+}
+
 static bool apply_caps(run_ctx *x) {
   uint32_t nc = x->p->ncaps;
   if (nc == 0) return true;
@@ -1247,22 +1274,30 @@ static bool apply_caps(run_ctx *x) {
     order[m++] = &x->outs.items[i];
   }
   sort_admit(&x->scratch, order, m);
+  int32_t admitted = 0, first_broken = -1;
   for (int32_t i = 0; i < m; i++) {
     int32_t broken = -1;
     for (uint32_t k = 0; k < nc && broken < 0; k++)
       if (counts[k] + 1 > x->p->caps[k].count) broken = (int32_t)k;
     dn_action_rec *a = &order[i]->rec;
     if (broken < 0) {
+      admitted++;
       for (uint32_t k = 0; k < nc; k++) counts[k]++;
       explain(x, -1, "caps: %s admitted", dn_action_kind_name(a->kind));
       continue;
     }
     const dn_cap_def *cap = &x->p->caps[broken];
+    if (first_broken < 0) first_broken = broken;
     a->status = DN_STATUS_DEFERRED;
-    a->reason = deferred_reason(x, cap, a->reason);
+    const char *why = deferred_reason(x, cap, a->reason);
+    shift_spans(a, (int32_t)strlen(why) - (int32_t)strlen(a->reason));
+    a->reason = why;
     explain(x, -1, "caps: %s deferred (limit %d per %d days: %d already)",
             dn_action_kind_name(a->kind), cap->count, cap->days, counts[broken]);
   }
+  /* None admitted: every contact met the same counts, so the same cap. */
+  if (admitted == 0)
+    x->c->deferred_until = dn_hist_cap_frees(&x->hist, x->as_of, &x->p->caps[first_broken]);
   return true;
 }
 
@@ -1376,6 +1411,7 @@ static dn_status emit(run_ctx *x) {
     dn_status st = x->sink(x->sink_ctx, &x->order.items[i]->rec);
     if (st != DN_OK) return st;
     if (x->stats) x->stats->actions++;
+    x->deferred_out += x->order.items[i]->rec.status == DN_STATUS_DEFERRED;
   }
   return DN_OK;
 }
@@ -1688,20 +1724,89 @@ static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
   if (wake == DN_FX_WAKE_NEVER) return process_customer(x, c);
   dn_trace *t = dn_trace_book_at(x->o->traces, c->store_slot);
   if (!t) return oom(x);
-  if (wake == DN_FX_WAKE_ONLY && dn_trace_holds(t, x->vm, x->p, c)) {
+  if (wake == DN_FX_WAKE_ONLY && !t->deferred && dn_trace_holds(t, x->vm, x->p, c)) {
     x->stats->settled++;
     return DN_OK;
   }
   size_t reported = x->diags->errors + x->diags->warnings;
-  int64_t actions = x->stats->actions;
+  int64_t actions = x->stats->actions, deferred = x->deferred_out;
   dn_trace_start(t);
   x->trace = t;
   dn_status st = process_customer(x, c);
   x->trace = NULL;
-  bool quiet = st == DN_OK && x->stats->actions == actions && !x->cust_err && c->nevents == 0 &&
+  bool quiet = st == DN_OK && !x->cust_err && c->nevents == 0 &&
                x->diags->errors + x->diags->warnings == reported;
-  if (!quiet || !dn_trace_keep(t, c)) t->valid = false;
+  int64_t made = x->stats->actions - actions;
+  t->deferred = made > 0 && x->deferred_out - deferred == made;
+  if (!quiet || (made > 0 && !t->deferred) || !dn_trace_keep(t, c)) t->valid = false;
   return st;
+}
+
+/* ---- replay (simulate's deferred contacts) ------------------------------ */
+
+/* prev's reason with each span's days past due worked out again on x->c's
+ * facts, and the spans of the new text (scratch arena); false when a span
+ * does not fit the reason or the facts (the customer is run instead). */
+static bool respan(run_ctx *x, const dn_action_rec *prev, dn_action_rec *a) {
+  a->spans = NULL;
+  a->nspans = 0;
+  if (prev->nspans == 0) return true;
+  int32_t len = prev->reason ? (int32_t)strlen(prev->reason) : 0, from = 0;
+  dn_reason_span *sp = dn_arena_alloc(&x->scratch, sizeof *sp * (size_t)prev->nspans);
+  if (!sp) return false;
+  sb_reset(x);
+  for (int32_t i = 0; i < prev->nspans; i++) {
+    const dn_reason_span *s = &prev->spans[i];
+    if (s->at < from || s->len < 0 || s->at > len - s->len || s->invoice < 0 ||
+        s->invoice >= x->c->ninvoices)
+      return false;
+    sb_addn(x, prev->reason + from, s->at - from);
+    sp[i] = (dn_reason_span){x->sb.n, 0, s->invoice};
+    add_dpd(x, x->c->invoices[s->invoice].days_past_due);
+    sp[i].len = x->sb.n - sp[i].at;
+    from = s->at + s->len;
+  }
+  sb_addn(x, prev->reason + from, len - from);
+  a->reason = sb_dup(x);
+  a->spans = sp;
+  a->nspans = prev->nspans;
+  return true;
+}
+
+/* On a day a new rate woke the customer too: whether its trace, kept
+ * from the run that made the records to issue again, holds. */
+static bool replay_path_holds(run_ctx *x, dn_customer_facts *c) {
+  if (!x->o->traces || c->store_slot <= 0) return false;
+  dn_trace *t = dn_trace_book_at(x->o->traces, c->store_slot);
+  return t && t->valid && t->deferred && dn_trace_holds(t, x->vm, x->p, c);
+}
+
+/* Issues prev (the customer's deferred records of the day before, in
+ * their order) again as of this day: *done unless a span did not fit. */
+static dn_status replay_customer(run_ctx *x, dn_customer_facts *c, const dn_action_rec *prev,
+                                 int32_t n, bool *done) {
+  *done = false;
+  dn_arena_reset(&x->scratch);
+  x->c = c;
+  dn_action_rec *recs = dn_arena_alloc(&x->scratch, sizeof *recs * (size_t)(n > 0 ? n : 1));
+  if (!recs) return oom(x);
+  for (int32_t i = 0; i < n; i++) {
+    recs[i] = prev[i];
+    if (!respan(x, &prev[i], &recs[i])) return DN_OK;
+  }
+  const char *when = schedule(x);
+  c->segment = n > 0 ? prev[0].segment : NULL;
+  *done = true;
+  if (x->stats) x->stats->replayed++;
+  for (int32_t i = 0; i < n; i++) {
+    recs[i].as_of = x->as_of;
+    memcpy(recs[i].scheduled_at, when, sizeof recs[i].scheduled_at);
+    recs[i].facts = c;
+    dn_status st = x->sink(x->sink_ctx, &recs[i]);
+    if (st != DN_OK) return st;
+    if (x->stats) x->stats->actions++;
+  }
+  return DN_OK;
 }
 
 /* One customer of a ledger run: its records, or with on_decision only
@@ -1755,7 +1860,14 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     stats->errors += (int64_t)(diags->errors - errors_before);
     stats->customers++;
     stats->invoices += c.ninvoices;
-    st = run_customer(&x, &c);
+    c.deferred_until = DN_DATE_NONE;
+    int32_t nprev = 0;
+    bool rated = false;
+    const dn_action_rec *prev = o->replay ? o->replay(o->replay_ctx, &c, &nprev, &rated) : NULL;
+    if (prev && rated && !replay_path_holds(&x, &c)) prev = NULL;
+    bool done = false;
+    if (prev) st = replay_customer(&x, &c, prev, nprev, &done);
+    if (st == DN_OK && !done) st = run_customer(&x, &c);
     if (st == DN_OK && o->on_customer) o->on_customer(o->on_customer_ctx, &c);
   }
   dn_customer_facts_free(&c);

@@ -22,8 +22,19 @@ typedef enum dn_action_status {
   DN_STATUS_SCHEDULED, DN_STATUS_SKIPPED, DN_STATUS_DEFERRED
 } dn_action_status;
 
+/* Where a reason says how many days past due an invoice is (" 9 days
+ * past due", from its leading space to "due"): bytes [at, at + len) of
+ * the reason, about facts invoice `invoice`. Simulate's replay (runtime/
+ * simulate.c) writes the same reason for a later day from them. */
+typedef struct dn_reason_span {
+  int32_t at, len, invoice;
+} dn_reason_span;
+
 /* One action record (LEDGER.md "The action record"). Strings are owned by
- * the engine and valid only during the sink call. */
+ * the engine and valid only during the sink call; in a ledger run with
+ * on_customer, the record and its strings stay valid until the
+ * on_customer call of its customer returns (simulate's replay keeps the
+ * records of some customers, runtime/redefer.h). */
 typedef struct dn_action_rec {
   char key[33];              /* 128-bit hash of the idempotency key, hex */
   const char *customer;
@@ -45,6 +56,8 @@ typedef struct dn_action_rec {
   /* The customer's facts, valid during the sink call (render.c writes
    * the message from them); NULL when a record is built elsewhere. */
   const dn_customer_facts *facts;
+  const dn_reason_span *spans; /* in reason, ascending; NULL when none */
+  int32_t nspans;
 } dn_action_rec;
 
 typedef dn_status (*dn_action_sink)(void *ctx, const dn_action_rec *a);
@@ -149,6 +162,18 @@ typedef struct dn_run_options {
   struct dn_trace_book *traces;
   dn_fx_wake (*fx_wake)(void *ctx, const dn_customer_facts *c);
   void *fx_wake_ctx;
+  /* Simulate's replay (docs/simulate.md "Deferred again"), or NULL: asked
+   * for each customer read; an answer of *n records (the customer's of
+   * the day before, every one deferred, with their spans) is issued again
+   * as of this day instead of running the customer: the same records
+   * with this day's as_of, scheduled_at and days past due in the reasons
+   * (stats->replayed). The caller answers only when the run would make
+   * exactly those, but for a new fx rate (*rated): then they are issued
+   * again only when the customer's conditions trace, kept from the run
+   * that made them (traces), holds on today's facts; otherwise, and on
+   * NULL, the customer is run. */
+  const dn_action_rec *(*replay)(void *ctx, const dn_customer_facts *c, int32_t *n, bool *rated);
+  void *replay_ctx;
 } dn_run_options;
 
 typedef struct dn_history_memo dn_history_memo;
@@ -161,7 +186,8 @@ void dn_trace_book_free(dn_trace_book *b);
 
 typedef struct dn_run_stats {
   int64_t customers, invoices, actions, errors;
-  int64_t settled; /* customers settled by the fx check, not run */
+  int64_t settled;  /* customers settled by the fx check, not run */
+  int64_t replayed; /* customers whose deferred records were issued again, not run */
 } dn_run_stats;
 
 /* Runs `p` against ledger `l`. Per-invoice and per-customer data errors

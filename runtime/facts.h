@@ -71,6 +71,12 @@ typedef struct dn_customer_facts {
   dn_date last_contact_date;
   const char *last_tone;   /* tone name of the latest contact, or NULL */
   const char *segment;     /* set by the engine after segmentation */
+  /* Set by a run whose every contact a cap deferred: the first day after
+   * D on which the cap that deferred them (the first full one) may let
+   * one through, its count of contacts that went out falling as they age
+   * out of its window, so that another cap or none decides; DN_DATE_NONE
+   * otherwise (simulate's replay, runtime/redefer.h). */
+  dn_date deferred_until;
   dn_invoice_facts *invoices; int32_t ninvoices;
   dn_event_fact *events; int32_t nevents;
   dn_history_fact *history; int32_t nhistory;

@@ -568,3 +568,21 @@ void dn_hist_count_contacts(const dn_hist *h, dn_date as_of, const dn_cap_def *c
       if (d > as_of - caps[k].days && d <= as_of) counts[k]++;
   }
 }
+
+/* Counted rows leave the window on their day + cap->days: the count falls
+ * below cap->count when the cap->count-th newest of them leaves (older
+ * ones leave first, and the count is at least cap->count... or already
+ * below, when the answer is the day after). */
+dn_date dn_hist_cap_frees(const dn_hist *h, dn_date as_of, const dn_cap_def *cap) {
+  int32_t seen = 0;
+  for (int32_t i = h->nrows - 1; i >= 0; i--) {
+    dn_date d = h->rows[i].as_of;
+    if (d == DN_DATE_NONE) continue;
+    if (d <= as_of - cap->days) break;
+    if ((h->flags[i] & (DN_HIST_CONTACT | DN_HIST_WENT_OUT)) != (DN_HIST_CONTACT | DN_HIST_WENT_OUT) ||
+        d > as_of)
+      continue;
+    if (++seen == cap->count) return d + cap->days;
+  }
+  return as_of + 1;
+}

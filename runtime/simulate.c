@@ -12,6 +12,7 @@
 
 #include "runtime/facts_reader.h"
 #include "runtime/outbox.h"
+#include "runtime/redefer.h"
 #include "runtime/vec.h"
 #include "stdlib/calendar.h"
 
@@ -283,6 +284,14 @@ static bool decisions_read(const dn_program *p, reads_fn hit) {
 /* Whether the policy's decisions can change with the date alone. */
 static bool decisions_move(const dn_program *p) { return decisions_read(p, reads_clock); }
 
+/* Whether every record can be issued again a day later as it was: no
+ * action's priority reads something that moves with the date. */
+static bool records_keep(const dn_program *p) {
+  for (uint32_t i = 0; i < p->nactions; i++)
+    if (chunk_reads(p, p->actions[i].priority, reads_clock, 0)) return false;
+  return true;
+}
+
 /* Whether a record that is not a deferred contact can change the next
  * day's decisions (rule 5): through the history's facts, or a rule
  * without `once per`, which fires again every day its condition holds. */
@@ -330,6 +339,12 @@ typedef struct wake_state {
   size_t errors_seen;
   bool had_records, had_deferred; /* the customer being run got a record; a deferred one */
   bool every_record;              /* every_record_wakes */
+  /* Deferred again (docs/simulate.md): the book, NULL when off; per
+   * customer the day the cap that deferred its kept records lets one
+   * through (set with its book entry). */
+  dn_redefer *book;
+  dn_date *cap_next;
+  int32_t offered; /* the customer whose records replay() handed out, or -1 */
   dn_diags *diags;
 } wake_state;
 
@@ -347,6 +362,8 @@ static void wake_free(wake_state *w) {
   free(w->awake_ids);
   free(w->mark);
   free(w->fx_only);
+  dn_redefer_free(w->book);
+  free(w->cap_next);
   memset(w, 0, sizeof *w);
 }
 
@@ -553,6 +570,11 @@ static dn_status wake_init(wake_state *w, const dn_program *p, dn_ledger *l, dn_
       !w->fx_only)
     return DN_ERR_INTERNAL;
   for (size_t i = 0; i < w->n; i++) w->next[i] = WAKE_NEVER;
+  if (records_keep(p)) {
+    w->book = dn_redefer_new(p, w->n);
+    w->cap_next = calloc(n, sizeof *w->cap_next);
+    if (!w->book || !w->cap_next) return DN_ERR_INTERNAL;
+  }
   st = mark_foreign(w, l, diags);
   if (st == DN_OK) st = load_fx_days(w, l, diags);
   if (st == DN_OK) st = bucket_rows(w, l, diags);
@@ -654,9 +676,8 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     w->lost = true; /* cannot happen with one ledger; the replay turns full */
     return;
   }
-  bool had = w->had_records;
-  if (w->diags->errors != w->errors_seen || w->had_deferred || (had && w->every_record))
-    wake_at(&nx, today, today + 1);
+  bool had = w->had_records, deferred = w->had_deferred;
+  bool errors = w->diags->errors != w->errors_seen;
   w->errors_seen = w->diags->errors;
   w->had_records = w->had_deferred = false;
   for (uint32_t r = 0; r < w->p->nrules; r++) {
@@ -683,7 +704,41 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     wake_at(&nx, today, f->due_date + 1);
     wake_at(&nx, today, next_step_day(w, f, today));
   }
+  if (w->book) {
+    /* Records all deferred, no event, no error: tomorrow, if no rule but
+     * the day-after one wakes it (nx: none of its own) and the cap that
+     * deferred them still holds, they can be issued again. A run says
+     * until when that cap holds; a replay leaves the history's contacts,
+     * hence that day, as they were. */
+    bool keep = deferred && !errors && c->nevents == 0;
+    if (c->deferred_until != DN_DATE_NONE) w->cap_next[idx] = c->deferred_until;
+    else if (w->offered != idx) keep = false;
+    dn_redefer_close(w->book, idx, keep && nx > today + 1 && w->cap_next[idx] > today + 1);
+  }
+  w->offered = -1;
+  if (errors || deferred || (had && w->every_record)) wake_at(&nx, today, today + 1);
   w->next[idx] = nx;
+}
+
+/* dn_run_options.replay: c's records of yesterday, kept by on_customer
+ * when only the day-after rule could wake it today and the cap that
+ * deferred them still holds (redefer.h), unless a ledger row of today
+ * wakes it too; a new rate may (*rated). A rate moves a money priority:
+ * records with a priority are issued again only on days without one. */
+static const dn_action_rec *replay(void *ctx, const dn_customer_facts *c, int32_t *n,
+                                   bool *rated) {
+  wake_state *w = ctx;
+  *n = 0;
+  if (w->first) return NULL;
+  int32_t idx = customer_index(w, c);
+  uint32_t stamp = (uint32_t)(w->day - w->from) + 1;
+  if (idx < 0 || w->mark[idx] == stamp || w->odd_date[idx]) return NULL;
+  const dn_action_rec *recs = dn_redefer_get(w->book, idx, w->day, n);
+  *rated = w->fx_day[w->day - w->from] && (w->fx_all || w->foreign[idx]);
+  for (int32_t i = 0; recs && *rated && i < *n; i++)
+    if (recs[i].has_priority) recs = NULL;
+  if (recs) w->offered = idx;
+  return recs;
 }
 
 /* The day's awake customers, ascending in the ledger's order. */
@@ -832,6 +887,7 @@ static dn_status day_sink(void *ctx, const dn_action_rec *a) {
   if (r->wake) {
     r->wake->had_records = true;
     if (a->status == DN_STATUS_DEFERRED) r->wake->had_deferred = true;
+    if (r->wake->book) dn_redefer_add(r->wake->book, a);
   }
   dn_status st = dn_outbox_add(r->outbox, a, r->diags);
   if (st != DN_OK) return st;
@@ -860,6 +916,12 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
     ro.traces = r->traces;
     ro.fx_wake = fx_wake;
     ro.fx_wake_ctx = w;
+    if (w->book) {
+      dn_redefer_day(w->book, day);
+      w->offered = -1;
+      ro.replay = replay;
+      ro.replay_ctx = w;
+    }
     if (!w->first) {
       wake_list(w, day);
       ro.only_customers = w->awake_ids;
@@ -877,6 +939,7 @@ static dn_status run_day(sim_run *r, dn_ledger *copy, dn_date day) {
   r->sum->customers = w && !w->first ? (int64_t)w->n : stats.customers;
   r->sum->evaluated += stats.customers;
   r->sum->settled += stats.settled;
+  r->sum->replayed += stats.replayed;
   /* A customer the list could not place (not possible with one ledger):
    * the rest of the replay evaluates everyone. */
   if (w && w->lost) r->wake = NULL;

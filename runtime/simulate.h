@@ -111,6 +111,10 @@ typedef struct dn_sim_summary {
   /* Of those, the customers a new fx rate alone woke whose last
    * conditions trace held (docs/simulate.md): settled without a run. */
   int64_t settled;
+  /* Of those, customers whose records of the day before, every one a
+   * deferred contact, were issued again without a run (docs/simulate.md,
+   * "Deferred again"). */
+  int64_t replayed;
   bool incremental;
 } dn_sim_summary;
 

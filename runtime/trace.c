@@ -40,6 +40,7 @@ dn_trace *dn_trace_book_at(dn_trace_book *b, int32_t slot) {
 void dn_trace_start(dn_trace *t) {
   t->nsteps = 0;
   t->valid = true;
+  t->deferred = false;
 }
 
 bool dn_trace_add(dn_trace *t, int32_t chunk, int32_t inv, bool value) {

@@ -40,6 +40,11 @@ typedef struct dn_trace {
   uint8_t *open; /* per invoice: 1 open */
   int32_t ninvoices, open_cap;
   bool valid;
+  /* Kept from a run whose every record was a deferred contact, not from
+   * one that made none: it can let simulate issue those records again
+   * on a day a new rate wakes the customer (dn_run_options.replay), never
+   * settle the customer as making none. */
+  bool deferred;
 } dn_trace;
 
 /* The trace of store slot (1-based; c->store_slot), made empty and

@@ -196,18 +196,48 @@ static void replay(fixture *f, const dn_program *p, bool full, dn_action_list *l
   replay_read(f, p, full, DN_SIM_READ_AUTO, list, sum);
 }
 
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+/* The same records in the same order, down to their day, reason and
+ * segment (a record issued again must say the day's days past due). */
 static void assert_same_actions(const dn_action_list *a, const dn_action_list *b) {
   assert_int_equal(a->n, b->n);
   for (size_t i = 0; i < a->n; i++) {
     assert_string_equal(a->items[i].key, b->items[i].key);
     assert_true(dn_action_same_outcome(&a->items[i], &b->items[i]));
+    assert_int_equal(a->items[i].as_of, b->items[i].as_of);
+    assert_string_equal(or_empty(a->items[i].reason), or_empty(b->items[i].reason));
+    assert_string_equal(or_empty(a->items[i].segment), or_empty(b->items[i].segment));
   }
+}
+
+/* src replayed incrementally and in full on f's ledger: the same records,
+ * with `replayed` customers issued again and `evaluated` evaluations. */
+static void replays_agree(fixture *f, const char *src, int64_t replayed, int64_t evaluated) {
+  dn_program *p = compile(src);
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_same_actions(&inc, &full);
+  assert_int_equal(si.replayed, replayed);
+  assert_int_equal(si.evaluated, evaluated);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
+/* Only A and B, with their invoices and nothing else. */
+static void only_a_and_b(fixture *f) {
+  lf_exec_sql(f->l.db, "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
+                       " DELETE FROM invoices WHERE customer_id = 'C'; DELETE FROM customers WHERE id = 'C';");
 }
 
 static void wake_days_by_hand(void **state) {
   fixture *f = *state;
-  lf_exec_sql(f->l.db, "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
-                       " DELETE FROM invoices WHERE customer_id = 'C'; DELETE FROM customers WHERE id = 'C';");
+  only_a_and_b(f);
   dn_program *p = compile(ladder_src);
   dn_action_list inc, full;
   dn_sim_summary si, sf;
@@ -318,8 +348,9 @@ static const char fx_src[] =
     "  step 4 days: call tone firm\n"
     "}\n";
 
-static void fx_wakes_settled_unless_a_condition_moves(void **state) {
-  fixture *f = *state;
+/* Only D and E, with EUR invoices due 03-02 (490.00 and 400.00), and
+ * the rates of rates_sql. */
+static void eur_customers(fixture *f, const char *rates_sql) {
   lf_exec_sql(f->l.db,
               "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
               " DELETE FROM invoices; DELETE FROM customers;"
@@ -327,10 +358,15 @@ static void fx_wakes_settled_unless_a_condition_moves(void **state) {
               " ('D', 'D', 'UTC', 'EUR'), ('E', 'E', 'UTC', 'EUR');"
               "INSERT INTO invoices VALUES"
               " ('ID', 'D', 'N1', '2026-02-01', '2026-03-02', 'EUR', 49000),"
-              " ('IE', 'E', 'N2', '2026-02-01', '2026-03-02', 'EUR', 40000);"
-              "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
-              " ('2026-03-02', 'EUR', 'USD', '1.01'), ('2026-03-05', 'EUR', 'USD', '1.10'),"
-              " ('2026-03-08', 'EUR', 'USD', '1.05');");
+              " ('IE', 'E', 'N2', '2026-02-01', '2026-03-02', 'EUR', 40000);");
+  lf_exec_sql(f->l.db, rates_sql);
+}
+
+static void fx_wakes_settled_unless_a_condition_moves(void **state) {
+  fixture *f = *state;
+  eur_customers(f, "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
+                   " ('2026-03-02', 'EUR', 'USD', '1.01'), ('2026-03-05', 'EUR', 'USD', '1.10'),"
+                   " ('2026-03-08', 'EUR', 'USD', '1.05');");
   dn_program *p = compile(fx_src);
   dn_action_list inc, full;
   dn_sim_summary si, sf;
@@ -392,8 +428,7 @@ static size_t count_of(const dn_action_list *l, dn_action_kind k, const char *cu
 
 static void scheduled_records_wake_when_decisions_read_them(void **state) {
   fixture *f = *state;
-  lf_exec_sql(f->l.db, "DELETE FROM promises; DELETE FROM disputes; DELETE FROM payments;"
-                       " DELETE FROM invoices WHERE customer_id = 'C'; DELETE FROM customers WHERE id = 'C';");
+  only_a_and_b(f);
   const char *srcs[] = {history_src, daily_rule_src};
   for (int k = 0; k < 2; k++) {
     dn_program *p = compile(srcs[k]);
@@ -421,6 +456,166 @@ static void scheduled_records_wake_when_decisions_read_them(void **state) {
   }
 }
 
+/* Deferred again (docs/simulate.md): A (due 03-02) gets its 1-day email
+ * on 03-03; the 2-day sms on 03-04 meets the cap (1 per 5 days) and is
+ * deferred. Nothing else wakes A until the cap lets a contact through on
+ * 03-08 (03-03 + 5), so on 03-05, 03-06 and 03-07 the deferred sms is
+ * issued again without a run, its reason saying 3, 4 and 5 days past
+ * due; on 03-08 A is run and the sms goes out. B (due 03-03) is a day
+ * later: issued again on 03-06..03-08, sent on 03-09. Evaluations by
+ * hand: A 03-01, 03-03, 03-04, 03-05..03-07, 03-08 (7); B 03-01, 03-04,
+ * 03-05, 03-06..03-08, 03-09 (7). */
+static const char capped_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: sms tone friendly\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+/* The same with a 4-day letter: a step day during the deferrals is run.
+ * A: 03-05 issued again; 03-06 (4 days) run: the letter is deferred and
+ * the 2-day sms skipped as caught up; 03-07 run (a skipped record the day
+ * before is not issued again); 03-08 the letter goes out. B a day later:
+ * 03-06 issued again. Both: 7 evaluations, 1 issued again. */
+static const char capped_steps_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: sms tone friendly\n"
+    "  step 4 days: letter tone friendly\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static void capped_steps_run_on_their_day(void **state) {
+  fixture *f = *state;
+  only_a_and_b(f);
+  replays_agree(f, capped_steps_src, 2, 14);
+}
+
+/* A new rate on a day the deferred records would be issued again: they
+ * are, when the customer's conditions come out as in the run that made
+ * them and no record has a priority (a money priority moves with the
+ * rate). D and E hold EUR invoices (490.00 and 400.00 at 1.00), due
+ * 03-02; EUR is 1.10 from 03-06. With fx_segment_src, D is `big` from
+ * 03-06 (539.00), so on 03-06 it is run (its sms now says `segment big`
+ * and is assigned); E (440.00) stays and is issued again: D 03-05 and
+ * 03-07, E 03-05..03-07 (5). With fx_priority_src the call carries its
+ * balance as priority: on 03-06 both are run, 03-05 and 03-07 issued
+ * again (4). 7 evaluations each in both. */
+static const char fx_segment_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment big when customer.total_open >= 500 USD { assign \"big\" }\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in big, everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: sms tone friendly\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static const char fx_priority_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: call tone friendly priority invoice.balance\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static void deferred_contacts_on_a_rate_day(void **state) {
+  fixture *f = *state;
+  eur_customers(f, "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
+                   " ('2026-03-06', 'EUR', 'USD', '1.10');");
+  replays_agree(f, fx_segment_src, 5, 14);
+  replays_agree(f, fx_priority_src, 4, 14);
+}
+
+/* A day with an event is not issued again the next day: the event's
+ * contact is proposed again then as "(deferred before)". capped_src with
+ * `on payment.failed`, and A's payment fails on 03-05, during its sms's
+ * deferrals: 03-05 run (the failed payment's email and the sms, both
+ * deferred), 03-06 run (the email now "deferred before"), 03-07 issued
+ * again, 03-08 the email goes out (the cap admits email before sms) and
+ * the sms is deferred, 03-09 run (the day before sent one), 03-10 issued
+ * again: A 9 evaluations (03-01, 03-03..03-10), 2 issued again; B as in
+ * deferred_contacts_issued_again: 7 and 3. */
+static const char capped_event_src[] =
+    "policy \"inc\" version 1\n"
+    "currency USD\n"
+    "timezone \"UTC\"\n"
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: sms tone friendly\n"
+    "}\n"
+    "on payment.failed for invoice do email tone friendly\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static void no_issue_again_after_an_event(void **state) {
+  fixture *f = *state;
+  only_a_and_b(f);
+  lf_exec_sql(f->l.db,
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('PF', 'A', 'IA', '2026-03-05', 1000, 'USD', 'failed');");
+  replays_agree(f, capped_event_src, 2 + 3, 9 + 7);
+}
+
+static void deferred_contacts_issued_again(void **state) {
+  fixture *f = *state;
+  only_a_and_b(f);
+  dn_program *p = compile(capped_src);
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+  replay(f, p, false, &inc, &si);
+  replay(f, p, true, &full, &sf);
+  assert_same_actions(&inc, &full);
+  assert_int_equal(si.replayed, 6);
+  assert_int_equal(sf.replayed, 0);
+  assert_int_equal(si.evaluated, 14);
+  /* A's sms: deferred 03-04..03-07, then scheduled on 03-08. */
+  size_t deferred = 0;
+  for (size_t i = 0; i < full.n; i++) {
+    const dn_action_rec *a = &full.items[i];
+    if (strcmp(a->customer, "A") || a->kind != DN_ACT_SMS) continue;
+    if (a->status == DN_STATUS_DEFERRED) {
+      char want[160];
+      int dpd = (int)(a->as_of - day("2026-03-02"));
+      snprintf(want, sizeof want,
+               "deferred: limit 1 per 5 days reached; segment everyone; dun step 2 days;"
+               " invoice IA %d days past due", dpd);
+      assert_string_equal(a->reason, want);
+      deferred++;
+    } else {
+      assert_int_equal(a->status, DN_STATUS_SCHEDULED);
+      assert_int_equal(a->as_of, day("2026-03-08"));
+    }
+  }
+  assert_int_equal(deferred, 4);
+  /* The same when each awake customer is looked up by id (no traces). */
+  dn_action_list keyed;
+  dn_sim_summary sk;
+  replay_read(f, p, false, DN_SIM_READ_KEYED, &keyed, &sk);
+  assert_same_actions(&keyed, &full);
+  assert_int_equal(sk.replayed, 6);
+  dn_action_list_free(&keyed);
+  dn_sim_summary_free(&sk);
+  dn_action_list_free(&inc);
+  dn_action_list_free(&full);
+  dn_sim_summary_free(&si);
+  dn_sim_summary_free(&sf);
+  dn_program_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(reader_set_matches_stream, setup, teardown),
@@ -430,6 +625,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(fx_wakes_settled_unless_a_condition_moves, setup, teardown),
       cmocka_unit_test_setup_teardown(scheduled_records_wake_when_decisions_read_them, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(deferred_contacts_issued_again, setup, teardown),
+      cmocka_unit_test_setup_teardown(capped_steps_run_on_their_day, setup, teardown),
+      cmocka_unit_test_setup_teardown(deferred_contacts_on_a_rate_day, setup, teardown),
+      cmocka_unit_test_setup_teardown(no_issue_again_after_an_event, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
