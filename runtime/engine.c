@@ -1866,9 +1866,11 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     const dn_action_rec *prev = o->replay ? o->replay(o->replay_ctx, &c, &nprev, &rated) : NULL;
     if (prev && rated && !replay_path_holds(&x, &c)) prev = NULL;
     bool done = false;
+    int64_t settled = stats->settled;
     if (prev) st = replay_customer(&x, &c, prev, nprev, &done);
     if (st == DN_OK && !done) st = run_customer(&x, &c);
-    if (st == DN_OK && o->on_customer) o->on_customer(o->on_customer_ctx, &c);
+    if (st == DN_OK && o->on_customer && stats->settled == settled)
+      o->on_customer(o->on_customer_ctx, &c);
   }
   dn_customer_facts_free(&c);
   ctx_free(&x);

@@ -127,7 +127,9 @@ typedef struct dn_run_options {
   const char *const *only_customers; size_t nonly_customers;
   bool only_customers_scan;   /* stream and skip (a dense set) */
   /* Called after each customer is processed, its facts still valid
-   * (simulate computes the next day it must look at it again). */
+   * (simulate computes the next day it must look at it again); not for
+   * one the fx check settled (nothing it decides on moved, so neither did
+   * that day). */
   void (*on_customer)(void *ctx, const dn_customer_facts *c);
   void *on_customer_ctx;
   /* dn_calendar_new(program->calendar) built once by a caller that runs
