@@ -125,6 +125,7 @@ typedef struct run_ctx {
   dn_vm_direct direct;       /* a native library's chunks, called directly */
   key_hash key_prefix;       /* the key streams after the policy name */
   int64_t deferred_out;      /* deferred records emitted (run_traced) */
+  bool sb_short;             /* out of memory since sb_reset: sb lacks text */
   dn_date sched_day;         /* the day actions are scheduled on */
   bool have_utc_when;
   char utc_when[32];         /* scheduled_at when no zone applies */
@@ -179,7 +180,10 @@ static const char *afmt(run_ctx *x, const char *fmt, ...) {
   return s;
 }
 
-static void sb_reset(run_ctx *x) { x->sb.n = 0; }
+static void sb_reset(run_ctx *x) {
+  x->sb.n = 0;
+  x->sb_short = false;
+}
 
 /* lead then v in decimal, NUL-terminated, as " %d" writes it (16 bytes
  * hold any int32). */
@@ -195,7 +199,10 @@ static void put_int(char *out, char lead, int32_t v) {
 }
 
 static void sb_addn(run_ctx *x, const char *s, int32_t len) {
-  if (!vec_grow((void **)&x->sb.items, &x->sb.cap, x->sb.n + len + 1, 1)) return;
+  if (!vec_grow((void **)&x->sb.items, &x->sb.cap, x->sb.n + len + 1, 1)) {
+    x->sb_short = true;
+    return;
+  }
   memcpy(x->sb.items + x->sb.n, s, (size_t)len);
   x->sb.n += len;
   x->sb.items[x->sb.n] = '\0';
@@ -1767,10 +1774,11 @@ static bool respan(run_ctx *x, const dn_action_rec *prev, dn_action_rec *a) {
     from = s->at + s->len;
   }
   sb_addn(x, prev->reason + from, len - from);
+  if (x->sb_short) return false;
   a->reason = sb_dup(x);
   a->spans = sp;
   a->nspans = prev->nspans;
-  return true;
+  return a->reason[0] != '\0';
 }
 
 /* On a day a new rate woke the customer too: whether its trace, kept
