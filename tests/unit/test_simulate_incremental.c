@@ -25,10 +25,14 @@ typedef struct fixture {
   dn_diags diags;
 } fixture;
 
+/* The first lines of every policy below. */
+#define POLICY_HEAD                                                                                \
+  "policy \"inc\" version 1\n"                                                                  \
+  "currency USD\n"                                                                                \
+  "timezone \"UTC\"\n"
+
 static const char ladder_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 2 days: email tone friendly\n"
@@ -37,9 +41,7 @@ static const char ladder_src[] =
 
 /* The same, but a rule reads today(): the date alone moves a decision. */
 static const char moving_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 2 days: email tone friendly\n"
@@ -339,9 +341,7 @@ static void rows_wake_their_day(void **state) {
  * rate alone but run: their last runs (03-06, the 4d call) made records,
  * so no trace of theirs was kept. */
 static const char fx_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 2 days: email tone friendly when invoice.balance >= 500 USD\n"
@@ -399,9 +399,7 @@ static void fx_wakes_settled_unless_a_condition_moves(void **state) {
  * (it fires again every day its condition holds). Neither day is
  * another wake day of A's. */
 static const char history_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "tones standard: friendly < firm\n"
     "segment warned when customer.last_tone == firm\n"
     "segment everyone otherwise\n"
@@ -413,9 +411,7 @@ static const char history_src[] =
     "}\n";
 
 static const char daily_rule_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "rule nag for customer when customer.open_invoices > 0 do task \"nag\"\n";
 
@@ -466,9 +462,7 @@ static void scheduled_records_wake_when_decisions_read_them(void **state) {
  * hand: A 03-01, 03-03, 03-04, 03-05..03-07, 03-08 (7); B 03-01, 03-04,
  * 03-05, 03-06..03-08, 03-09 (7). */
 static const char capped_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 1 day: email tone friendly\n"
@@ -482,9 +476,7 @@ static const char capped_src[] =
  * before is not issued again); 03-08 the letter goes out. B a day later:
  * 03-06 issued again. Both: 7 evaluations, 1 issued again. */
 static const char capped_steps_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 1 day: email tone friendly\n"
@@ -510,9 +502,7 @@ static void capped_steps_run_on_their_day(void **state) {
  * balance as priority: on 03-06 both are run, 03-05 and 03-07 issued
  * again (4). 7 evaluations each in both. */
 static const char fx_segment_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment big when customer.total_open >= 500 USD { assign \"big\" }\n"
     "segment everyone otherwise\n"
     "escalation dun for invoice in big, everyone {\n"
@@ -522,9 +512,7 @@ static const char fx_segment_src[] =
     "limit contacts per customer: 1 per 5 days\n";
 
 static const char fx_priority_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 1 day: email tone friendly\n"
@@ -550,9 +538,7 @@ static void deferred_contacts_on_a_rate_day(void **state) {
  * again: A 9 evaluations (03-01, 03-03..03-10), 2 issued again; B as in
  * deferred_contacts_issued_again: 7 and 3. */
 static const char capped_event_src[] =
-    "policy \"inc\" version 1\n"
-    "currency USD\n"
-    "timezone \"UTC\"\n"
+    POLICY_HEAD
     "segment everyone otherwise\n"
     "escalation dun for invoice in everyone {\n"
     "  step 1 day: email tone friendly\n"
