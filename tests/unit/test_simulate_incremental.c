@@ -213,22 +213,36 @@ static void assert_same_actions(const dn_action_list *a, const dn_action_list *b
   }
 }
 
+/* A program replayed incrementally and in full on a fixture's ledger. */
+typedef struct replays {
+  dn_program *p;
+  dn_action_list inc, full;
+  dn_sim_summary si, sf;
+} replays;
+
+static void replays_run(fixture *f, const char *src, replays *r) {
+  r->p = compile(src);
+  replay(f, r->p, false, &r->inc, &r->si);
+  replay(f, r->p, true, &r->full, &r->sf);
+}
+
+static void replays_free(replays *r) {
+  dn_action_list_free(&r->inc);
+  dn_action_list_free(&r->full);
+  dn_sim_summary_free(&r->si);
+  dn_sim_summary_free(&r->sf);
+  dn_program_free(r->p);
+}
+
 /* src replayed incrementally and in full on f's ledger: the same records,
  * with `replayed` customers issued again and `evaluated` evaluations. */
 static void replays_agree(fixture *f, const char *src, int64_t replayed, int64_t evaluated) {
-  dn_program *p = compile(src);
-  dn_action_list inc, full;
-  dn_sim_summary si, sf;
-  replay(f, p, false, &inc, &si);
-  replay(f, p, true, &full, &sf);
-  assert_same_actions(&inc, &full);
-  assert_int_equal(si.replayed, replayed);
-  assert_int_equal(si.evaluated, evaluated);
-  dn_action_list_free(&inc);
-  dn_action_list_free(&full);
-  dn_sim_summary_free(&si);
-  dn_sim_summary_free(&sf);
-  dn_program_free(p);
+  replays r;
+  replays_run(f, src, &r);
+  assert_same_actions(&r.inc, &r.full);
+  assert_int_equal(r.si.replayed, replayed);
+  assert_int_equal(r.si.evaluated, evaluated);
+  replays_free(&r);
 }
 
 /* Only A and B, with their invoices and nothing else. */
@@ -240,61 +254,47 @@ static void only_a_and_b(fixture *f) {
 static void wake_days_by_hand(void **state) {
   fixture *f = *state;
   only_a_and_b(f);
-  dn_program *p = compile(ladder_src);
-  dn_action_list inc, full;
-  dn_sim_summary si, sf;
-  replay(f, p, false, &inc, &si);
-  replay(f, p, true, &full, &sf);
-  assert_true(si.incremental);
-  assert_false(sf.incremental);
+  replays r;
+  replays_run(f, ladder_src, &r);
+  assert_true(r.si.incremental);
+  assert_false(r.sf.incremental);
   /* Full: 2 customers x 10 days. Incremental, by hand (A due 03-02, B
    * due 03-03; steps at due+2 and due+4; a scheduled record does not
    * wake its customer the next day, only a deferred one would):
    * 03-01 A B (first day)   03-02 -          03-03 A (due+1)
    * 03-04 A (2d) B (due+1)  03-05 B (2d)     03-06 A (4d)
    * 03-07 B (4d)            03-08 -          03-09 -        03-10 - = 8 */
-  assert_int_equal(sf.evaluated, 20);
-  assert_int_equal(si.evaluated, 8);
+  assert_int_equal(r.sf.evaluated, 20);
+  assert_int_equal(r.si.evaluated, 8);
   /* A: email 03-04, call 03-06; B: email 03-05, call 03-07. */
-  assert_int_equal(full.n, 4);
-  assert_same_actions(&inc, &full);
-  assert_int_equal(si.customers, sf.customers);
-  assert_int_equal(si.customers, 2);
+  assert_int_equal(r.full.n, 4);
+  assert_same_actions(&r.inc, &r.full);
+  assert_int_equal(r.si.customers, r.sf.customers);
+  assert_int_equal(r.si.customers, 2);
   /* The same when each awake customer is looked up by id. */
   dn_action_list keyed;
   dn_sim_summary sk;
-  replay_read(f, p, false, DN_SIM_READ_KEYED, &keyed, &sk);
+  replay_read(f, r.p, false, DN_SIM_READ_KEYED, &keyed, &sk);
   assert_int_equal(sk.evaluated, 8);
-  assert_same_actions(&keyed, &full);
+  assert_same_actions(&keyed, &r.full);
   dn_action_list_free(&keyed);
   dn_sim_summary_free(&sk);
-  dn_action_list_free(&inc);
-  dn_action_list_free(&full);
-  dn_sim_summary_free(&si);
-  dn_sim_summary_free(&sf);
-  dn_program_free(p);
+  replays_free(&r);
 }
 
 static void today_in_a_rule_means_everyone(void **state) {
   fixture *f = *state;
-  dn_program *p = compile(moving_src);
-  dn_action_list inc, full;
-  dn_sim_summary si, sf;
-  replay(f, p, false, &inc, &si);
-  replay(f, p, true, &full, &sf);
-  assert_false(si.incremental);
-  assert_int_equal(si.evaluated, 3 * 10); /* A, B, C every day */
-  assert_same_actions(&inc, &full);
+  replays r;
+  replays_run(f, moving_src, &r);
+  assert_false(r.si.incremental);
+  assert_int_equal(r.si.evaluated, 3 * 10); /* A, B, C every day */
+  assert_same_actions(&r.inc, &r.full);
   /* C's IC2 (due 02-04) is more than 30 days past due from 03-07 on:
    * a task each day 03-07..03-10, besides the ladders of A and B. */
   size_t tasks = 0;
-  for (size_t i = 0; i < full.n; i++) tasks += full.items[i].kind == DN_ACT_TASK;
+  for (size_t i = 0; i < r.full.n; i++) tasks += r.full.items[i].kind == DN_ACT_TASK;
   assert_int_equal(tasks, 4);
-  dn_action_list_free(&inc);
-  dn_action_list_free(&full);
-  dn_sim_summary_free(&si);
-  dn_sim_summary_free(&sf);
-  dn_program_free(p);
+  replays_free(&r);
 }
 
 /* A payment dated inside the range wakes its customer that day; a promise
@@ -367,29 +367,22 @@ static void fx_wakes_settled_unless_a_condition_moves(void **state) {
   eur_customers(f, "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
                    " ('2026-03-02', 'EUR', 'USD', '1.01'), ('2026-03-05', 'EUR', 'USD', '1.10'),"
                    " ('2026-03-08', 'EUR', 'USD', '1.05');");
-  dn_program *p = compile(fx_src);
-  dn_action_list inc, full;
-  dn_sim_summary si, sf;
-  replay(f, p, false, &inc, &si);
-  replay(f, p, true, &full, &sf);
-  assert_true(si.incremental);
-  assert_same_actions(&inc, &full);
+  replays r;
+  replays_run(f, fx_src, &r);
+  assert_true(r.si.incremental);
+  assert_same_actions(&r.inc, &r.full);
   /* D: 2d email on 03-05 (539.00 >= 500.00), 4d call on 03-06; E: the
    * 2d step never passes its guard, so on 03-06 the 4d call and the 2d
    * email skipped as caught up. */
-  assert_int_equal(full.n, 4);
+  assert_int_equal(r.full.n, 4);
   size_t d_emails = 0;
-  for (size_t i = 0; i < full.n; i++)
-    d_emails += full.items[i].kind == DN_ACT_EMAIL && !strcmp(full.items[i].customer, "D") &&
-                full.items[i].as_of == day("2026-03-05");
+  for (size_t i = 0; i < r.full.n; i++)
+    d_emails += r.full.items[i].kind == DN_ACT_EMAIL && !strcmp(r.full.items[i].customer, "D") &&
+                r.full.items[i].as_of == day("2026-03-05");
   assert_int_equal(d_emails, 1);
-  assert_int_equal(si.settled, 3);
-  assert_int_equal(sf.settled, 0);
-  dn_action_list_free(&inc);
-  dn_action_list_free(&full);
-  dn_sim_summary_free(&si);
-  dn_sim_summary_free(&sf);
-  dn_program_free(p);
+  assert_int_equal(r.si.settled, 3);
+  assert_int_equal(r.sf.settled, 0);
+  replays_free(&r);
 }
 
 /* A scheduled record wakes its customer the next day only when that can
@@ -427,28 +420,21 @@ static void scheduled_records_wake_when_decisions_read_them(void **state) {
   only_a_and_b(f);
   const char *srcs[] = {history_src, daily_rule_src};
   for (int k = 0; k < 2; k++) {
-    dn_program *p = compile(srcs[k]);
-    dn_action_list inc, full;
-    dn_sim_summary si, sf;
-    replay(f, p, false, &inc, &si);
-    replay(f, p, true, &full, &sf);
-    assert_true(si.incremental);
-    assert_same_actions(&inc, &full);
+    replays r;
+    replays_run(f, srcs[k], &r);
+    assert_true(r.si.incremental);
+    assert_same_actions(&r.inc, &r.full);
     if (k == 0) {
       /* A: the email on 03-04 (2 days past due), the call on 03-05. */
-      assert_int_equal(count_of(&full, DN_ACT_EMAIL, "A"), 1);
-      assert_int_equal(count_of(&full, DN_ACT_CALL, "A"), 1);
-      for (size_t i = 0; i < full.n; i++)
-        if (full.items[i].kind == DN_ACT_CALL && !strcmp(full.items[i].customer, "A"))
-          assert_int_equal(full.items[i].as_of, day("2026-03-05"));
+      assert_int_equal(count_of(&r.full, DN_ACT_EMAIL, "A"), 1);
+      assert_int_equal(count_of(&r.full, DN_ACT_CALL, "A"), 1);
+      for (size_t i = 0; i < r.full.n; i++)
+        if (r.full.items[i].kind == DN_ACT_CALL && !strcmp(r.full.items[i].customer, "A"))
+          assert_int_equal(r.full.items[i].as_of, day("2026-03-05"));
     } else {
-      assert_int_equal(count_of(&full, DN_ACT_TASK, "A"), 10); /* every day */
+      assert_int_equal(count_of(&r.full, DN_ACT_TASK, "A"), 10); /* every day */
     }
-    dn_action_list_free(&inc);
-    dn_action_list_free(&full);
-    dn_sim_summary_free(&si);
-    dn_sim_summary_free(&sf);
-    dn_program_free(p);
+    replays_free(&r);
   }
 }
 
@@ -559,19 +545,16 @@ static void no_issue_again_after_an_event(void **state) {
 static void deferred_contacts_issued_again(void **state) {
   fixture *f = *state;
   only_a_and_b(f);
-  dn_program *p = compile(capped_src);
-  dn_action_list inc, full;
-  dn_sim_summary si, sf;
-  replay(f, p, false, &inc, &si);
-  replay(f, p, true, &full, &sf);
-  assert_same_actions(&inc, &full);
-  assert_int_equal(si.replayed, 6);
-  assert_int_equal(sf.replayed, 0);
-  assert_int_equal(si.evaluated, 14);
+  replays r;
+  replays_run(f, capped_src, &r);
+  assert_same_actions(&r.inc, &r.full);
+  assert_int_equal(r.si.replayed, 6);
+  assert_int_equal(r.sf.replayed, 0);
+  assert_int_equal(r.si.evaluated, 14);
   /* A's sms: deferred 03-04..03-07, then scheduled on 03-08. */
   size_t deferred = 0;
-  for (size_t i = 0; i < full.n; i++) {
-    const dn_action_rec *a = &full.items[i];
+  for (size_t i = 0; i < r.full.n; i++) {
+    const dn_action_rec *a = &r.full.items[i];
     if (strcmp(a->customer, "A") || a->kind != DN_ACT_SMS) continue;
     if (a->status == DN_STATUS_DEFERRED) {
       char want[160];
@@ -590,16 +573,12 @@ static void deferred_contacts_issued_again(void **state) {
   /* The same when each awake customer is looked up by id (no traces). */
   dn_action_list keyed;
   dn_sim_summary sk;
-  replay_read(f, p, false, DN_SIM_READ_KEYED, &keyed, &sk);
-  assert_same_actions(&keyed, &full);
+  replay_read(f, r.p, false, DN_SIM_READ_KEYED, &keyed, &sk);
+  assert_same_actions(&keyed, &r.full);
   assert_int_equal(sk.replayed, 6);
   dn_action_list_free(&keyed);
   dn_sim_summary_free(&sk);
-  dn_action_list_free(&inc);
-  dn_action_list_free(&full);
-  dn_sim_summary_free(&si);
-  dn_sim_summary_free(&sf);
-  dn_program_free(p);
+  replays_free(&r);
 }
 
 int main(void) {
