@@ -1810,6 +1810,7 @@ static dn_status replay_customer(run_ctx *x, dn_customer_facts *c, const dn_acti
     recs[i].as_of = x->as_of;
     memcpy(recs[i].scheduled_at, when, sizeof recs[i].scheduled_at);
     recs[i].facts = c;
+    recs[i].reissued = true;
     dn_status st = x->sink(x->sink_ctx, &recs[i]);
     if (st != DN_OK) return st;
     if (x->stats) x->stats->actions++;

@@ -58,6 +58,10 @@ typedef struct dn_action_rec {
   const dn_customer_facts *facts;
   const dn_reason_span *spans; /* in reason, ascending; NULL when none */
   int32_t nspans;
+  /* Issued again by dn_run_options.replay: yesterday's deferred record
+   * with only its dates moved, so its key is one the same sink was
+   * handed yesterday (simulate skips looking it up). */
+  bool reissued;
 } dn_action_rec;
 
 typedef dn_status (*dn_action_sink)(void *ctx, const dn_action_rec *a);

@@ -454,8 +454,10 @@ dn_status dn_outbox_add(dn_outbox *o, const dn_action_rec *a, dn_diags *diags) {
     return DN_OK;
   }
   /* INSERT OR IGNORE would ignore it: a contact deferred day after day
-   * keeps its key, so on a replay half the rows are such repeats. */
-  if (o->ledger->store && dn_facts_store_has_key(o->ledger->store, a->key)) {
+   * keeps its key, so on a replay half the rows are such repeats. A
+   * record issued again is one for certain (its key, a cold probe in a
+   * table of millions, went in the day before). */
+  if (o->ledger->store && (a->reissued || dn_facts_store_has_key(o->ledger->store, a->key))) {
     o->ignored++;
     return DN_OK;
   }
