@@ -1791,6 +1791,17 @@ static bool replay_path_holds(run_ctx *x, dn_customer_facts *c) {
 
 /* Issues prev (the customer's deferred records of the day before, in
  * their order) again as of this day: *done unless a span did not fit. */
+/* Over a store, a day's customers are scattered over gigabytes: while
+ * this one runs, the memo's and the traces' state of the next ones is
+ * fetched (facts.c does the same for their rows). */
+static void prefetch_upcoming(const run_ctx *x) {
+  if (!x->o->history_memo && !x->o->traces) return;
+  int32_t up[2];
+  dn_facts_reader_upcoming(x->reader, up);
+  dn_hist_prefetch(x->o->history_memo, up[0], up[1]);
+  dn_trace_book_prefetch(x->o->traces, up[0], up[1]);
+}
+
 static dn_status replay_customer(run_ctx *x, dn_customer_facts *c, const dn_action_rec *prev,
                                  int32_t n, bool *done) {
   *done = false;
@@ -1870,6 +1881,7 @@ dn_status dn_engine_run(const dn_program *p, dn_ledger *l, const dn_run_options 
     stats->customers++;
     stats->invoices += c.ninvoices;
     c.deferred_until = DN_DATE_NONE;
+    prefetch_upcoming(&x);
     int32_t nprev = 0;
     bool rated = false;
     const dn_action_rec *prev = o->replay ? o->replay(o->replay_ctx, &c, &nprev, &rated) : NULL;

@@ -129,6 +129,7 @@ struct dn_facts_reader {
   const char *only; /* the one customer of an only_customer read */
   int32_t mci;
   uint32_t mpos[S_COUNT], mend[S_COUNT];
+  int32_t mci_after; /* the customer after mci, when prefetch found it; else -1 */
 };
 
 /* ---- the in-memory row store (dn_facts_store) ----------------------------
@@ -149,16 +150,17 @@ static dn_date text_date(const unsigned char *t, int n) {
   return d;
 }
 
-/* Per stream: how each column is read (T text, I int64, D double), and
- * the column compared with D (-1: none; `strict` for `<` rather than
- * `<=`). */
+/* Per stream: how each column is read (T text, I int64, D double; a
+ * text the store also keeps as A a date, C a currency code, R the row of
+ * the invoice it names), and the column compared with D (-1: none;
+ * `strict` for `<` rather than `<=`). */
 static const struct {
   const char *kinds;
   int date_col;
   bool strict;
 } stream_shape[S_COUNT] = {
-    {"TTTTTTITDT", -1, false}, {"TTTTTTI", 3, false}, {"TTTTITT", 3, false}, {"TTTI", 2, false},
-    {"TTTTT", 3, false},       {"TTTTTI", 3, false},  {"TTTTTTTTT", 8, true},
+    {"TTTTTTICDT", -1, false}, {"TTTAACI", 3, false}, {"TTRAICT", 3, false}, {"TRAI", 2, false},
+    {"TTRAA", 3, false},       {"TTRAAI", 3, false},  {"TTTTTTTTT", 8, true},
 };
 
 static const char *const load_sql[S_COUNT] = {
@@ -178,20 +180,28 @@ static const char *const load_sql[S_COUNT] = {
     " FROM actions WHERE policy = ?3 ORDER BY customer_id, as_of, key",
 };
 
+/* A cell is 16 bytes, not 24: a 100k-customer ledger keeps some 15
+ * million of them for a whole replay, and every megabyte first touched
+ * costs (bench/RESULTS.md, "what a megabyte costs"). */
 typedef struct mcell {
   union {
     const char *t;
     int64_t i;
     double d;
   } v;
-  int32_t n;    /* text bytes */
-  dn_date date; /* the text as a date (DN_DATE_NONE): parsed once, not per read */
-  uint16_t cur; /* the text as a currency code (DN_CUR_NONE): likewise */
-  uint8_t type; /* sqlite3_column_type of the value read */
-  /* An invoice id column: the row of that invoice among its customer's
-   * invoice rows (0-based), or -1; found once, not by every read. */
-  int32_t ref;
+  uint32_t n_type; /* text bytes << 3 | sqlite3_column_type of the value read */
+  /* By the column's kind (stream_shape), found once, not by every read:
+   * A the text as a date (DN_DATE_NONE), C as a currency code
+   * (DN_CUR_NONE), R the row of the invoice it names among its
+   * customer's invoice rows (0-based) or -1. */
+  int32_t aux;
 } mcell;
+
+/* The longest text a cell holds: its length has 29 bits. */
+#define MCELL_MAX_TEXT ((1u << 29) - 1)
+
+static int cell_type(const mcell *c) { return (int)(c->n_type & 7); }
+static int32_t cell_n(const mcell *c) { return (int32_t)(c->n_type >> 3); }
 
 /* Strings by content: open addressing over their copies. */
 typedef struct text_set {
@@ -327,10 +337,26 @@ static int32_t store_customer_from(const dn_facts_store *s, const char *id, int3
   return find_customer(s, id, lo, lo + span < s->ncust ? lo + span : s->ncust);
 }
 
+/* Eight bytes a step, then mixed so the low bits (the slot) depend on
+ * every byte: a replay hashes every record's key and history values
+ * (byte-at-a-time FNV-1a was 2 % of a year's instructions). In memory
+ * only: nothing stored depends on it. */
 static uint64_t text_hash(const char *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-  return h;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  if (n) {
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+  }
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
 }
 
 static bool set_grow(text_set *t) {
@@ -389,19 +415,25 @@ static int load_keys(dn_facts_store *s, sqlite3 *db) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcell *c) {
-  c->type = (uint8_t)sqlite3_column_type(q, i);
+/* False when out of memory, or (*too_long) the text is longer than a
+ * cell holds. */
+static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcell *c,
+                      bool *too_long) {
+  uint32_t type = (uint32_t)sqlite3_column_type(q, i);
+  c->n_type = type;
   if (kind == 'I') {
     c->v.i = sqlite3_column_int64(q, i);
   } else if (kind == 'D') {
     c->v.d = sqlite3_column_double(q, i);
   } else {
     const unsigned char *t = sqlite3_column_text(q, i);
-    c->n = sqlite3_column_bytes(q, i);
-    c->v.t = t ? dn_arena_strndup(&s->arena, (const char *)t, (size_t)c->n) : NULL;
+    int n = sqlite3_column_bytes(q, i);
+    if ((uint32_t)n > MCELL_MAX_TEXT) return !(*too_long = true);
+    c->n_type = (uint32_t)n << 3 | type;
+    c->v.t = t ? dn_arena_strndup(&s->arena, (const char *)t, (size_t)n) : NULL;
     if (t && !c->v.t) return false;
-    c->date = text_date(t, c->n);
-    c->cur = t ? dn_currency_lookup((const char *)t, (size_t)c->n) : DN_CUR_NONE;
+    if (kind == 'A') c->aux = text_date(t, n);
+    if (kind == 'C') c->aux = t ? dn_currency_lookup((const char *)t, (size_t)n) : DN_CUR_NONE;
   }
   return true;
 }
@@ -449,8 +481,10 @@ static int load_table(dn_facts_store *s, sqlite3 *db, int k, const dn_program *p
       mcell *row = &t->cells.items[t->cells.n];
       t->cells.n += ncols;
       memset(row, 0, sizeof *row * (size_t)ncols);
+      bool too_long = false;
       for (int i = 0; i < ncols && rc == SQLITE_OK; i++)
-        if (!load_cell(s, q, i, kinds[i], &row[i])) rc = SQLITE_NOMEM;
+        if (!load_cell(s, q, i, kinds[i], &row[i], &too_long))
+          rc = too_long ? SQLITE_TOOBIG : SQLITE_NOMEM;
       count[cust + 1]++;
     } else if (sqlite3_column_type(q, 8) == SQLITE_TEXT) {
       const char *v[9];
@@ -513,7 +547,7 @@ static bool customer_foreign(const dn_facts_store *s, int32_t k, uint16_t policy
     uint32_t to = cur_cols[i].s == S_CUST ? (uint32_t)k + 1 : t->first[k + 1];
     for (uint32_t row = from; row < to; row++) {
       const mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)cur_cols[i].col];
-      if (c->type != SQLITE_NULL && c->cur != policy_cur) return true;
+      if (cell_type(c) != SQLITE_NULL && c->aux != policy_cur) return true;
     }
   }
   return false;
@@ -528,10 +562,10 @@ static bool customer_change_days(const dn_facts_store *s, int32_t k, int32_t gra
     const mtable *t = &s->t[change_cols[i].s];
     for (uint32_t row = t->first[k]; row < t->first[k + 1]; row++) {
       const mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)change_cols[i].col];
-      if (c->type == SQLITE_TEXT && c->date == DN_DATE_NONE) *ok = false;
-      if (c->date == DN_DATE_NONE) continue;
+      if (cell_type(c) == SQLITE_TEXT && c->aux == DN_DATE_NONE) *ok = false;
+      if (c->aux == DN_DATE_NONE) continue;
       /* A lapsed promise: inactive, and broken, from the day after the grace. */
-      dn_date d = change_cols[i].grace ? c->date + grace + 1 : c->date;
+      dn_date d = change_cols[i].grace ? c->aux + grace + 1 : c->aux;
       if (!add_day(v, d)) return false;
     }
   }
@@ -591,8 +625,9 @@ static int32_t invoice_row(const dn_facts_store *s, int32_t k, const char *id, i
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     const mcell *c = &t->cells.items[(size_t)mid * (size_t)t->ncols + 1];
-    int cmp = c->v.t ? memcmp(c->v.t, id, (size_t)(c->n < n ? c->n : n)) : -1;
-    if (!cmp) cmp = (c->n > n) - (c->n < n);
+    int32_t cn = cell_n(c);
+    int cmp = c->v.t ? memcmp(c->v.t, id, (size_t)(cn < n ? cn : n)) : -1;
+    if (!cmp) cmp = (cn > n) - (cn < n);
     if (!cmp && c->v.t) return (int32_t)(mid - base);
     if (cmp < 0) lo = mid + 1;
     else hi = mid;
@@ -609,7 +644,7 @@ static void link_invoices(dn_facts_store *s) {
     for (int32_t k = 0; k < s->ncust; k++)
       for (uint32_t row = t->first[k]; row < t->first[k + 1]; row++) {
         mcell *c = &t->cells.items[(size_t)row * (size_t)t->ncols + (size_t)id_cols[i].col];
-        c->ref = c->v.t ? invoice_row(s, k, c->v.t, c->n) : -1;
+        c->aux = c->v.t ? invoice_row(s, k, c->v.t, cell_n(c)) : -1;
       }
   }
 }
@@ -646,7 +681,9 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
     dn_status st = rc == SQLITE_NOMEM ? DN_ERR_INTERNAL : DN_ERR_INPUT;
     dn_diag_add_at(diags, st == DN_ERR_INPUT ? DN_E0502 : DN_E0505, l->path ? l->path : "ledger",
                    0, "reading the ledger into memory: %s",
-                   rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(l->db));
+                   rc == SQLITE_NOMEM  ? "out of memory"
+                   : rc == SQLITE_TOOBIG ? "a text of 512 MiB or more in one cell"
+                                         : sqlite3_errmsg(l->db));
     dn_facts_store_free(s);
     return st;
   }
@@ -993,7 +1030,7 @@ static const unsigned char *cv_text(rowref q, int i) {
 
 static int cv_bytes(rowref q, int i) {
   if (!q.r->mem) return sqlite3_column_bytes(q.r->st[q.s], i);
-  return mem_cell(q, i)->n;
+  return cell_n(mem_cell(q, i));
 }
 
 static int64_t cv_int64(rowref q, int i) {
@@ -1005,7 +1042,7 @@ static double cv_double(rowref q, int i) {
 }
 
 static int cv_type(rowref q, int i) {
-  return q.r->mem ? mem_cell(q, i)->type : sqlite3_column_type(q.r->st[q.s], i);
+  return q.r->mem ? cell_type(mem_cell(q, i)) : sqlite3_column_type(q.r->st[q.s], i);
 }
 
 /* The statement's date condition on the current store row: a TEXT column
@@ -1015,9 +1052,9 @@ static int cv_type(rowref q, int i) {
 static bool mem_visible(const dn_facts_reader *r, int s) {
   const mcell *cell = mem_cell(row_of(r, s), stream_shape[s].date_col);
   /* A well-formed date's text orders as the date does: compared parsed. */
-  if (cell->date != DN_DATE_NONE && cell->type == SQLITE_TEXT)
-    return stream_shape[s].strict ? cell->date < r->as_of : cell->date <= r->as_of;
-  int type = cell->type, n = cell->n;
+  if (cell->aux != DN_DATE_NONE && cell_type(cell) == SQLITE_TEXT)
+    return stream_shape[s].strict ? cell->aux < r->as_of : cell->aux <= r->as_of;
+  int type = cell_type(cell), n = cell_n(cell);
   const char *t = cell->v.t;
   if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) return true;
   if (type != SQLITE_TEXT) return false;
@@ -1035,6 +1072,73 @@ static bool mem_on(dn_facts_reader *r, int s) {
 
 /* Onto the next customer to read (every one, or the listed ones that
  * exist); row[S_CUST] false at the end. */
+/* ---- prefetching the next customers ------------------------------------------ */
+
+/* The index of the listed customer `ahead` places after the one at
+ * r->pos - 1 (from its index ci), when the list names it by the store's
+ * own pointer a few places on (a day's list mostly does); -1 otherwise:
+ * not worth a search just to prefetch. */
+static int32_t listed_ahead(const dn_facts_reader *r, int32_t ci, size_t ahead) {
+  const dn_facts_store *m = r->mem;
+  size_t at = r->pos + ahead - 1;
+  if (!r->ids) return at < (size_t)m->ncust ? (int32_t)at : -1;
+  if (at >= r->nids) return -1;
+  for (int32_t k = ci + 1, end = ci + 16; k < end && k < m->ncust; k++)
+    if (m->ids[k] == r->ids[at]) return k;
+  return -1;
+}
+
+#define PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 1)
+/* GCC (12) finds a static function that only prefetches pure, and drops
+ * the calls as dead: the prefetching ones are inlined, where the
+ * prefetches stay. */
+#if defined(__GNUC__)
+#define PREFETCHING static inline __attribute__((always_inline)) void
+#else
+#define PREFETCHING static void
+#endif
+
+/* A year's replay over a large store reads each woken customer's rows
+ * once a day, scattered over gigabytes: every first touch of them is a
+ * cache miss, and the reader met them one after another. Started while
+ * the engine runs the customer before, they arrive by the time it is
+ * read: the index records two customers ahead (so their contents are in
+ * cache one customer ahead), and what they point to one ahead. */
+PREFETCHING prefetch_records(const dn_facts_store *m, int32_t k) {
+  PREFETCH(&m->hist[k]);
+  if (m->cache) {
+    PREFETCH(&m->cache[k]);
+    PREFETCH(&m->change_first[k]);
+  }
+  for (int s = S_CUST + 1; s < S_HIST; s++) PREFETCH(&m->t[s].first[k]);
+}
+
+PREFETCHING prefetch_rows(const dn_facts_store *m, int32_t k) {
+  const struct cust_hist *ch = &m->hist[k];
+  if (ch->n > 0) {
+    PREFETCH(&ch->f[ch->n - 1]);
+    PREFETCH(&ch->flags[ch->n - 1]);
+  }
+  if (m->cache) {
+    if (m->cache[k].inv) PREFETCH(m->cache[k].inv);
+    if (m->change_days) PREFETCH(&m->change_days[m->change_first[k]]);
+  }
+  PREFETCH(&m->t[S_CUST].cells.items[(size_t)k * (size_t)m->t[S_CUST].ncols]);
+  for (int s = S_CUST + 1; s < S_HIST; s++) {
+    const mtable *t = &m->t[s];
+    if (t->first[k] < t->first[k + 1]) PREFETCH(&t->cells.items[(size_t)t->first[k] * (size_t)t->ncols]);
+  }
+}
+
+PREFETCHING prefetch_ahead(dn_facts_reader *r, int32_t ci) {
+  const dn_facts_store *m = r->mem;
+  int32_t one = r->mci_after = listed_ahead(r, ci, 1);
+  if (one < 0) return;
+  prefetch_rows(m, one);
+  int32_t two = listed_ahead(r, one, 2);
+  if (two >= 0) prefetch_records(m, two);
+}
+
 static void mem_advance(dn_facts_reader *r) {
   const dn_facts_store *m = r->mem;
   int32_t ci = -1;
@@ -1050,6 +1154,7 @@ static void mem_advance(dn_facts_reader *r) {
     r->mpos[s] = m->t[s].first[ci];
     r->mend[s] = m->t[s].first[ci + 1];
   }
+  prefetch_ahead(r, ci);
 }
 
 /* A reader over l's store: every customer, or only_customer, or the
@@ -1062,6 +1167,7 @@ static dn_status open_mem(dn_ledger *l, const dn_program *p, dn_date as_of,
   dn_facts_reader *r = reader_new(l, p, as_of);
   if (!r) return DN_ERR_INTERNAL;
   r->mem = l->store;
+  r->mci_after = -1;
   r->mem->readers++;
   r->only = only_customer;
   r->ids = only_customer ? &r->only : ids;
@@ -1088,14 +1194,14 @@ static const char *col_str(dn_customer_facts *c, rowref q, int i) {
 /* The store's strings live as long as the store, which outlives every
  * reader over it: handed out as they are, and dates parsed once. */
 static dn_date col_date(rowref q, int i) {
-  if (q.r->mem) return mem_cell(q, i)->date;
+  if (q.r->mem) return mem_cell(q, i)->aux;
   return text_date(cv_text(q, i), cv_bytes(q, i));
 }
 
 static uint16_t col_cur(dn_facts_reader *r, rowref q, int i, uint16_t dflt) {
   if (q.r->mem) {
     const mcell *c = mem_cell(q, i);
-    return c->v.t ? c->cur : dflt;
+    return c->v.t ? (uint16_t)c->aux : dflt;
   }
   const unsigned char *t = cv_text(q, i);
   if (!t) return dflt;
@@ -1153,7 +1259,7 @@ static int32_t find_invoice(dn_facts_reader *r, const char *id);
  * the row found once, else by id. */
 static int32_t invoice_at(dn_facts_reader *r, rowref q, int i) {
   if (!r->mem) return find_invoice(r, (const char *)cv_text(q, i));
-  int32_t ref = mem_cell(q, i)->ref;
+  int32_t ref = mem_cell(q, i)->aux;
   return ref >= 0 && ref < r->inv_of_row.n ? r->inv_of_row.items[ref] : -1;
 }
 
@@ -1642,6 +1748,12 @@ static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quie
   k->c = *c;
   k->c.arena = (dn_arena){0}; /* the store's strings: none in the arena */
   k->day = r->as_of;
+}
+
+void dn_facts_reader_upcoming(const dn_facts_reader *r, int32_t slots[2]) {
+  bool on = r->mem && r->row[S_CUST];
+  slots[0] = on ? r->mci + 1 : 0;
+  slots[1] = on && r->mci_after >= 0 ? r->mci_after + 1 : 0;
 }
 
 dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,

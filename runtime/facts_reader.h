@@ -83,6 +83,11 @@ void dn_facts_store_free(dn_facts_store *s);
 dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *got,
                                dn_diags *diags);
 
+/* A store reader's next two customers, as store slots (1-based; 0 when
+ * not known), so the caller can prefetch its own per-slot state while
+ * it runs the customer just read. */
+void dn_facts_reader_upcoming(const dn_facts_reader *r, int32_t slots[2]);
+
 /* Money conversion at the run date's rate (latest fx_rates row <= D, or
  * the inverse pair), cached per run. false when no rate exists. */
 bool dn_facts_convert(dn_facts_reader *r, dn_money in, uint16_t to, dn_money *out);

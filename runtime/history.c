@@ -371,6 +371,19 @@ static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m
   return true;
 }
 
+/* Two steps, as the reader's own prefetch: the entry of the customer
+ * after next (by_store is read in slot order, mostly cached), then the
+ * parts of the next one, whose entry the step before brought in. */
+void dn_hist_prefetch(const dn_history_memo *m, int32_t next, int32_t after) {
+  if (!m) return;
+  if (after > 0 && (size_t)after <= m->nstore && m->by_store[after - 1])
+    __builtin_prefetch(m->by_store[after - 1], 0, 1);
+  if (next <= 0 || (size_t)next > m->nstore || !m->by_store[next - 1]) return;
+  const memo_entry *e = m->by_store[next - 1];
+  if (e->parts.n > 0) __builtin_prefetch(&e->parts.items[e->parts.n / 2], 0, 1);
+  if (e->flags.n > 0) __builtin_prefetch(&e->flags.items[e->flags.n - 1], 0, 1);
+}
+
 bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
                   dn_arena *scratch) {
   h->rows = c->history;
@@ -472,15 +485,21 @@ static void group(dn_hist *h, const char *rule, const char *step, int32_t *lo, i
 
 int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char *inv) {
   int32_t best = -1, lo, hi;
-  dn_date best_as_of = DN_DATE_NONE;
   if (h->nparts == 0) return -1; /* a customer never contacted: nothing to search */
   group(h, rule, step, &lo, &hi);
   uint64_t bit = inv ? inv_bit(inv) : 0;
-  for (int32_t i = lo; i < hi; i++) {
+  /* One step's group has its parts in row order, hence its dated rows in
+   * date order (facts.h), and DN_DATE_NONE is below every date: walking
+   * back, the first dated match is the latest; failing one, the last
+   * undated match. A step once emitted is mostly found near the group's
+   * end. Any step's (step NULL) is sorted by step first: walked whole. */
+  dn_date best_as_of = DN_DATE_NONE;
+  for (int32_t i = hi - 1; i >= lo; i--) {
     const dn_hist_part *hp = &h->parts[i];
     if (!(hp->flags & DN_HIST_COUNTS)) continue;
     if (inv && !part_has_invoice(hp, inv, bit)) continue;
-    if (best < 0 || hp->as_of >= best_as_of) {
+    if (step && hp->as_of != DN_DATE_NONE) return hp->row;
+    if (best < 0 || hp->as_of > best_as_of) {
       best = hp->row;
       best_as_of = hp->as_of;
     }

@@ -80,6 +80,11 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
                   dn_arena *scratch);
 void dn_hist_free(dn_hist *h);
 
+/* Starts fetching the memo's state of the customers at store slots next
+ * (its parts) and after (its entry), 0 for none: see
+ * dn_facts_reader_upcoming. */
+void dn_hist_prefetch(const dn_history_memo *m, int32_t next, int32_t after);
+
 /* Whether two parts have the same (rule, step). */
 bool dn_hist_same_key(const dn_hist_part *a, const dn_hist_part *b);
 

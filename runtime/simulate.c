@@ -174,12 +174,9 @@ static bool count_call(dn_sim_summary *s, const dn_action_rec *a) {
  * the whole value when it is a single one (LEDGER's consolidated rows). */
 static bool list_part(const char *list, int32_t i, char *buf, size_t len) {
   if (!list) return false;
-  if (!strchr(list, ',')) {
-    snprintf(buf, len, "%s", list);
-    return true;
-  }
   const char *p = list;
-  for (int32_t k = 0; k < i; k++) {
+  /* One name stands for every part. */
+  for (int32_t k = 0; k < i && strchr(list, ','); k++) {
     p = strchr(p, ',');
     if (!p) return false;
     p++;
@@ -632,8 +629,8 @@ static bool list_has(const char *list, const char *name, size_t n) {
     while (i < n && p[i] == name[i]) i++;
     if (i == n && (p[n] == ',' || p[n] == '\0')) return true;
     p += i;
-    while (*p && *p != ',') p++;
-    p = *p ? p + 1 : NULL;
+    p = strchr(p, ','); /* the rest of a name that differs: scanned by libc */
+    if (p) p++;
   }
   return false;
 }

@@ -37,6 +37,15 @@ dn_trace *dn_trace_book_at(dn_trace_book *b, int32_t slot) {
   return &b->slots[i];
 }
 
+void dn_trace_book_prefetch(const dn_trace_book *b, int32_t next, int32_t after) {
+  if (!b) return;
+  if (after > 0 && (size_t)after <= b->n) __builtin_prefetch(&b->slots[after - 1], 0, 1);
+  if (next <= 0 || (size_t)next > b->n) return;
+  const dn_trace *t = &b->slots[next - 1];
+  if (t->valid && t->steps) __builtin_prefetch(t->steps, 0, 1);
+  if (t->valid && t->open) __builtin_prefetch(t->open, 0, 1);
+}
+
 void dn_trace_start(dn_trace *t) {
   t->nsteps = 0;
   t->valid = true;

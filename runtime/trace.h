@@ -51,6 +51,10 @@ typedef struct dn_trace {
  * invalid on first sight; NULL when out of memory. */
 dn_trace *dn_trace_book_at(dn_trace_book *b, int32_t slot);
 
+/* Starts fetching the traces of store slots next (its steps) and after
+ * (the trace itself), 0 for none: see dn_facts_reader_upcoming. */
+void dn_trace_book_prefetch(const dn_trace_book *b, int32_t next, int32_t after);
+
 /* Recording one run: start empty, add each step, then keep it (with the
  * facts' open invoices) or drop it. False when out of memory (the trace
  * is then invalid). */
