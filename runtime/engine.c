@@ -1302,9 +1302,11 @@ static bool apply_caps(run_ctx *x) {
     explain(x, -1, "caps: %s deferred (limit %d per %d days: %d already)",
             dn_action_kind_name(a->kind), cap->count, cap->days, counts[broken]);
   }
-  /* None admitted: every contact met the same counts, so the same cap. */
-  if (admitted == 0)
-    x->c->deferred_until = dn_hist_cap_frees(&x->hist, x->as_of, &x->p->caps[first_broken]);
+  /* Every contact after the first deferred met the same counts, so the
+   * same cap; the admitted ones count in it from tomorrow. */
+  if (first_broken >= 0)
+    x->c->deferred_until =
+        dn_hist_cap_frees(&x->hist, x->as_of, &x->p->caps[first_broken], admitted);
   return true;
 }
 

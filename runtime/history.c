@@ -592,8 +592,12 @@ void dn_hist_count_contacts(const dn_hist *h, dn_date as_of, const dn_cap_def *c
  * below cap->count when the cap->count-th newest of them leaves (older
  * ones leave first, and the count is at least cap->count... or already
  * below, when the answer is the day after). */
-dn_date dn_hist_cap_frees(const dn_hist *h, dn_date as_of, const dn_cap_def *cap) {
-  int32_t seen = 0;
+dn_date dn_hist_cap_frees(const dn_hist *h, dn_date as_of, const dn_cap_def *cap,
+                          int32_t admitted) {
+  /* The admitted ones are the newest: in the window until as_of + days
+   * (none is, in a window of no days). */
+  int32_t seen = cap->days > 0 ? admitted : 0;
+  if (seen > 0 && seen >= cap->count && cap->count > 0) return as_of + cap->days;
   for (int32_t i = h->nrows - 1; i >= 0; i--) {
     dn_date d = h->rows[i].as_of;
     if (d == DN_DATE_NONE) continue;

@@ -107,9 +107,11 @@ dn_date dn_hist_last_kind(dn_hist *h, const char *rule, const char *inv, const c
  * the engine's "on "): a binary search, not a walk of the history. */
 void dn_hist_rule_prefix(const dn_hist *h, const char *prefix, int32_t *lo, int32_t *hi);
 /* The day, after as_of, on which the count of contacts that went out
- * within `cap`'s window (as dn_hist_count_contacts counts them) first
- * falls below its limit, the history staying as it is until then. */
-dn_date dn_hist_cap_frees(const dn_hist *h, dn_date as_of, const dn_cap_def *cap);
+ * within `cap`'s window (as dn_hist_count_contacts counts them, with
+ * `admitted` more that go out on as_of) first falls below its limit, the
+ * history staying as it is until then. */
+dn_date dn_hist_cap_frees(const dn_hist *h, dn_date as_of, const dn_cap_def *cap,
+                          int32_t admitted);
 
 /* Per cap k of caps[0..n): the contacts that went out (scheduled or
  * sent) on as_of - caps[k].days < day <= as_of, added to counts[k]. */

@@ -28,6 +28,10 @@ struct dn_redefer {
    * those of a customer kept are copied. */
   VEC(const dn_action_rec *) pending;
   bool pending_ok;
+  /* Records of steps and events that went out (or were skipped) beside
+   * the deferred ones may be left behind: they count now, so the next
+   * day proposes them no more (simulate says when; see redefer.h). */
+  bool drop_done;
 };
 
 dn_redefer *dn_redefer_new(const dn_program *p, size_t ncustomers) {
@@ -116,10 +120,14 @@ static bool copy_record(dn_arena *ar, const dn_action_rec *a, dn_action_rec *out
 void dn_redefer_add(dn_redefer *b, const dn_action_rec *a) {
   if (!b->pending_ok) return;
   const dn_action_rec **slot = NULL;
-  b->pending_ok = a->status == DN_STATUS_DEFERRED && parts_kept(b->p, a->rule) &&
+  bool kept = parts_kept(b->p, a->rule);
+  if (kept && a->status != DN_STATUS_DEFERRED && b->drop_done) return;
+  b->pending_ok = a->status == DN_STATUS_DEFERRED && kept &&
                   (slot = VEC_PUSH(b->pending)) != NULL;
   if (slot) *slot = a;
 }
+
+void dn_redefer_drop_done(dn_redefer *b, bool on) { b->drop_done = on; }
 
 void dn_redefer_close(dn_redefer *b, int32_t idx, bool keep) {
   entry *e = idx >= 0 && (size_t)idx < b->n ? &b->entries[idx] : NULL;

@@ -34,6 +34,14 @@ void dn_redefer_day(dn_redefer *b, dn_date day);
  * dn_redefer_close, as the engine's do until on_customer returns. */
 void dn_redefer_add(dn_redefer *b, const dn_action_rec *a);
 
+/* With `on`, records of steps and events that are not deferred are left
+ * out instead of making the customer's records not kept: they count in
+ * the history from the next day, so a run would not propose them again.
+ * Only for a policy whose decisions do not read the history's facts
+ * (simulate.c, every_record_wakes); the caps' free day then counts them
+ * (dn_customer_facts.deferred_until). */
+void dn_redefer_drop_done(dn_redefer *b, bool on);
+
 /* The customer being run (index idx) is done: with `keep`, copies of its
  * records are its entry for the next day, if there were any and every one
  * could be issued again; otherwise it has none. */

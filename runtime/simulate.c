@@ -569,6 +569,7 @@ static dn_status wake_init(wake_state *w, const dn_program *p, dn_ledger *l, dn_
   for (size_t i = 0; i < w->n; i++) w->next[i] = WAKE_NEVER;
   if (records_keep(p)) {
     w->book = dn_redefer_new(p, w->n);
+    if (w->book) dn_redefer_drop_done(w->book, !w->every_record);
     w->cap_next = calloc(n, sizeof *w->cap_next);
     if (!w->book || !w->cap_next) return DN_ERR_INTERNAL;
   }

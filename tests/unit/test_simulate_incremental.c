@@ -458,9 +458,10 @@ static const char capped_src[] =
 
 /* The same with a 4-day letter: a step day during the deferrals is run.
  * A: 03-05 issued again; 03-06 (4 days) run: the letter is deferred and
- * the 2-day sms skipped as caught up; 03-07 run (a skipped record the day
- * before is not issued again); 03-08 the letter goes out. B a day later:
- * 03-06 issued again. Both: 7 evaluations, 1 issued again. */
+ * the 2-day sms skipped as caught up; 03-07 the letter issued again (the
+ * skipped sms counts now: see deferred_beside_counted_records); 03-08 the
+ * letter goes out. B a day later: 03-06 and 03-08 issued again. Both: 7
+ * evaluations, 2 issued again. */
 static const char capped_steps_src[] =
     POLICY_HEAD
     "segment everyone otherwise\n"
@@ -474,7 +475,7 @@ static const char capped_steps_src[] =
 static void capped_steps_run_on_their_day(void **state) {
   fixture *f = *state;
   only_a_and_b(f);
-  replays_agree(f, capped_steps_src, 2, 14);
+  replays_agree(f, capped_steps_src, 2 + 2, 14);
 }
 
 /* A new rate on a day the deferred records would be issued again: they
@@ -520,8 +521,8 @@ static void deferred_contacts_on_a_rate_day(void **state) {
  * deferrals: 03-05 run (the failed payment's email and the sms, both
  * deferred), 03-06 run (the email now "deferred before"), 03-07 issued
  * again, 03-08 the email goes out (the cap admits email before sms) and
- * the sms is deferred, 03-09 run (the day before sent one), 03-10 issued
- * again: A 9 evaluations (03-01, 03-03..03-10), 2 issued again; B as in
+ * the sms is deferred until 03-13, 03-09 and 03-10 issued again: A 9
+ * evaluations (03-01, 03-03..03-10), 3 issued again; B as in
  * deferred_contacts_issued_again: 7 and 3. */
 static const char capped_event_src[] =
     POLICY_HEAD
@@ -539,7 +540,41 @@ static void no_issue_again_after_an_event(void **state) {
   lf_exec_sql(f->l.db,
               "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
               " VALUES ('PF', 'A', 'IA', '2026-03-05', 1000, 'USD', 'failed');");
-  replays_agree(f, capped_event_src, 2 + 3, 9 + 7);
+  replays_agree(f, capped_event_src, 3 + 3, 9 + 7);
+}
+
+/* A day whose deferred contacts went with records that counted (a step's
+ * hold, or the contact the cap let through) is issued again too: those
+ * count from the next day, so no run would propose them again.
+ * capped_hold_src: A's 2-day step on 03-04 holds credit (scheduled) and
+ * defers the sms; 03-05..03-07 issued again, 03-08 (03-03 + 5) the sms
+ * goes out. B a day later. Each 7 evaluations (03-01, 03-03..03-08 for
+ * A), 3 issued again. capped_pair_src: the 1-day step's email and sms on
+ * 03-03 meet a cap with room for one: one goes out, the other is
+ * deferred until the cap counts the one sent (03-08): A issued again
+ * 03-04..03-07, B 03-05..03-08; 7 evaluations each. */
+static const char capped_hold_src[] =
+    POLICY_HEAD
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly\n"
+    "  step 2 days: sms tone friendly, hold credit\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static const char capped_pair_src[] =
+    POLICY_HEAD
+    "segment everyone otherwise\n"
+    "escalation dun for invoice in everyone {\n"
+    "  step 1 day: email tone friendly, sms tone friendly\n"
+    "}\n"
+    "limit contacts per customer: 1 per 5 days\n";
+
+static void deferred_beside_counted_records(void **state) {
+  fixture *f = *state;
+  only_a_and_b(f);
+  replays_agree(f, capped_hold_src, 3 + 3, 7 + 7);
+  replays_agree(f, capped_pair_src, 4 + 4, 7 + 7);
 }
 
 static void deferred_contacts_issued_again(void **state) {
@@ -594,6 +629,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(capped_steps_run_on_their_day, setup, teardown),
       cmocka_unit_test_setup_teardown(deferred_contacts_on_a_rate_day, setup, teardown),
       cmocka_unit_test_setup_teardown(no_issue_again_after_an_event, setup, teardown),
+      cmocka_unit_test_setup_teardown(deferred_beside_counted_records, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
