@@ -8,8 +8,12 @@
 # 2026-11-25, the busiest); longer spans start on the demo's first fx rate
 # (2026-04-29: before it, every EUR/GBP customer is a data error each day)
 # and run past the ledger's last day (365 days: .. 2027-04-28),
-# prints wall time, CPU (user + system), peak RSS, the number of customer
-# evaluations and of action records, for policies/b2b_net30.dun. The full
+# prints wall time, CPU (user + system, then system alone), peak RSS, the
+# number of customer evaluations and of action records, for
+# policies/b2b_net30.dun. System time is mostly the kernel zeroing memory
+# the process touches for the first time; on a virtual machine whose host
+# backs guest memory lazily it varies from run to run far more than user
+# time does (bench/RESULTS.md, simulate, "what a megabyte costs"). The full
 # replay is run only for sizes up to FULL_MAX customers (default 10000): at
 # 100k it takes tens of minutes. Machine load is printed first (`uptime`):
 # on a shared machine read the CPU column. The incremental replay reads the
@@ -49,7 +53,7 @@ one() {
   evals=$(awk '/customer evaluations/ {print $1}' "$work/out")
   actions=$(awk 'NR == 2 {print $1}' "$work/out")
   awk -v m="$mode" -v e="$evals" -v a="$actions" \
-    '{printf "%-11s | %8.1f s | %8.1f s | %7.0f MiB | %10s | %9s |\n", m, $1, $3 + $4, $2 / 1024, e, a}' "$work/time"
+    '{printf "%-11s | %8.1f s | %8.1f s | %6.1f s | %7.0f MiB | %10s | %9s |\n", m, $1, $3 + $4, $4, $2 / 1024, e, a}' "$work/time"
 }
 
 for n in "${sizes[@]}"; do
@@ -65,8 +69,8 @@ for n in "${sizes[@]}"; do
     fi
     echo
     echo "## $n customers, $days days ($from .. $to)"
-    echo "| mode | wall | cpu | peak RSS | evaluations | actions |"
-    echo "| --- | --- | --- | --- | --- | --- |"
+    echo "| mode | wall | cpu | of which sys | peak RSS | evaluations | actions |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
     one "$ledger" "$from" "$to" incremental
     if [ "$n" -le "$full_max" ]; then one "$ledger" "$from" "$to" full; fi
   done
