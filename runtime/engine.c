@@ -898,7 +898,7 @@ static bool retry_deferred_events(run_ctx *x) {
       const dn_hist_part *hq = &h->parts[j];
       if (!dn_hist_same_key(hq, hp)) break;
       owed = (hq->flags & DN_HIST_DEFERRED) &&
-             !dn_hist_has_kind(h, hp->rule, hp->step, NULL, hq->kind, false);
+             !dn_hist_has_kind(h, hp->rule, hp->step, NULL, h->rows[hq->row].kind, false);
     }
     if (!owed) continue;
     dn_event_fact ev = {.kind = DN_EV_COUNT, .id = hp->step, .invoice = -1};

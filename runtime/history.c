@@ -113,9 +113,16 @@ static const char **parse_ids(parse_arenas a, const dn_customer_facts *c, const 
     (*n)++;
     if (*q) q++;
   }
-  if (*n == 0) return NULL;
+  return *n ? out : NULL;
+}
+
+/* The list of a row's invoices (in tmp) as its parts keep it: none for a
+ * single part of a single invoice (the part names it), else a copy in
+ * keep; NULL with *n 0 when out of memory. */
+static const char **keep_ids(parse_arenas a, const char **ids, int32_t *n, int32_t nparts) {
+  if (*n == 0 || (*n == 1 && nparts == 1)) return NULL;
   const char **kept = dn_arena_alloc(a.keep, sizeof *kept * (size_t)*n);
-  if (kept) memcpy(kept, out, sizeof *kept * (size_t)*n);
+  if (kept) memcpy(kept, ids, sizeof *kept * (size_t)*n);
   else *n = 0;
   return kept;
 }
@@ -205,25 +212,28 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
     int32_t nr, ns, ni;
     const char **rules = split_list(a, r->rule, &nr);
     const char **steps = split_list(a, r->step, &ns);
-    const char **invs = parse_ids(a, c, r->invoice_ids, &ni);
+    const char **ids = parse_ids(a, c, r->invoice_ids, &ni);
     int32_t n = nr > ns ? nr : ns;
     if (n == 0) n = 1;
     uint64_t all_bits = 0;
-    for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(invs[k]);
+    for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(ids[k]);
+    /* Most rows are one part of one invoice: it names the invoice, and
+     * no list is kept (a year's replay keeps millions of rows). */
+    const char *only = ni == 1 && n == 1 ? ids[0] : NULL;
+    const char **invs = keep_ids(a, ids, &ni, n);
     for (int32_t j = 0; j < n; j++) {
       if (!vec_grow_slow((void **)&out->items, &out->cap, out->n + 1, sizeof *out->items)) return false;
       dn_hist_part *hp = memset(&out->items[out->n++], 0, sizeof *out->items);
       hp->row = h;
       hp->as_of = r->as_of;
       hp->flags = f;
-      hp->kind = r->kind;
       hp->kind_id = kid;
       hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
       hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
       /* Parts align with the invoice list (see align_parts); one past the
        * list names its invoice after '@' (join_steps_tagged); a single
        * part applies to any invoice listed. */
-      hp->inv = n > 1 && j < ni ? invs[j] : NULL;
+      hp->inv = only ? only : n > 1 && j < ni ? invs[j] : NULL;
       char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
       if (at) {
         hp->inv = at + 1;
@@ -509,10 +519,11 @@ int32_t dn_hist_find(dn_hist *h, const char *rule, const char *step, const char 
 
 /* Whether part hp is of this kind and, as `deferred` asks, deferred or
  * counting. */
-static bool kind_matches(const dn_hist_part *hp, const char *kind, uint8_t kid, bool deferred) {
+static bool kind_matches(const dn_hist *h, const dn_hist_part *hp, const char *kind, uint8_t kid,
+                         bool deferred) {
   if (!(hp->flags & (deferred ? DN_HIST_DEFERRED : DN_HIST_COUNTS))) return false;
   if (kid || hp->kind_id) return kid == hp->kind_id;
-  return nstrcmp(hp->kind, kind) == 0; /* two kinds no action has */
+  return nstrcmp(h->rows[hp->row].kind, kind) == 0; /* two kinds no action has */
 }
 
 /* The latest as_of among the parts of (rule, step; NULL: any step) of
@@ -530,7 +541,8 @@ static dn_date kind_walk(dn_hist *h, const char *rule, const char *step, const c
   uint8_t kid = kind_id(kind);
   for (int32_t i = lo; i < hi; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    if (!kind_matches(hp, kind, kid, deferred) || (inv && !part_has_invoice(hp, inv, bit))) continue;
+    if (!kind_matches(h, hp, kind, kid, deferred) || (inv && !part_has_invoice(hp, inv, bit)))
+      continue;
     *found = true;
     if (any) break;
     if (last == DN_DATE_NONE || hp->as_of > last) last = hp->as_of;
@@ -555,7 +567,7 @@ bool dn_hist_owed(dn_hist *h, const char *rule, const char *step, const char *in
   bool deferred = false;
   for (int32_t i = lo; i < hi; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    bool d = kind_matches(hp, kind, kid, true), c = !d && kind_matches(hp, kind, kid, false);
+    bool d = kind_matches(h, hp, kind, kid, true), c = !d && kind_matches(h, hp, kind, kid, false);
     if ((!d && !c) || (inv && !part_has_invoice(hp, inv, bit))) continue;
     if (c) return false; /* it went out (or counts): nothing owed */
     deferred = true;

@@ -28,8 +28,8 @@
 #include "runtime/vec.h"
 
 typedef struct dn_hist_part {
-  /* The small fields first, then the words: 80 bytes, not 88 (a year's
-   * replay keeps millions of parts). */
+  /* The small fields first, then the words: 72 bytes (a year's replay
+   * keeps millions of parts). Its kind is its row's (rows[row].kind). */
   int32_t row;
   dn_date as_of;             /* its row's */
   int32_t ninvs;
@@ -37,8 +37,10 @@ typedef struct dn_hist_part {
   uint8_t kind_id;           /* its kind's dn_action_kind + 1; 0: none of them */
   const char *rule, *step;   /* NULL when the row has none */
   uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
-  const char *kind;          /* its row's */
-  const char *inv;           /* NULL: any invoice of invs */
+  /* The invoice it applies to, or NULL: any invoice of invs. A row of
+   * one part and one invoice names it here and keeps no list (invs
+   * NULL, ninvs 1). */
+  const char *inv;
   const char **invs;
   /* A bit per invoice it names (inv, or every one of invs), chosen by the
    * id's hash: a lookup for another invoice mostly fails on this word
