@@ -775,6 +775,11 @@ typedef struct sim_run {
   dn_history_memo *memo;
   /* Customers' conditions traces, for the fx check (with the memo). */
   dn_trace_book *traces;
+  /* No deferred record of the policy is in the ledger before the replay:
+   * a deferred contact's key is then new exactly once, when the outbox
+   * first takes it, and the distinct deferred contacts are counted there
+   * without a set of their keys (dn_sim_summary.deferred_contacts). */
+  bool deferred_keys_new;
 } sim_run;
 
 static int32_t escalation_index(const sim_run *r, const char *rule) {
@@ -859,13 +864,16 @@ static bool note_deferred(dn_sim_summary *s, const char *key) {
   return true;
 }
 
-static bool summarise(sim_run *r, const dn_action_rec *a) {
+/* fresh: the outbox took a's key for the first time. */
+static bool summarise(sim_run *r, const dn_action_rec *a, bool fresh) {
   dn_sim_summary *s = r->sum;
   int st = (unsigned)a->status < 3 ? (int)a->status : 0;
   s->actions++;
   s->by_status[st]++;
+  if (a->status == DN_STATUS_DEFERRED && r->deferred_keys_new) s->deferred_contacts += fresh;
   /* A record issued again was counted under its key the day before. */
-  if (a->status == DN_STATUS_DEFERRED && !a->reissued && !note_deferred(s, a->key)) return false;
+  else if (a->status == DN_STATUS_DEFERRED && !a->reissued && !note_deferred(s, a->key))
+    return false;
   if ((unsigned)a->kind < DN_ACT_COUNT) s->by_kind[a->kind][st]++;
   if (a->status != DN_STATUS_SCHEDULED || (unsigned)a->kind >= DN_ACT_COUNT) return true;
   int64_t *n;
@@ -888,9 +896,10 @@ static dn_status day_sink(void *ctx, const dn_action_rec *a) {
     if (a->status == DN_STATUS_DEFERRED) r->wake->had_deferred = true;
     if (r->wake->book) dn_redefer_add(r->wake->book, a);
   }
+  long taken = r->outbox->inserted;
   dn_status st = dn_outbox_add(r->outbox, a, r->diags);
   if (st != DN_OK) return st;
-  if (!summarise(r, a)) return DN_ERR_INTERNAL;
+  if (!summarise(r, a, r->outbox->inserted != taken)) return DN_ERR_INTERNAL;
   return r->o->on_action ? r->o->on_action(r->o->ctx, a) : DN_OK;
 }
 
@@ -1071,6 +1080,20 @@ static dn_status empty_copy(dn_ledger *copy, dn_diags *diags) {
 /* discard: the caller closes the copy afterwards, so while it is read
  * from its store the simulated actions need not be written to its table
  * (the outbox's SQLite inserts were a fifth of a busy month's replay). */
+/* Whether the copy holds a deferred record of p (one the replay may
+ * defer again under the same key, never new to the outbox). */
+static dn_status has_deferred(dn_ledger *copy, const dn_program *p, bool *any, dn_diags *diags) {
+  sqlite3_stmt *q;
+  const char *sql = "SELECT 1 FROM actions WHERE policy = ?1 AND status = 'deferred' LIMIT 1";
+  if (sqlite3_prepare_v2(copy->db, sql, -1, &q, NULL) != SQLITE_OK) return wake_sql_error(copy, diags);
+  sqlite3_bind_text(q, 1, p->name ? p->name : "", -1, SQLITE_STATIC);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return wake_sql_error(copy, diags);
+  *any = rc == SQLITE_ROW;
+  return DN_OK;
+}
+
 static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_sim_options *o,
                                dn_sim_summary *sum, bool discard, dn_diags *diags) {
   summary_init(sum, o);
@@ -1078,6 +1101,9 @@ static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_si
   sim_run r = {.p = p, .o = o, .sum = sum, .diags = diags, .last_label = last_labels(p),
                .cal_base = dn_calendar_new(p->calendar ? p->calendar : "")};
   dn_status st = r.last_label && r.cal_base ? DN_OK : DN_ERR_INTERNAL;
+  bool old_deferred = true;
+  if (st == DN_OK) st = has_deferred(copy, p, &old_deferred, diags);
+  r.deferred_keys_new = !old_deferred;
   wake_state w;
   memset(&w, 0, sizeof w);
   dn_facts_store *store = NULL;
