@@ -1791,8 +1791,6 @@ static bool replay_path_holds(run_ctx *x, dn_customer_facts *c) {
   return t && t->valid && t->deferred && dn_trace_holds(t, x->vm, x->p, c);
 }
 
-/* Issues prev (the customer's deferred records of the day before, in
- * their order) again as of this day: *done unless a span did not fit. */
 /* Over a store, a day's customers are scattered over gigabytes: while
  * this one runs, the memo's and the traces' state of the next ones is
  * fetched (facts.c does the same for their rows). */
@@ -1804,6 +1802,8 @@ static void prefetch_upcoming(const run_ctx *x) {
   dn_trace_book_prefetch(x->o->traces, up[0], up[1]);
 }
 
+/* Issues prev (the customer's deferred records of the day before, in
+ * their order) again as of this day: *done unless a span did not fit. */
 static dn_status replay_customer(run_ctx *x, dn_customer_facts *c, const dn_action_rec *prev,
                                  int32_t n, bool *done) {
   *done = false;

@@ -1077,9 +1077,6 @@ static dn_status empty_copy(dn_ledger *copy, dn_diags *diags) {
   return DN_OK;
 }
 
-/* discard: the caller closes the copy afterwards, so while it is read
- * from its store the simulated actions need not be written to its table
- * (the outbox's SQLite inserts were a fifth of a busy month's replay). */
 /* Whether the copy holds a deferred record of p (one the replay may
  * defer again under the same key, never new to the outbox). */
 static dn_status has_deferred(dn_ledger *copy, const dn_program *p, bool *any, dn_diags *diags) {
@@ -1094,6 +1091,9 @@ static dn_status has_deferred(dn_ledger *copy, const dn_program *p, bool *any, d
   return DN_OK;
 }
 
+/* discard: the caller closes the copy afterwards, so while it is read
+ * from its store the simulated actions need not be written to its table
+ * (the outbox's SQLite inserts were a fifth of a busy month's replay). */
 static dn_status simulate_copy(const dn_program *p, dn_ledger *copy, const dn_sim_options *o,
                                dn_sim_summary *sum, bool discard, dn_diags *diags) {
   summary_init(sum, o);
