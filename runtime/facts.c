@@ -269,8 +269,12 @@ struct dn_facts_store {
   int32_t nfx_days;
   bool cache_off;
   /* History values repeat (rule, step, kind, tone, status, day, invoice
-   * list): one copy each. */
+   * list): one copy each; per column, the last one added. */
   text_set pool;
+  struct last_value {
+    const char *copy;
+    size_t n;
+  } last[8];
   /* Every key of the actions table, any policy: the outbox skips a row
    * whose key is there (INSERT OR IGNORE would ignore it). */
   text_set keys;
@@ -351,7 +355,7 @@ static uint64_t text_hash(const char *p, size_t n) {
   }
   if (n) {
     uint64_t w = 0;
-    memcpy(&w, p, n);
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)(unsigned char)p[i] << (8 * i);
     h = (h ^ w) * 0xff51afd7ed558ccdULL;
   }
   h ^= h >> 33;
@@ -731,12 +735,23 @@ static bool place_pending(dn_facts_store *s) {
   return true;
 }
 
+/* The pool's copy of column i's value v (n bytes): most rows repeat the
+ * last row's rule, kind, tone, status and day, so the last copy of each
+ * column is compared first (by content: the callers' buffers are reused). */
+static const char *pooled(dn_facts_store *s, int i, const char *v, size_t n) {
+  struct last_value *l = &s->last[i];
+  if (l->copy && l->n == n && !memcmp(l->copy, v, n)) return l->copy;
+  const char *t = set_add(s, &s->pool, v, n);
+  if (t) *l = (struct last_value){t, n};
+  return t;
+}
+
 bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
                                 size_t invoice_ids_len) {
   const char *t[8];
   for (int i = 0; i < 8; i++) {
     size_t len = i == 6 ? invoice_ids_len : v[i] ? strlen(v[i]) : 0;
-    t[i] = !v[i] ? NULL : set_add(s, i == 0 ? &s->keys : &s->pool, v[i], len);
+    t[i] = !v[i] ? NULL : i == 0 ? set_add(s, &s->keys, v[i], len) : pooled(s, i, v[i], len);
     if (v[i] && !t[i]) return false;
   }
   /* A day's records come customer by customer, in the store's order,
@@ -1780,6 +1795,7 @@ dn_status dn_facts_reader_next(dn_facts_reader *r, dn_customer_facts *c, bool *g
   c->nevents = r->ev.n;
   c->history = r->mem ? r->mem_hist : r->hist.items;
   c->nhistory = r->mem ? r->mem_nhist : r->hist.n;
+  c->history_flags = r->mem ? r->mem->hist[r->mci].flags : NULL;
   *got = true;
   if (r->mem) {
     mem_advance(r);

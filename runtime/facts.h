@@ -80,6 +80,9 @@ typedef struct dn_customer_facts {
   dn_invoice_facts *invoices; int32_t ninvoices;
   dn_event_fact *events; int32_t nevents;
   dn_history_fact *history; int32_t nhistory;
+  /* Each history row's dn_history_classify, when the reader has it (a
+   * row store classifies a row once, when it is added); else NULL. */
+  const uint8_t *history_flags;
   /* No fx rate for the credit limit's currency: the engine reports E0501
    * and skips the customer (never a silent guess). */
   bool fx_missing;

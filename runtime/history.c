@@ -207,7 +207,8 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
   if (!vec_grow((void **)&flags->items, &flags->cap, to, sizeof *flags->items)) return false;
   for (int32_t h = from; h < to; h++) {
     const dn_history_fact *r = &rows[h];
-    uint8_t f = flags->items[h] = dn_history_classify(r->kind, r->status);
+    uint8_t f = flags->items[h] =
+        c->history_flags ? c->history_flags[h] : dn_history_classify(r->kind, r->status);
     uint8_t kid = kind_id(r->kind);
     int32_t nr, ns, ni;
     const char **rules = split_list(a, r->rule, &nr);
