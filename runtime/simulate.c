@@ -870,10 +870,11 @@ static bool summarise(sim_run *r, const dn_action_rec *a, bool fresh) {
   int st = (unsigned)a->status < 3 ? (int)a->status : 0;
   s->actions++;
   s->by_status[st]++;
-  if (a->status == DN_STATUS_DEFERRED && r->deferred_keys_new) s->deferred_contacts += fresh;
-  /* A record issued again was counted under its key the day before. */
-  else if (a->status == DN_STATUS_DEFERRED && !a->reissued && !note_deferred(s, a->key))
-    return false;
+  if (a->status == DN_STATUS_DEFERRED) {
+    if (r->deferred_keys_new) s->deferred_contacts += fresh;
+    /* A record issued again was counted under its key the day before. */
+    else if (!a->reissued && !note_deferred(s, a->key)) return false;
+  }
   if ((unsigned)a->kind < DN_ACT_COUNT) s->by_kind[a->kind][st]++;
   if (a->status != DN_STATUS_SCHEDULED || (unsigned)a->kind >= DN_ACT_COUNT) return true;
   int64_t *n;

@@ -31,10 +31,17 @@ typedef struct fixture {
   "currency USD\n"                                                                                \
   "timezone \"UTC\"\n"
 
+/* One segment and an escalation over all of it, opened: steps follow. */
+#define DUN_EVERYONE                                                                               \
+  "segment everyone otherwise\n"                                                                  \
+  "escalation dun for invoice in everyone {\n"
+
+/* The contact cap most of the replays below meet. */
+#define CAP_1_PER_5 "limit contacts per customer: 1 per 5 days\n"
+
 static const char ladder_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 2 days: email tone friendly\n"
     "  step 4 days: call tone firm\n"
     "}\n";
@@ -42,8 +49,7 @@ static const char ladder_src[] =
 /* The same, but a rule reads today(): the date alone moves a decision. */
 static const char moving_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 2 days: email tone friendly\n"
     "  step 4 days: call tone firm\n"
     "}\n"
@@ -342,8 +348,7 @@ static void rows_wake_their_day(void **state) {
  * so no trace of theirs was kept. */
 static const char fx_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 2 days: email tone friendly when invoice.balance >= 500 USD\n"
     "  step 4 days: call tone firm\n"
     "}\n";
@@ -395,8 +400,7 @@ static const char history_src[] =
     POLICY_HEAD
     "tones standard: friendly < firm\n"
     "segment warned when customer.last_tone == firm\n"
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 2 days: email tone firm\n"
     "}\n"
     "escalation after for invoice in warned {\n"
@@ -449,12 +453,11 @@ static void scheduled_records_wake_when_decisions_read_them(void **state) {
  * 03-05, 03-06..03-08, 03-09 (7). */
 static const char capped_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly\n"
     "  step 2 days: sms tone friendly\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 /* The same with a 4-day letter: a step day during the deferrals is run.
  * A: 03-05 issued again; 03-06 (4 days) run: the letter is deferred and
@@ -464,13 +467,12 @@ static const char capped_src[] =
  * evaluations, 2 issued again. */
 static const char capped_steps_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly\n"
     "  step 2 days: sms tone friendly\n"
     "  step 4 days: letter tone friendly\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static void capped_steps_run_on_their_day(void **state) {
   fixture *f = *state;
@@ -496,16 +498,15 @@ static const char fx_segment_src[] =
     "  step 1 day: email tone friendly\n"
     "  step 2 days: sms tone friendly\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static const char fx_priority_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly\n"
     "  step 2 days: call tone friendly priority invoice.balance\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static void deferred_contacts_on_a_rate_day(void **state) {
   fixture *f = *state;
@@ -526,13 +527,12 @@ static void deferred_contacts_on_a_rate_day(void **state) {
  * deferred_contacts_issued_again: 7 and 3. */
 static const char capped_event_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly\n"
     "  step 2 days: sms tone friendly\n"
     "}\n"
     "on payment.failed for invoice do email tone friendly\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static void no_issue_again_after_an_event(void **state) {
   fixture *f = *state;
@@ -555,20 +555,18 @@ static void no_issue_again_after_an_event(void **state) {
  * 03-04..03-07, B 03-05..03-08; 7 evaluations each. */
 static const char capped_hold_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly\n"
     "  step 2 days: sms tone friendly, hold credit\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static const char capped_pair_src[] =
     POLICY_HEAD
-    "segment everyone otherwise\n"
-    "escalation dun for invoice in everyone {\n"
+    DUN_EVERYONE
     "  step 1 day: email tone friendly, sms tone friendly\n"
     "}\n"
-    "limit contacts per customer: 1 per 5 days\n";
+    CAP_1_PER_5;
 
 static void deferred_beside_counted_records(void **state) {
   fixture *f = *state;
