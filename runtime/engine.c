@@ -70,6 +70,9 @@ typedef struct zone_ent {
   char when[32];
 } zone_ent;
 
+/* The two FNV-1a streams of an action key (see make_key). */
+typedef struct key_hash { uint64_t a, b; } key_hash;
+
 typedef struct out_act {
   dn_action_rec rec;
   int32_t tone_rank;
@@ -80,10 +83,10 @@ typedef struct out_act {
   uint64_t key_a, key_b;
   bool keyed;
   dn_action_status keyed_status;
+  /* The streams before the status, the key's last part: a contact the
+   * caps defer is keyed again from there. */
+  key_hash unstatused;
 } out_act;
-
-/* The two FNV-1a streams of an action key (see make_key). */
-typedef struct key_hash { uint64_t a, b; } key_hash;
 
 typedef struct run_ctx {
   const dn_program *p;
@@ -1318,13 +1321,17 @@ static void finish_key(run_ctx *x, out_act *o) {
   const char *tag = a->status == DN_STATUS_SKIPPED    ? "skipped"
                     : a->status == DN_STATUS_DEFERRED ? "deferred"
                                                       : "";
-  key_hash h = x->key_prefix;
-  key_part(&h, a->rule ? a->rule : "");
-  key_part(&h, o->key_step ? o->key_step : "");
-  key_part(&h, a->customer);
-  key_part(&h, o->inv_list);
-  key_part(&h, dn_action_kind_name(a->kind));
-  key_part(&h, a->text ? a->text : "");
+  if (!o->keyed) {
+    key_hash h = x->key_prefix;
+    key_part(&h, a->rule ? a->rule : "");
+    key_part(&h, o->key_step ? o->key_step : "");
+    key_part(&h, a->customer);
+    key_part(&h, o->inv_list);
+    key_part(&h, dn_action_kind_name(a->kind));
+    key_part(&h, a->text ? a->text : "");
+    o->unstatused = h;
+  }
+  key_hash h = o->unstatused;
   key_part(&h, tag);
   o->key_a = avalanche(h.a);
   o->key_b = avalanche(h.b);
