@@ -237,6 +237,11 @@ typedef struct cached_facts {
   int32_t ninv, cap;
 } cached_facts;
 
+/* How many of each history column's latest values the store compares
+ * before hashing (pooled): a day's records cycle through a policy's few
+ * kinds, tones, steps and statuses. */
+enum { RECENT_VALUES = 4 };
+
 struct dn_facts_store {
   dn_arena arena;
   const char **ids; /* the customers, in the order of ORDER BY id */
@@ -269,12 +274,16 @@ struct dn_facts_store {
   int32_t nfx_days;
   bool cache_off;
   /* History values repeat (rule, step, kind, tone, status, day, invoice
-   * list): one copy each; per column, the last one added. */
+   * list): one copy each; per column, the last few added (see pooled),
+   * and the date of the last day's text. */
   text_set pool;
   struct last_value {
     const char *copy;
     size_t n;
-  } last[8];
+  } last[8][RECENT_VALUES];
+  uint8_t last_next[8];
+  const char *last_day_text;
+  dn_date last_day;
   /* Every key of the actions table, any policy: the outbox skips a row
    * whose key is there (INSERT OR IGNORE would ignore it). */
   text_set keys;
@@ -735,15 +744,28 @@ static bool place_pending(dn_facts_store *s) {
   return true;
 }
 
-/* The pool's copy of column i's value v (n bytes): most rows repeat the
- * last row's rule, kind, tone, status and day, so the last copy of each
- * column is compared first (by content: the callers' buffers are reused). */
+/* The pool's copy of column i's value v (n bytes). A day's records
+ * repeat a few rules, steps, kinds, tones and statuses and one day, so the
+ * column's latest copies are compared first (by content: the callers'
+ * buffers are reused); hashing every value was a third of the cost of
+ * adding a record (2026-12-08, callgrind). */
 static const char *pooled(dn_facts_store *s, int i, const char *v, size_t n) {
-  struct last_value *l = &s->last[i];
-  if (l->copy && l->n == n && !memcmp(l->copy, v, n)) return l->copy;
+  struct last_value *l = s->last[i];
+  for (int k = 0; k < RECENT_VALUES; k++)
+    if (l[k].copy && l[k].n == n && !memcmp(l[k].copy, v, n)) return l[k].copy;
   const char *t = set_add(s, &s->pool, v, n);
-  if (t) *l = (struct last_value){t, n};
+  if (t) l[s->last_next[i]++ % RECENT_VALUES] = (struct last_value){t, n};
   return t;
+}
+
+/* The date of a pooled day text: the last one's, mostly (a day's records
+ * share it). */
+static dn_date pooled_date(dn_facts_store *s, const char *t) {
+  if (t != s->last_day_text) {
+    s->last_day = text_date((const unsigned char *)t, (int)strlen(t));
+    s->last_day_text = t;
+  }
+  return s->last_day;
 }
 
 bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const char *const v[8],
@@ -762,7 +784,7 @@ bool dn_facts_store_add_history(dn_facts_store *s, const char *customer, const c
   mhist h = {.f = {.key = t[0] ? t[0] : "", .rule = t[1], .step = t[2], .kind = t[3],
                    .tone = t[4], .status = t[5], .invoice_ids = t[6]},
              .as_of_text = t[7]};
-  h.f.as_of = text_date((const unsigned char *)t[7], (int)strlen(t[7]));
+  h.f.as_of = pooled_date(s, t[7]);
   h.flags = dn_history_classify(h.f.kind, h.f.status);
   if (s->readers == 0) return place_row(s, c, &h);
   if (!vec_grow((void **)&s->pending, &s->pending_cap, s->npending + 1, sizeof *s->pending))
@@ -1509,15 +1531,23 @@ static dn_status read_promises(dn_facts_reader *r, dn_customer_facts *c, uint16_
   return st;
 }
 
+/* Whether s is one of names[0..n): by its first byte first, as every
+ * history row is classified once and most are not the first name. */
+static bool one_of(const char *s, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    if (s[0] == names[i][0] && strcmp(s, names[i]) == 0) return true;
+  return false;
+}
+
 uint8_t dn_history_classify(const char *kind, const char *status) {
+  static const char *const contacts[] = {"email", "sms", "letter", "call"};
+  static const char *const out[] = {"scheduled", "sent"};
   uint8_t f = 0;
-  if (kind && (!strcmp(kind, "email") || !strcmp(kind, "sms") || !strcmp(kind, "letter") ||
-               !strcmp(kind, "call")))
-    f |= DN_HIST_CONTACT;
+  if (kind && one_of(kind, contacts, 4)) f |= DN_HIST_CONTACT;
   if (!status) return f;
-  if (!strcmp(status, "scheduled") || !strcmp(status, "sent")) f |= DN_HIST_WENT_OUT | DN_HIST_COUNTS;
-  else if (!strcmp(status, "skipped")) f |= DN_HIST_COUNTS;
-  else if (!strcmp(status, "deferred")) f |= DN_HIST_DEFERRED;
+  if (one_of(status, out, 2)) f |= DN_HIST_WENT_OUT | DN_HIST_COUNTS;
+  else if (status[0] == 's' && !strcmp(status, "skipped")) f |= DN_HIST_COUNTS;
+  else if (status[0] == 'd' && !strcmp(status, "deferred")) f |= DN_HIST_DEFERRED;
   return f;
 }
 
@@ -1616,13 +1646,28 @@ static void apply_movements(dn_facts_reader *r) {
   }
 }
 
+/* A balance or paid sum of f in the policy currency, its amount converted
+ * already. Most are 0 or the amount itself: a conversion is a function of
+ * the sum (equal sums convert alike) and 0 converts to 0 at any rate the
+ * amount converted at, so only a part-paid invoice converts three times
+ * (the reader converted 12 sums per customer read, 5 % of a replay's
+ * instructions). */
+static bool convert_part(dn_facts_reader *r, const dn_invoice_facts *f, int64_t minor,
+                         int64_t *out) {
+  if (minor == f->amount || minor == 0) {
+    *out = minor == 0 ? 0 : f->amount_p.minor;
+    return true;
+  }
+  return convert_minor(r, minor, f->currency, r->p->currency, out);
+}
+
 static void convert_invoice(dn_facts_reader *r, dn_invoice_facts *f) {
   uint16_t pc = r->p->currency;
   f->amount_p.cur = f->balance_p.cur = f->paid_p.cur = pc;
   if (f->fx_missing) return;
   if (!convert_minor(r, f->amount, f->currency, pc, &f->amount_p.minor) ||
-      !convert_minor(r, f->balance, f->currency, pc, &f->balance_p.minor) ||
-      !convert_minor(r, f->paid, f->currency, pc, &f->paid_p.minor)) {
+      !convert_part(r, f, f->balance, &f->balance_p.minor) ||
+      !convert_part(r, f, f->paid, &f->paid_p.minor)) {
     f->fx_missing = true;
     f->amount_p.minor = f->balance_p.minor = f->paid_p.minor = 0;
   }
@@ -1748,14 +1793,25 @@ static bool cache_restore(dn_facts_reader *r, dn_customer_facts *c) {
   return true;
 }
 
+/* Room for exactly n invoices: a customer gains a few a year, and the
+ * vec.h doubling from 16 kept a third of the 100k year's 180 MB of
+ * cached invoices unused. */
+static bool cache_room(cached_facts *k, int32_t n) {
+  if (n <= k->cap) return true;
+  dn_invoice_facts *v = realloc(k->inv, sizeof *v * (size_t)n);
+  if (!v) return false;
+  k->inv = v;
+  k->cap = n;
+  return true;
+}
+
 /* Keeps what read_rows made, unless the reading reported anything (it
  * would be reported again) or saw the day's events (the next day is a
  * change day anyway). */
 static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quiet) {
   cached_facts *k = &r->mem->cache[r->mci];
   k->day = DN_DATE_NONE;
-  if (r->mem->cache_off || k->never || !quiet || r->ev.n > 0 ||
-      !vec_grow((void **)&k->inv, &k->cap, r->inv.n, sizeof *k->inv))
+  if (r->mem->cache_off || k->never || !quiet || r->ev.n > 0 || !cache_room(k, r->inv.n))
     return;
   if (r->inv.n) memcpy(k->inv, r->inv.items, sizeof *k->inv * (size_t)r->inv.n);
   k->ninv = r->inv.n;
