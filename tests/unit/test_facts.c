@@ -249,6 +249,54 @@ static void test_only_customer_and_missing_invoice_rate(void **state) {
   dn_facts_reader_close(r);
 }
 
+/* Foreign invoices converted sum by sum (runtime/facts.c, convert_part):
+ * a part-paid one converts its amount, its balance and what was paid each
+ * on its own; a paid one and an unpaid one take 0 and the amount's
+ * conversion. EUR at 1.0850, rounded half to even:
+ *   B1 100.01 paid 33.33: 10851.085 -> 10851, 3616.305 -> 3616,
+ *      balance 66.68: 7234.78 -> 7235;
+ *   B2 50.00 paid in full: 5425, balance 0;
+ *   B3 20.00 unpaid: 2170, paid 0. */
+static void test_part_paid_foreign(void **state) {
+  fixture *f = *state;
+  lf_exec_sql(f->l.db,
+              "INSERT INTO customers(id, name, tier, credit_limit_minor, currency)"
+              " VALUES ('C1', 'Acme', 'standard', 500000, 'USD');"
+              "INSERT INTO invoices(id, customer_id, number, issue_date, due_date, currency, amount_minor) VALUES"
+              " ('B1', 'C1', 'N1', '2026-02-01', '2026-03-01', 'EUR', 10001),"
+              " ('B2', 'C1', 'N2', '2026-02-01', '2026-03-01', 'EUR', 5000),"
+              " ('B3', 'C1', 'N3', '2026-02-01', '2026-03-01', 'EUR', 2000);"
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status) VALUES"
+              " ('P1', 'C1', 'B1', '2026-03-02', 3333, 'EUR', 'settled'),"
+              " ('P2', 'C1', 'B2', '2026-03-02', 5000, 'EUR', 'settled');"
+              "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'EUR', 'USD', '1.0850');");
+  dn_facts_reader *r;
+  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
+  dn_customer_facts c;
+  dn_customer_facts_init(&c);
+  bool got;
+  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
+  assert_true(got);
+  const dn_invoice_facts *b1 = inv(&c, "B1"), *b2 = inv(&c, "B2"), *b3 = inv(&c, "B3");
+  assert_non_null(b1);
+  assert_non_null(b2);
+  assert_non_null(b3);
+  assert_int_equal(b1->amount_p.minor, 10851);
+  assert_int_equal(b1->paid_p.minor, 3616);
+  assert_int_equal(b1->balance_p.minor, 7235);
+  assert_int_equal(b2->amount_p.minor, 5425);
+  assert_int_equal(b2->paid_p.minor, 5425);
+  assert_int_equal(b2->balance_p.minor, 0);
+  assert_false(b2->open);
+  assert_int_equal(b3->amount_p.minor, 2170);
+  assert_int_equal(b3->paid_p.minor, 0);
+  assert_int_equal(b3->balance_p.minor, 2170);
+  assert_int_equal(c.total_open_p.minor, 7235 + 2170);
+  assert_int_equal(f->diags.errors, 0);
+  dn_customer_facts_free(&c);
+  dn_facts_reader_close(r);
+}
+
 static void test_inverse_rate(void **state) {
   fixture *f = *state;
   lf_exec_sql(f->l.db,
@@ -343,6 +391,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_customer_facts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_promise_kept_and_made, setup, teardown),
       cmocka_unit_test_setup_teardown(test_only_customer_and_missing_invoice_rate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_part_paid_foreign, setup, teardown),
       cmocka_unit_test_setup_teardown(test_inverse_rate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rate_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_holidays_read_error, setup, teardown),
