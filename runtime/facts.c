@@ -249,11 +249,14 @@ struct dn_facts_store {
   int32_t last_added; /* the customer of the last history row added */
   mtable t[S_COUNT]; /* t[S_HIST] stays empty: history rows are in hist */
   /* Per customer, by (as_of text, key): the rows as readers hand them
-   * out (never copied: a reader's customer points into f), their as_of
-   * text and class. */
+   * out (never copied: a reader's customer points into f) and their
+   * class. A dated row's as_of text is its date's (dn_date_parse takes
+   * YYYY-MM-DD only), so texts are kept only once a customer has an
+   * undated row: odd_text, NULL for its dated rows (8 bytes a row saved,
+   * some 50 MB over the 100k year's five million rows). */
   struct cust_hist {
     dn_history_fact *f;
-    const char **as_of_text;
+    const char **odd_text;
     uint8_t *flags;
     int32_t n, cap;
   } *hist;
@@ -299,7 +302,7 @@ void dn_facts_store_free(dn_facts_store *s) {
   for (int k = 0; k < S_HIST; k++) mtable_free(&s->t[k]);
   for (int32_t c = 0; s->hist && c < s->ncust; c++) {
     free(s->hist[c].f);
-    free(s->hist[c].as_of_text);
+    free(s->hist[c].odd_text);
     free(s->hist[c].flags);
   }
   free(s->hist);
@@ -704,36 +707,58 @@ dn_status dn_facts_store_load(dn_ledger *l, const dn_program *p, dn_facts_store 
   return DN_OK;
 }
 
-/* Whether customer row j sorts after h: as_of, then key (the ORDER BY). */
+/* Customer row j's as_of text (buf holds a dated row's). */
+static const char *row_text(const struct cust_hist *ch, int32_t j, char buf[11]) {
+  if (ch->f[j].as_of == DN_DATE_NONE) return ch->odd_text[j];
+  dn_date_format(ch->f[j].as_of, buf);
+  return buf;
+}
+
+/* Whether customer row j sorts after h: as_of text, then key (the ORDER
+ * BY); dated rows by their dates, which order as their texts. */
 static bool hist_after(const struct cust_hist *ch, int32_t j, const mhist *h) {
-  int c = strcmp(ch->as_of_text[j], h->as_of_text);
+  dn_date a = ch->f[j].as_of, b = h->f.as_of;
+  int c;
+  if (a != DN_DATE_NONE && b != DN_DATE_NONE) {
+    c = a < b ? -1 : a > b;
+  } else {
+    char buf[11];
+    c = strcmp(row_text(ch, j, buf), h->as_of_text);
+  }
   return c ? c > 0 : strcmp(ch->f[j].key, h->f.key) > 0;
 }
 
-static bool place_row(dn_facts_store *s, int32_t c, const mhist *h) {
-  struct cust_hist *ch = &s->hist[c];
+/* Room for one more row of ch, and for texts when an undated row comes. */
+static bool hist_room(struct cust_hist *ch, bool undated) {
   if (ch->n == ch->cap) {
     /* A customer's rows grow a few a day for the whole replay: by a
      * quarter (runtime/vec.h, vec_grow_slow), not double. */
     int32_t cap = ch->cap < 16 ? 16 : ch->cap + ch->cap / 4;
     dn_history_fact *f = realloc(ch->f, sizeof *f * (size_t)cap);
     if (f) ch->f = f;
-    const char **t = realloc(ch->as_of_text, sizeof *t * (size_t)cap);
-    if (t) ch->as_of_text = t;
     uint8_t *fl = realloc(ch->flags, (size_t)cap);
     if (fl) ch->flags = fl;
-    if (!f || !t || !fl) return false;
+    const char **t = ch->odd_text ? realloc(ch->odd_text, sizeof *t * (size_t)cap) : NULL;
+    if (t) ch->odd_text = t;
+    if (!f || !fl || (ch->odd_text && !t)) return false;
     ch->cap = cap;
   }
+  if (undated && !ch->odd_text) ch->odd_text = calloc((size_t)ch->cap, sizeof *ch->odd_text);
+  return !undated || ch->odd_text;
+}
+
+static bool place_row(dn_facts_store *s, int32_t c, const mhist *h) {
+  struct cust_hist *ch = &s->hist[c];
+  if (!hist_room(ch, h->f.as_of == DN_DATE_NONE)) return false;
   int32_t j = ch->n++;
   for (; j > 0 && hist_after(ch, j - 1, h); j--) {
     ch->f[j] = ch->f[j - 1];
-    ch->as_of_text[j] = ch->as_of_text[j - 1];
     ch->flags[j] = ch->flags[j - 1];
+    if (ch->odd_text) ch->odd_text[j] = ch->odd_text[j - 1];
   }
   ch->f[j] = h->f;
-  ch->as_of_text[j] = h->as_of_text;
   ch->flags[j] = h->flags;
+  if (ch->odd_text) ch->odd_text[j] = h->f.as_of == DN_DATE_NONE ? h->as_of_text : NULL;
   return true;
 }
 
@@ -1559,7 +1584,7 @@ static void read_history_mem(dn_facts_reader *r, dn_customer_facts *c) {
   int32_t n = ch->n;
   /* A well-formed date compares parsed, as its text would. */
   while (n > 0 && (ch->f[n - 1].as_of != DN_DATE_NONE ? ch->f[n - 1].as_of >= r->as_of
-                                                     : strcmp(ch->as_of_text[n - 1], r->as_of_text) >= 0))
+                                                     : strcmp(ch->odd_text[n - 1], r->as_of_text) >= 0))
     n--;
   r->mem_hist = ch->f;
   r->mem_nhist = n;

@@ -10,7 +10,9 @@
  * (read again), for a customer whose EUR promise is paid in USD (read
  * again), for GBP first missing then there, an invoice whose issue
  * date is text but no date, and one in no currency (reported on every
- * reading, whatever the store kept). */
+ * reading, whatever the store kept). The history too, in order, with
+ * a row whose as_of is text but no date among dated ones, and rows added
+ * to the store as a replay adds them, one sorting before that row. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +91,18 @@ static int setup(void **state) {
               "INSERT INTO invoices VALUES ('IO2', 'O', 'N7', '2026-03-1', '2026-03-15', 'USD', 2000);"
               /* An invoice in no currency: reported on every reading. */
               "INSERT INTO invoices VALUES ('IX1', 'X', 'N8', '2026-01-15', '2026-02-15', 'QQQ', 2000);"
+              /* History: an as_of of text but no date sorts between
+               * "2026-03-09" and "2026-03-10", as SQLite compares text. */
+              "INSERT INTO actions(key, as_of, policy, rule, step, customer_id, invoice_ids, kind,"
+              " tone, status) VALUES"
+              " ('ka', '2026-03-02', 'cache', 'dun', '2d', 'A', '[\"IA1\"]', 'email', 'friendly',"
+              " 'scheduled'),"
+              " ('kb', '2026-03-1', 'cache', 'dun', '2d', 'A', '[\"IA2\"]', 'email', 'friendly',"
+              " 'deferred'),"
+              " ('kc', '2026-03-12', 'cache', 'dun', '2d', 'A', '[\"IA2\"]', 'email', 'friendly',"
+              " 'scheduled'),"
+              " ('kd', '2026-03-04', 'other', 'dun', '2d', 'A', '[\"IA2\"]', 'email', 'friendly',"
+              " 'scheduled');"
               "PRAGMA ignore_check_constraints = OFF;"
               "INSERT INTO fx_rates VALUES ('2026-03-01', 'EUR', 'USD', '1.08'),"
               " ('2026-03-06', 'EUR', 'USD', '1.11'), ('2026-03-13', 'EUR', 'USD', '1.07'),"
@@ -129,6 +143,11 @@ static void describe(char *out, size_t cap, const dn_customer_facts *c) {
   }
   for (int32_t e = 0; e < c->nevents && n < cap; e++)
     n += (size_t)snprintf(out + n, cap - n, " ev%d:%s", c->events[e].kind, c->events[e].id);
+  for (int32_t h = 0; h < c->nhistory && n < cap; h++)
+    n += (size_t)snprintf(out + n, cap - n, " h:%s@%d", c->history[h].key, c->history[h].as_of);
+  if (n < cap && c->nhistory)
+    n += (size_t)snprintf(out + n, cap - n, " last=%d/%s", c->last_contact_date,
+                          c->last_tone ? c->last_tone : "-");
 }
 
 /* All customers as of d, one line each, from the ledger's store when it
@@ -154,10 +173,30 @@ static void read_day(fixture *f, dn_date d, char *out, size_t cap) {
   dn_facts_reader_close(r);
 }
 
+/* A history row added to the store (as the outbox adds one) and to the
+ * table alike. */
+static void add_row(fixture *f, dn_facts_store *store, const char *key, const char *as_of) {
+  const char *v[8] = {key, "dun", "2d", "email", "firm", "scheduled", "[\"IA2\"]", as_of};
+  assert_true(dn_facts_store_add_history(store, "A", v, strlen(v[6])));
+  char sql[320];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO actions(key, as_of, policy, rule, step, customer_id, invoice_ids, kind,"
+           " tone, status) VALUES ('%s', '%s', 'cache', 'dun', '2d', 'A', '[\"IA2\"]', 'email',"
+           " 'firm', 'scheduled')",
+           key, as_of);
+  lf_exec_sql(f->l.db, sql);
+}
+
 static void store_reads_equal_sqlite_every_day(void **state) {
   fixture *f = *state;
   dn_facts_store *store = NULL;
   assert_int_equal(dn_facts_store_load(&f->l, f->p, &store, &f->diags), DN_OK);
+  /* Placed among the loaded rows by (as_of text, key): "2026-03-05"
+   * before the undated "2026-03-1", "2026-03-20" last, and "2026-03-1"
+   * itself (an as_of equal to an undated row's) after key "kb". */
+  add_row(f, store, "ke", "2026-03-05");
+  add_row(f, store, "kf", "2026-03-20");
+  add_row(f, store, "kg", "2026-03-1");
   static char want[16384], got[16384];
   dn_date from, to;
   assert_true(dn_date_parse("2026-02-27", 10, &from));
