@@ -908,7 +908,7 @@ static bool retry_deferred_events(run_ctx *x) {
     for (int k = 0; k < DN_EV_COUNT; k++)
       if (!strcmp(hp->rule + 3, dn_event_name((dn_event_kind)k))) ev.kind = (dn_event_kind)k;
     if (ev.kind == DN_EV_COUNT) continue;
-    ev.invoice = invoice_index(x, hp->inv ? hp->inv : hp->ninvs == 1 ? hp->invs[0] : NULL);
+    ev.invoice = invoice_index(x, dn_hist_part_invoice(hp));
     if (!fire_event(x, &ev, true)) return false;
   }
   return true;

@@ -234,16 +234,21 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
       /* Parts align with the invoice list (see align_parts); one past the
        * list names its invoice after '@' (join_steps_tagged); a single
        * part applies to any invoice listed. */
-      hp->inv = only ? only : n > 1 && j < ni ? invs[j] : NULL;
+      const char *one = only ? only : n > 1 && j < ni ? invs[j] : NULL;
       char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
       if (at) {
-        hp->inv = at + 1;
+        one = at + 1;
         *at = '\0';
         if (!*hp->step) hp->step = NULL;
       }
-      hp->invs = invs;
-      hp->ninvs = ni;
-      hp->inv_bits = hp->inv ? inv_bit(hp->inv) : all_bits;
+      if (one) {
+        hp->u.inv = one;
+        hp->ninvs = -1;
+      } else {
+        hp->u.invs = invs;
+        hp->ninvs = ni;
+      }
+      hp->inv_bits = one ? inv_bit(one) : all_bits;
       hp->rule8 = prefix8(hp->rule);
       hp->step8 = prefix8(hp->step);
     }
@@ -422,9 +427,9 @@ void dn_hist_free(dn_hist *h) {
 
 static bool part_has_invoice(const dn_hist_part *hp, const char *inv, uint64_t bit) {
   if (!(hp->inv_bits & bit)) return false;
-  if (hp->inv) return hp->inv == inv || strcmp(hp->inv, inv) == 0;
+  if (hp->ninvs < 0) return hp->u.inv == inv || strcmp(hp->u.inv, inv) == 0;
   for (int32_t i = 0; i < hp->ninvs; i++)
-    if (hp->invs[i] == inv || strcmp(hp->invs[i], inv) == 0) return true;
+    if (hp->u.invs[i] == inv || strcmp(hp->u.invs[i], inv) == 0) return true;
   return false;
 }
 

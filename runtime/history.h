@@ -28,25 +28,33 @@
 #include "runtime/vec.h"
 
 typedef struct dn_hist_part {
-  /* The small fields first, then the words: 72 bytes (a year's replay
-   * keeps millions of parts). Its kind is its row's (rows[row].kind). */
+  /* The small fields first, then the words: 64 bytes, a cache line (a
+   * year's replay keeps millions of parts, and binary searches them).
+   * Its kind is its row's (rows[row].kind). */
   int32_t row;
   dn_date as_of;             /* its row's */
+  /* -1: it applies to one invoice, u.inv; else to any of the ninvs
+   * invoices u.invs lists (none: u.invs NULL). */
   int32_t ninvs;
   uint8_t flags;             /* its row's DN_HIST_* */
   uint8_t kind_id;           /* its kind's dn_action_kind + 1; 0: none of them */
   const char *rule, *step;   /* NULL when the row has none */
   uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
-  /* The invoice it applies to, or NULL: any invoice of invs. A row of
-   * one part and one invoice names it here and keeps no list (invs
-   * NULL, ninvs 1). */
-  const char *inv;
-  const char **invs;
-  /* A bit per invoice it names (inv, or every one of invs), chosen by the
-   * id's hash: a lookup for another invoice mostly fails on this word
-   * without comparing ids. */
+  union {
+    const char *inv;
+    const char **invs;
+  } u;
+  /* A bit per invoice it names (u.inv, or every one of u.invs), chosen by
+   * the id's hash: a lookup for another invoice mostly fails on this
+   * word without comparing ids. */
   uint64_t inv_bits;
 } dn_hist_part;
+
+/* The one invoice a part applies to (its own, or the only one it lists);
+ * NULL when none or several. */
+static inline const char *dn_hist_part_invoice(const dn_hist_part *hp) {
+  return hp->ninvs < 0 ? hp->u.inv : hp->ninvs == 1 ? hp->u.invs[0] : NULL;
+}
 
 /* The last groups looked up, by the query's own pointers: the engine
  * asks the same (rule, step) for every open invoice, and day after day,
