@@ -684,12 +684,19 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     const char *name = w->p->strings[w->p->rules[r].name];
     size_t name_len = strlen(name);
     /* Dated rows are in date order (facts.h): back from the newest, down
-     * to the first whose window ended before today. */
+     * to the first whose window ended before today. Rows mostly share
+     * their rule's text (the store keeps one copy of each value): one
+     * found not to list the rule is not scanned again. */
+    const char *other = NULL;
     for (int32_t h = c->nhistory - 1; h >= 0; h--) {
       const dn_history_fact *hf = &c->history[h];
       if (hf->as_of == DN_DATE_NONE) continue;
       if (hf->as_of + win + 1 <= today) break;
-      if (!list_has(hf->rule, name, name_len)) continue;
+      if (hf->rule == other) continue;
+      if (!list_has(hf->rule, name, name_len)) {
+        other = hf->rule;
+        continue;
+      }
       for (int32_t e = -1; e <= 1; e++) wake_at(&nx, today, hf->as_of + win + e);
     }
     /* today's records are not history yet */
