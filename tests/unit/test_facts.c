@@ -55,6 +55,18 @@ static const dn_invoice_facts *inv(const dn_customer_facts *c, const char *id) {
   return NULL;
 }
 
+/* Opens a reader as of 2026-03-10 (only: one customer, or NULL) and reads
+ * its first customer into *c, which must be there. */
+static dn_facts_reader *read_first(fixture *f, const char *only, dn_customer_facts *c) {
+  dn_facts_reader *r;
+  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), only, &r, &f->diags), DN_OK);
+  dn_customer_facts_init(c);
+  bool got;
+  assert_int_equal(dn_facts_reader_next(r, c, &got, &f->diags), DN_OK);
+  assert_true(got);
+  return r;
+}
+
 /* The ledger of the main test; D = 2026-03-10. */
 static void load_ledger(fixture *f) {
   lf_exec_sql(f->l.db,
@@ -94,13 +106,9 @@ static void load_ledger(fixture *f) {
 static void test_customer_facts(void **state) {
   fixture *f = *state;
   load_ledger(f);
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
+  dn_facts_reader *r = read_first(f, NULL, &c);
   bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
-  assert_true(got);
   assert_string_equal(c.id, "C1");
   assert_string_equal(c.attrs_json, "{\"region\":\"east\"}");
   assert_null(c.timezone);
@@ -197,13 +205,8 @@ static void test_promise_kept_and_made(void **state) {
               "INSERT INTO promises(id, customer_id, invoice_id, made_on, promised_date, amount_minor) VALUES"
               " ('PR1', 'C1', 'I1', '2026-03-05', '2026-03-12', 100000),"
               " ('PR2', 'C1', 'I2', '2026-03-10', '2026-03-12', 50000);");
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
-  bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
-  assert_true(got);
+  dn_facts_reader *r = read_first(f, NULL, &c);
   /* PR1 kept by P1 on 03-06; PR2 made on D and active for I2 only. */
   assert_false(inv(&c, "I1")->promise_active);
   assert_true(inv(&c, "I2")->promise_active);
@@ -229,13 +232,9 @@ static void test_only_customer_and_missing_invoice_rate(void **state) {
               " ('I4', 'C3', '2026-02-01', '2026-03-01', 'USD', 100);"
               /* only the inverse pair exists for JPY, dated after D: unusable */
               "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-11', 'USD', 'JPY', '150');");
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), "C2", &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
+  dn_facts_reader *r = read_first(f, "C2", &c);
   bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
-  assert_true(got);
   assert_string_equal(c.id, "C2");
   assert_int_equal(c.ninvoices, 2);
   assert_true(inv(&c, "I2")->fx_missing);
@@ -270,13 +269,8 @@ static void test_part_paid_foreign(void **state) {
               " ('P1', 'C1', 'B1', '2026-03-02', 3333, 'EUR', 'settled'),"
               " ('P2', 'C1', 'B2', '2026-03-02', 5000, 'EUR', 'settled');"
               "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'EUR', 'USD', '1.0850');");
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
-  bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
-  assert_true(got);
+  dn_facts_reader *r = read_first(f, NULL, &c);
   const dn_invoice_facts *b1 = inv(&c, "B1"), *b2 = inv(&c, "B2"), *b3 = inv(&c, "B3");
   assert_non_null(b1);
   assert_non_null(b2);
@@ -304,12 +298,8 @@ static void test_inverse_rate(void **state) {
               "INSERT INTO invoices(id, customer_id, issue_date, due_date, currency, amount_minor) VALUES"
               " ('I1', 'C1', '2026-02-01', '2026-03-01', 'JPY', 15000);"
               "INSERT INTO fx_rates(date, base, quote, rate) VALUES ('2026-03-01', 'USD', 'JPY', '150');");
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
-  bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
+  dn_facts_reader *r = read_first(f, NULL, &c);
   /* JPY 15000 / 150 = USD 100.00 */
   assert_int_equal(c.invoices[0].balance_p.minor, 10000);
   dn_money out;
@@ -334,12 +324,8 @@ static void test_rate_rule(void **state) {
               " ('2026-03-05', 'USD', 'EUR', '0.5'), ('2026-03-11', 'EUR', 'USD', '2'),"
               " ('2026-03-01', 'USD', 'GBP', '0.8'), ('2026-03-09', 'USD', 'GBP', '0.5'),"
               " ('2026-03-12', 'GBP', 'USD', '3');");
-  dn_facts_reader *r;
-  assert_int_equal(dn_facts_reader_open(&f->l, &f->p, D("2026-03-10"), NULL, &r, &f->diags), DN_OK);
   dn_customer_facts c;
-  dn_customer_facts_init(&c);
-  bool got;
-  assert_int_equal(dn_facts_reader_next(r, &c, &got, &f->diags), DN_OK);
+  dn_facts_reader *r = read_first(f, NULL, &c);
   /* EUR: the direct 03-01 row (1.10), not the later inverse, not 03-11. */
   assert_int_equal(inv(&c, "I1")->balance_p.minor, 11000);
   /* GBP: no direct row by D, so the latest inverse (03-09, 0.5): 200.00. */
