@@ -894,19 +894,20 @@ static bool retry_deferred_events(run_ctx *x) {
   dn_hist_rule_prefix(h, "on ", &lo, &hi);
   for (int32_t i = lo; i < hi && !x->cust_err; i++) {
     const dn_hist_part *hp = &h->parts[i];
-    if (!hp->step) continue;
-    if (i > lo && dn_hist_same_key(&h->parts[i - 1], hp)) continue;
+    const dn_hist_name *name = dn_hist_part_name(h, hp);
+    if (!name->step) continue;
+    if (i > lo && dn_hist_same_key(h, &h->parts[i - 1], hp)) continue;
     bool owed = false; /* a deferred contact kind that never went out since */
     for (int32_t j = i; j < hi && !owed; j++) {
       const dn_hist_part *hq = &h->parts[j];
-      if (!dn_hist_same_key(hq, hp)) break;
+      if (!dn_hist_same_key(h, hq, hp)) break;
       owed = (hq->flags & DN_HIST_DEFERRED) &&
-             !dn_hist_has_kind(h, hp->rule, hp->step, NULL, h->rows[hq->row].kind, false);
+             !dn_hist_has_kind(h, name->rule, name->step, NULL, h->rows[hq->row].kind, false);
     }
     if (!owed) continue;
-    dn_event_fact ev = {.kind = DN_EV_COUNT, .id = hp->step, .invoice = -1};
+    dn_event_fact ev = {.kind = DN_EV_COUNT, .id = name->step, .invoice = -1};
     for (int k = 0; k < DN_EV_COUNT; k++)
-      if (!strcmp(hp->rule + 3, dn_event_name((dn_event_kind)k))) ev.kind = (dn_event_kind)k;
+      if (!strcmp(name->rule + 3, dn_event_name((dn_event_kind)k))) ev.kind = (dn_event_kind)k;
     if (ev.kind == DN_EV_COUNT) continue;
     ev.invoice = invoice_index(x, dn_hist_part_invoice(hp));
     if (!fire_event(x, &ev, true)) return false;

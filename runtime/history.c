@@ -28,6 +28,7 @@ struct dn_history_memo {
   size_t cap, n;
   memo_entry **by_store;
   size_t nstore;
+  dn_hist_names names; /* every entry's parts name theirs here */
 };
 
 /* ---- parsing rows into parts ------------------------------------------------ */
@@ -180,29 +181,92 @@ static hkey key_of(const char *rule, const char *step) {
   return (hkey){rule, step, prefix8(rule), prefix8(step)};
 }
 
-static int key_cmp(const dn_hist_part *hp, const hkey *k) {
-  int c = cmp8(hp->rule8, hp->rule, k->rule8, k->rule);
-  return c || !k->step ? c : cmp8(hp->step8, hp->step, k->step8, k->step);
+static int key_cmp(const dn_hist *h, const dn_hist_part *hp, const hkey *k) {
+  const dn_hist_name *n = dn_hist_part_name(h, hp);
+  int c = cmp8(n->rule8, n->rule, k->rule8, k->rule);
+  return c || !k->step ? c : cmp8(n->step8, n->step, k->step8, k->step);
+}
+
+/* Two names as strcmp orders (rule, step), NULL as "". */
+static int name_cmp(const dn_hist_name *a, const dn_hist_name *b) {
+  int c = cmp8(a->rule8, a->rule, b->rule8, b->rule);
+  return c ? c : cmp8(a->step8, a->step, b->step8, b->step);
 }
 
 /* Parts sorted by (rule, step), so a lookup is a binary search however
  * long the customer's history grows. */
-static int part_cmp(const void *pa, const void *pb) {
-  const dn_hist_part *a = pa, *b = pb;
-  int c = cmp8(a->rule8, a->rule, b->rule8, b->rule);
-  if (c) return c;
-  if ((c = cmp8(a->step8, a->step, b->step8, b->step))) return c;
-  return a->row < b->row ? -1 : a->row > b->row;
+static int part_cmp(const dn_hist_names *t, const dn_hist_part *a, const dn_hist_part *b) {
+  int c = a->name == b->name ? 0 : name_cmp(&t->items[a->name], &t->items[b->name]);
+  return c ? c : a->row < b->row ? -1 : a->row > b->row;
 }
-DN_DEFINE_SORT(sort_parts, dn_hist_part, part_cmp)
+DN_DEFINE_SORT_CTX(sort_parts, dn_hist_part, const dn_hist_names *, part_cmp)
+
+/* ---- names ----------------------------------------------------------------------- */
+
+static bool same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+static uint64_t name_hash(const char *rule, const char *step) {
+  uint64_t r = rule ? id_hash(rule) : 1, s = step ? id_hash(step) : 2;
+  return (r * 0x9e3779b97f4a7c15u) ^ s;
+}
+
+static bool names_grow(dn_hist_names *t) {
+  size_t cap = t->nslots ? t->nslots * 2 : 64;
+  int32_t *slots = calloc(cap, sizeof *slots);
+  if (!slots) return false;
+  for (int32_t k = 0; k < t->n; k++) {
+    size_t i = name_hash(t->items[k].rule, t->items[k].step) & (cap - 1);
+    while (slots[i]) i = (i + 1) & (cap - 1);
+    slots[i] = k + 1;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = cap;
+  return true;
+}
+
+static const char *keep_text(dn_arena *a, const char *s, bool *ok) {
+  const char *copy = s ? dn_arena_strdup(a, s) : NULL;
+  if (s && !copy) *ok = false;
+  return copy;
+}
+
+/* The index of (rule, step) in t, added when new; -1 when out of memory
+ * or past the 2^24 names a part can hold. */
+static int32_t name_index(dn_hist_names *t, const char *rule, const char *step) {
+  if ((size_t)(t->n + 1) * 2 > t->nslots && !names_grow(t)) return -1;
+  size_t i = name_hash(rule, step) & (t->nslots - 1);
+  for (; t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
+    const dn_hist_name *e = &t->items[t->slots[i] - 1];
+    if (same_text(e->rule, rule) && same_text(e->step, step)) return t->slots[i] - 1;
+  }
+  if (t->n >= (1 << 24) || !vec_grow((void **)&t->items, &t->cap, t->n + 1, sizeof *t->items))
+    return -1;
+  bool ok = true;
+  dn_hist_name *e = &t->items[t->n];
+  e->rule = keep_text(&t->arena, rule, &ok);
+  e->step = keep_text(&t->arena, step, &ok);
+  if (!ok) return -1;
+  e->rule8 = prefix8(e->rule);
+  e->step8 = prefix8(e->step);
+  t->slots[i] = ++t->n;
+  return t->n - 1;
+}
+
+static void names_free(dn_hist_names *t) {
+  free(t->items);
+  free(t->slots);
+  dn_arena_free(&t->arena);
+  memset(t, 0, sizeof *t);
+}
 
 typedef VEC(dn_hist_part) part_vec;
 typedef VEC(uint8_t) flag_vec;
 
 /* Appends the parts of rows[from, to) to *out and their classes to
- * *flags, split strings and invoice lists in arena a. */
+ * *flags, split strings and invoice lists in arena a, their names in t. */
 static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, parse_arenas a,
-                       part_vec *out, flag_vec *flags) {
+                       dn_hist_names *t, part_vec *out, flag_vec *flags) {
   const dn_history_fact *rows = c->history;
   if (!vec_grow((void **)&flags->items, &flags->cap, to, sizeof *flags->items)) return false;
   for (int32_t h = from; h < to; h++) {
@@ -220,6 +284,7 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
     for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(ids[k]);
     /* Most rows are one part of one invoice: it names the invoice, and
      * no list is kept (a year's replay keeps millions of rows). */
+    if (ni >= (1 << 23)) return false; /* more invoices than a part can count */
     const char *only = ni == 1 && n == 1 ? ids[0] : NULL;
     const char **invs = keep_ids(a, ids, &ni, n);
     for (int32_t j = 0; j < n; j++) {
@@ -229,18 +294,21 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
       hp->as_of = r->as_of;
       hp->flags = f;
       hp->kind_id = kid;
-      hp->rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
-      hp->step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
+      const char *rule = nr == 0 ? NULL : rules[nr == 1 ? 0 : (j < nr ? j : nr - 1)];
+      const char *step = ns == 0 ? NULL : steps[ns == 1 ? 0 : (j < ns ? j : ns - 1)];
       /* Parts align with the invoice list (see align_parts); one past the
        * list names its invoice after '@' (join_steps_tagged); a single
        * part applies to any invoice listed. */
       const char *one = only ? only : n > 1 && j < ni ? invs[j] : NULL;
-      char *at = ns > 1 && j < ns && j >= ni && hp->step ? strchr(hp->step, '@') : NULL;
+      char *at = ns > 1 && j < ns && j >= ni && step ? strchr(step, '@') : NULL;
       if (at) {
         one = at + 1;
         *at = '\0';
-        if (!*hp->step) hp->step = NULL;
+        if (!*step) step = NULL;
       }
+      int32_t name = name_index(t, rule, step);
+      if (name < 0) return false;
+      hp->name = (unsigned)name;
       if (one) {
         hp->u.inv = one;
         hp->ninvs = -1;
@@ -249,8 +317,6 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
         hp->ninvs = ni;
       }
       hp->inv_bits = one ? inv_bit(one) : all_bits;
-      hp->rule8 = prefix8(hp->rule);
-      hp->step8 = prefix8(hp->step);
     }
   }
   flags->n = to;
@@ -261,14 +327,15 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
  * are all in one run, so the result is the stable sort of the whole).
  * From the back, with the new run (a day's few rows) set aside: only the
  * parts that sort after a new one move. */
-static bool merge_parts(dn_arena *scratch, dn_hist_part *v, int32_t h, int32_t n) {
-  if (h == 0 || h == n || part_cmp(&v[h - 1], &v[h]) <= 0) return true;
+static bool merge_parts(dn_arena *scratch, const dn_hist_names *t, dn_hist_part *v, int32_t h,
+                        int32_t n) {
+  if (h == 0 || h == n || part_cmp(t, &v[h - 1], &v[h]) <= 0) return true;
   int32_t m = n - h;
   dn_hist_part *tmp = dn_arena_alloc(scratch, sizeof *v * (size_t)m);
   if (!tmp) return false;
   memcpy(tmp, v + h, sizeof *v * (size_t)m);
   int32_t i = h - 1, j = m - 1, k = n - 1;
-  while (j >= 0) v[k--] = i >= 0 && part_cmp(&v[i], &tmp[j]) > 0 ? v[i--] : tmp[j--];
+  while (j >= 0) v[k--] = i >= 0 && part_cmp(t, &v[i], &tmp[j]) > 0 ? v[i--] : tmp[j--];
   return true;
 }
 
@@ -355,6 +422,7 @@ void dn_history_memo_free(dn_history_memo *m) {
   for (size_t i = 0; i < m->nstore; i++) free_entry(m->by_store[i]);
   free(m->slots);
   free(m->by_store);
+  names_free(&m->names);
   free(m);
 }
 
@@ -373,10 +441,14 @@ static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m
   int32_t old = e->parts.n;
   part_vec *parts = (part_vec *)&e->parts;
   flag_vec *flags = (flag_vec *)&e->flags;
-  if (!parse_rows(c, e->nrows, c->nhistory, (parse_arenas){&e->arena, scratch}, parts, flags))
+  h->names = &m->names;
+  if (!parse_rows(c, e->nrows, c->nhistory, (parse_arenas){&e->arena, scratch}, h->names, parts,
+                  flags))
     return false;
-  if (e->parts.n - old > 1) sort_parts(scratch, e->parts.items + old, e->parts.n - old);
-  if (!merge_parts(scratch, e->parts.items, old, e->parts.n)) return false;
+  int32_t added = parts->n - old;
+  if ((added > 1 && !sort_parts(scratch, h->names, parts->items + old, added)) ||
+      !merge_parts(scratch, h->names, parts->items, old, parts->n))
+    return false;
   if (e->parts.n != old || old == 0) e->gc.n = e->gc.next = 0; /* groups moved */
   h->gc = &e->gc;
   e->nrows = c->nhistory;
@@ -410,8 +482,10 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
   h->gc = &h->own_gc;
   part_vec *parts = (part_vec *)&h->own;
   flag_vec *flags = (flag_vec *)&h->own_flags;
-  if (!parse_rows(c, 0, c->nhistory, (parse_arenas){scratch, scratch}, parts, flags)) return false;
-  if (h->own.n > 1) sort_parts(scratch, h->own.items, h->own.n);
+  h->names = &h->own_names;
+  if (!parse_rows(c, 0, c->nhistory, (parse_arenas){scratch, scratch}, h->names, parts, flags) ||
+      (h->own.n > 1 && !sort_parts(scratch, h->names, h->own.items, h->own.n)))
+    return false;
   h->parts = h->own.items;
   h->nparts = h->own.n;
   h->flags = h->own_flags.items;
@@ -421,6 +495,7 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
 void dn_hist_free(dn_hist *h) {
   free(h->own.items);
   free(h->own_flags.items);
+  names_free(&h->own_names);
 }
 
 /* ---- lookups ------------------------------------------------------------------- */
@@ -433,9 +508,8 @@ static bool part_has_invoice(const dn_hist_part *hp, const char *inv, uint64_t b
   return false;
 }
 
-bool dn_hist_same_key(const dn_hist_part *a, const dn_hist_part *b) {
-  return cmp8(a->rule8, a->rule, b->rule8, b->rule) == 0 &&
-         cmp8(a->step8, a->step, b->step8, b->step) == 0;
+bool dn_hist_same_key(const dn_hist *h, const dn_hist_part *a, const dn_hist_part *b) {
+  return a->name == b->name || name_cmp(dn_hist_part_name(h, a), dn_hist_part_name(h, b)) == 0;
 }
 
 /* The first part whose key sorts after (upper) or not before (lower) the
@@ -444,7 +518,7 @@ static int32_t bound(const dn_hist *h, const hkey *k, bool upper) {
   int32_t lo = 0, hi = h->nparts;
   while (lo < hi) {
     int32_t mid = lo + (hi - lo) / 2;
-    int c = key_cmp(&h->parts[mid], k);
+    int c = key_cmp(h, &h->parts[mid], k);
     if (c < 0 || (upper && c == 0)) lo = mid + 1;
     else hi = mid;
   }
@@ -474,9 +548,9 @@ void dn_hist_rule_prefix(const dn_hist *h, const char *prefix, int32_t *lo, int3
  * may then hold another label): a range is used only once it holds. */
 static bool range_holds(const dn_hist *h, const hkey *k, int32_t lo, int32_t hi) {
   if (lo < 0 || hi < lo || hi > h->nparts) return false;
-  if (lo > 0 && key_cmp(&h->parts[lo - 1], k) >= 0) return false;
-  if (hi < h->nparts && key_cmp(&h->parts[hi], k) <= 0) return false;
-  return lo == hi || (key_cmp(&h->parts[lo], k) == 0 && key_cmp(&h->parts[hi - 1], k) == 0);
+  if (lo > 0 && key_cmp(h, &h->parts[lo - 1], k) >= 0) return false;
+  if (hi < h->nparts && key_cmp(h, &h->parts[hi], k) <= 0) return false;
+  return lo == hi || (key_cmp(h, &h->parts[lo], k) == 0 && key_cmp(h, &h->parts[hi - 1], k) == 0);
 }
 
 /* The parts [*lo, *hi) of (rule, step; NULL: any step). */
@@ -491,7 +565,7 @@ static void group(dn_hist *h, const char *rule, const char *step, int32_t *lo, i
       return;
     }
   *lo = bound(h, &k, false);
-  *hi = *lo < h->nparts && key_cmp(&h->parts[*lo], &k) == 0 ? bound(h, &k, true) : *lo;
+  *hi = *lo < h->nparts && key_cmp(h, &h->parts[*lo], &k) == 0 ? bound(h, &k, true) : *lo;
   int g = gc->n < 8 ? gc->n++ : gc->next++ % 8;
   gc->g[g].rule = rule;
   gc->g[g].step = step;

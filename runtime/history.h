@@ -27,19 +27,35 @@
 #include "runtime/facts.h"
 #include "runtime/vec.h"
 
-typedef struct dn_hist_part {
-  /* The small fields first, then the words: 64 bytes, a cache line (a
-   * year's replay keeps millions of parts, and binary searches them).
-   * Its kind is its row's (rows[row].kind). */
-  int32_t row;
-  dn_date as_of;             /* its row's */
-  /* -1: it applies to one invoice, u.inv; else to any of the ninvs
-   * invoices u.invs lists (none: u.invs NULL). */
-  int32_t ninvs;
-  uint8_t flags;             /* its row's DN_HIST_* */
-  uint8_t kind_id;           /* its kind's dn_action_kind + 1; 0: none of them */
+/* A part's (rule, step), kept once for a whole memo (or a dn_hist without
+ * one) and named by index: a replay's millions of parts share a few dozen
+ * of them, and a part without its own two pointers and two prefixes is
+ * half the size. */
+typedef struct dn_hist_name {
   const char *rule, *step;   /* NULL when the row has none */
   uint64_t rule8, step8;     /* their first 8 bytes, for comparing (history.c) */
+} dn_hist_name;
+
+typedef struct dn_hist_names {
+  dn_hist_name *items;
+  int32_t n, cap;
+  int32_t *slots;            /* by content: index + 1, 0 for empty */
+  size_t nslots;
+  dn_arena arena;            /* their text */
+} dn_hist_names;
+
+typedef struct dn_hist_part {
+  /* 32 bytes, two to a cache line (a year's replay keeps millions of
+   * parts and binary searches them). Its kind is its row's
+   * (rows[row].kind). */
+  int32_t row;
+  dn_date as_of;             /* its row's */
+  unsigned name : 24;        /* its (rule, step): dn_hist_part_name */
+  unsigned flags : 8;        /* its row's DN_HIST_* */
+  /* -1: it applies to one invoice, u.inv; else to any of the ninvs
+   * invoices u.invs lists (none: u.invs NULL). */
+  signed int ninvs : 24;
+  unsigned kind_id : 8;      /* its kind's dn_action_kind + 1; 0: none of them */
   union {
     const char *inv;
     const char **invs;
@@ -81,7 +97,16 @@ typedef struct dn_hist {
    * from day to day while the customer's parts do not change, or own. */
   dn_hist_groups *gc;
   dn_hist_groups own_gc;
+  /* The parts' names: the memo's, or own (kept from customer to
+   * customer). */
+  dn_hist_names *names;
+  dn_hist_names own_names;
 } dn_hist;
+
+/* The (rule, step) of part hp of h. */
+static inline const dn_hist_name *dn_hist_part_name(const dn_hist *h, const dn_hist_part *hp) {
+  return &h->names->items[hp->name];
+}
 
 /* Loads c's history into h (memo: NULL or the caller's); merge buffers
  * and, without a memo, split strings go to scratch. False when out of
@@ -95,8 +120,8 @@ void dn_hist_free(dn_hist *h);
  * dn_facts_reader_upcoming. */
 void dn_hist_prefetch(const dn_history_memo *m, int32_t next, int32_t after);
 
-/* Whether two parts have the same (rule, step). */
-bool dn_hist_same_key(const dn_hist_part *a, const dn_hist_part *b);
+/* Whether two parts of h have the same (rule, step). */
+bool dn_hist_same_key(const dn_hist *h, const dn_hist_part *a, const dn_hist_part *b);
 
 /* The latest row of `rule` (and step, and invoice, when given) with a
  * status that counts (scheduled, skipped, sent); -1 when none. */
