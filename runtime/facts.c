@@ -473,10 +473,22 @@ static int load_keys(dn_facts_store *s, sqlite3 *db) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The cell's copy of text t[0..n): the customer's id (own, equal to it)
+ * as the store holds it; a date or a currency code from the pool, since a
+ * ledger has a few thousand of them for millions of cells; else a copy of
+ * its own. NULL when out of memory. */
+static const char *cell_text(dn_facts_store *s, char kind, const char *t, size_t n,
+                             const char *own) {
+  if (own && strlen(own) == n && !memcmp(own, t, n)) return own;
+  if ((kind == 'A' || kind == 'C') && n <= 32 && !memchr(t, '\0', n))
+    return set_add(s, &s->pool, t, n);
+  return dn_arena_strndup(&s->arena, t, n);
+}
+
 /* False when out of memory, or (*too_long) the text is longer than a
- * cell holds. */
+ * cell holds. own: the row's customer id, for column 0. */
 static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcell *c,
-                      bool *too_long) {
+                      const char *own, bool *too_long) {
   uint32_t type = (uint32_t)sqlite3_column_type(q, i);
   c->n_type = type;
   if (kind == 'I') {
@@ -488,7 +500,7 @@ static bool load_cell(dn_facts_store *s, sqlite3_stmt *q, int i, char kind, mcel
     int n = sqlite3_column_bytes(q, i);
     if ((uint32_t)n > MCELL_MAX_TEXT) return !(*too_long = true);
     c->n_type = (uint32_t)n << 3 | type;
-    c->v.t = t ? dn_arena_strndup(&s->arena, (const char *)t, (size_t)n) : NULL;
+    c->v.t = t ? cell_text(s, kind, (const char *)t, (size_t)n, own) : NULL;
     if (t && !c->v.t) return false;
     if (kind == 'A') c->aux = text_date(t, n);
     if (kind == 'C') c->aux = t ? dn_currency_lookup((const char *)t, (size_t)n) : DN_CUR_NONE;
@@ -541,7 +553,7 @@ static int load_table(dn_facts_store *s, sqlite3 *db, int k, const dn_program *p
       memset(row, 0, sizeof *row * (size_t)ncols);
       bool too_long = false;
       for (int i = 0; i < ncols && rc == SQLITE_OK; i++)
-        if (!load_cell(s, q, i, kinds[i], &row[i], &too_long))
+        if (!load_cell(s, q, i, kinds[i], &row[i], i == 0 ? s->ids[cust] : NULL, &too_long))
           rc = too_long ? SQLITE_TOOBIG : SQLITE_NOMEM;
       count[cust + 1]++;
     } else if (sqlite3_column_type(q, 8) == SQLITE_TEXT) {
