@@ -286,12 +286,27 @@ static bool safe_name(const char *name) {
   return true;
 }
 
+/* The file's bytes, up to MAX_FILE - 1 (a larger one is no TZif file of
+ * ours). The buffer grows from 4 KiB: zone files are a few KiB, and a run
+ * loads each zone it meets (simulate: each day), which with a 1 MiB
+ * buffer each time was a megabyte mapped and zeroed per zone per day. */
 static unsigned char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) return NULL;
-  unsigned char *buf = malloc(MAX_FILE);
-  size_t n = buf ? fread(buf, 1, MAX_FILE, f) : 0;
-  bool bad = ferror(f) || n == 0 || n == MAX_FILE;
+  unsigned char *buf = NULL;
+  size_t n = 0, cap = 0;
+  bool bad = false;
+  while (!bad && n == cap && cap < MAX_FILE) {
+    cap = cap ? cap * 2 : 4096;
+    unsigned char *grown = realloc(buf, cap);
+    if (grown == NULL) {
+      bad = true;
+      break;
+    }
+    buf = grown;
+    n += fread(buf + n, 1, cap - n, f);
+  }
+  bad = bad || ferror(f) || n == 0 || n == MAX_FILE;
   fclose(f);
   if (bad) {
     free(buf);

@@ -303,6 +303,54 @@ static void test_tables_without_footer(void **state) {
   assert_null(dn_zone_load("Missing"));
 }
 
+/* A v1 file of n transitions every 15 days from 1970, alternating between
+ * UTC and UTC+1, then pad bytes of nothing a reader needs. */
+static void write_long(const char *name, int n, long pad) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fwrite("TZif", 1, 4, f);
+  for (int i = 0; i < 16; i++) fputc(0, f);
+  put32(f, 0);
+  put32(f, 0);
+  put32(f, 0);
+  put32(f, (uint32_t)n); /* timecnt */
+  put32(f, 2);           /* typecnt */
+  put32(f, 4);           /* charcnt */
+  for (int k = 0; k < n; k++) put32(f, (uint32_t)k * 15u * 86400u);
+  for (int k = 0; k < n; k++) fputc(k % 2, f);
+  for (int t = 0; t < 2; t++) {
+    put32(f, (uint32_t)(t * H));
+    fputc(t, f);
+    fputc(0, f);
+  }
+  fwrite("ABC", 1, 4, f);
+  for (long i = 0; i < pad; i++) fputc(0, f);
+  fclose(f);
+}
+
+/* Zone files are read whole whatever their size up to 1 MiB: 5 KiB here
+ * (past the first 4 KiB the reader asks for, so it must read on; cut
+ * short, the file is refused), and one of 1 MiB or more is refused. Day
+ * 12007 (2002-11-16) is mid-period 800 (UTC), day 12022 (2002-12-01)
+ * mid-period 801 (UTC+1). */
+static void test_file_sizes(void **state) {
+  (void)state;
+  write_long("Long", 1000, 0);
+  write_long("Huge", 1000, 1L << 20);
+  dn_zone *z = load("Long");
+  assert_int_equal(dn_zone_offset_at_local(z, D(2002, 11, 16), M(12, 0)), 0);
+  assert_int_equal(dn_zone_offset_at_local(z, D(2002, 12, 1), M(12, 0)), H);
+  dn_zone_free(z);
+  assert_null(dn_zone_load("Huge"));
+  char path[512];
+  snprintf(path, sizeof path, "%s/Long", tmpdir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/Huge", tmpdir);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest system_tests[] = {
       cmocka_unit_test(test_new_york), cmocka_unit_test(test_berlin),
@@ -310,7 +358,7 @@ int main(void) {
   };
   const struct CMUnitTest fake_tests[] = {
       cmocka_unit_test(test_footer_us_rule), cmocka_unit_test(test_footer_forms),
-      cmocka_unit_test(test_tables_without_footer),
+      cmocka_unit_test(test_tables_without_footer), cmocka_unit_test(test_file_sizes),
   };
   int failed = cmocka_run_group_tests(system_tests, NULL, NULL);
   failed += cmocka_run_group_tests(fake_tests, setup_fake, teardown_fake);
