@@ -203,6 +203,8 @@ DN_DEFINE_SORT_CTX(sort_parts, dn_hist_part, const dn_hist_names *, part_cmp)
 
 /* ---- names ----------------------------------------------------------------------- */
 
+enum { OWN_NAMES_MAX = 4096 };
+
 static bool same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
 
 static uint64_t name_hash(const char *rule, const char *step) {
@@ -251,6 +253,13 @@ static int32_t name_index(dn_hist_names *t, const char *rule, const char *step) 
   e->step8 = prefix8(e->step);
   t->slots[i] = ++t->n;
   return t->n - 1;
+}
+
+/* Forgets every name, keeping the memory. */
+static void names_reset(dn_hist_names *t) {
+  if (t->slots) memset(t->slots, 0, sizeof *t->slots * t->nslots);
+  t->n = 0;
+  dn_arena_reset(&t->arena);
 }
 
 static void names_free(dn_hist_names *t) {
@@ -482,6 +491,11 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
   h->gc = &h->own_gc;
   part_vec *parts = (part_vec *)&h->own;
   flag_vec *flags = (flag_vec *)&h->own_flags;
+  /* Without a memo every load parses every row again, so no part outlives
+   * it: a session that decides customer after customer (serve) starts the
+   * table afresh before it grows past a policy's names with whatever
+   * texts ledgers hold. */
+  if (h->own_names.n > OWN_NAMES_MAX) names_reset(&h->own_names);
   h->names = &h->own_names;
   if (!parse_rows(c, 0, c->nhistory, (parse_arenas){scratch, scratch}, h->names, parts, flags) ||
       (h->own.n > 1 && !sort_parts(scratch, h->names, h->own.items, h->own.n)))

@@ -289,6 +289,33 @@ static void test_without_memo(void **state) {
   dn_hist_free(&h);
 }
 
+/* Without a memo the names table starts afresh once it passes its bound
+ * (a session deciding customer after customer, each history with names
+ * of its own): loads around and after the reset must answer as the
+ * oracle does, and the table must have been reset. */
+static void test_names_reset_without_memo(void **state) {
+  world *w = *state;
+  dn_hist h = {0};
+  char step[16];
+  const char *kept = w->rows[0].step;
+  for (int i = 0; i < 4200; i++) {
+    snprintf(step, sizeof step, "s%d", i);
+    w->rows[0].step = step;
+    if (i == 0 || (i >= 4095 && i <= 4099)) {
+      load_and_compare(w, &h, NULL, 60);
+      continue;
+    }
+    dn_arena scratch;
+    dn_arena_init(&scratch);
+    w->c.nhistory = 60;
+    assert_true(dn_hist_load(&h, &w->c, NULL, &scratch));
+    dn_arena_free(&scratch);
+  }
+  assert_true(h.names->n < 4200);
+  w->rows[0].step = kept;
+  dn_hist_free(&h);
+}
+
 /* The memo parses only the rows added since the last load: the answers
  * must not tell. */
 static void test_with_memo(void **state) {
@@ -357,6 +384,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fixture_has_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_without_memo, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_names_reset_without_memo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_with_memo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_groups_kept_across_loads, setup, teardown),
   };
