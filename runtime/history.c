@@ -40,8 +40,9 @@ typedef struct parse_arenas {
   dn_arena *keep, *tmp;
 } parse_arenas;
 
-/* Splits "a,b,c": the list in tmp (parts keep its items, not it), the
- * names of a list of several in keep. */
+/* Splits "a,b,c": the list in tmp, the names of a list of several in
+ * keep. Parts name their (rule, step) in the names table; what they keep
+ * of these copies is the invoice a step names after '@'. */
 static const char **split_list(parse_arenas a, const char *s, int32_t *n) {
   *n = 0;
   if (!s) return NULL;

@@ -296,7 +296,7 @@ static unsigned char *slurp(const char *path, size_t *len) {
   unsigned char *buf = NULL;
   size_t n = 0, cap = 0;
   bool bad = false;
-  while (!bad && n == cap && cap < MAX_FILE) {
+  while (n == cap && cap < MAX_FILE) {
     cap = cap ? cap * 2 : 4096;
     unsigned char *grown = realloc(buf, cap);
     if (grown == NULL) {
