@@ -584,10 +584,12 @@ static int load_table(dn_facts_store *s, sqlite3 *db, int k, const dn_program *p
  * facts read before are the facts, but for what D itself changes (days
  * past due, what is overdue, invoices issued that day), which is worked
  * out again, and the history, read every time. Facts read on a day with
- * events are not kept (the events are that day's only), nor those of a
- * customer whose reading reported anything (it would not be reported
- * again) or with a visibility date that is text but no date (its row
- * appears on a day only text comparison knows). */
+ * events are kept like any others: an event is a row dated that day, so
+ * that day is a change day and the events are not part of the facts (a
+ * restored reading has none, as no row is dated a day without change).
+ * Not kept: those of a customer whose reading reported anything (it would
+ * not be reported again) or with a visibility date that is text but no
+ * date (its row appears on a day only text comparison knows). */
 
 typedef VEC(dn_date) date_vec;
 
@@ -1888,12 +1890,13 @@ static bool cache_room(cached_facts *k, int32_t n) {
 }
 
 /* Keeps what read_rows made, unless the reading reported anything (it
- * would be reported again) or saw the day's events (the next day is a
- * change day anyway). */
+ * would be reported again). A day with events is kept too: without it the
+ * day after, mostly no change day, read every row again (a third of the
+ * 10k year's full readings). */
 static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quiet) {
   cached_facts *k = &r->mem->cache[r->mci];
   k->day = DN_DATE_NONE;
-  if (r->mem->cache_off || k->never || !quiet || r->ev.n > 0 || !cache_room(k, r->inv.n))
+  if (r->mem->cache_off || k->never || !quiet || !cache_room(k, r->inv.n))
     return;
   if (r->inv.n) memcpy(k->inv, r->inv.items, sizeof *k->inv * (size_t)r->inv.n);
   k->ninv = r->inv.n;
