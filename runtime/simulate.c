@@ -683,25 +683,27 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
     if (win <= 0) continue;
     const char *name = w->p->strings[w->p->rules[r].name];
     size_t name_len = strlen(name);
-    /* Dated rows are in date order (facts.h): back from the newest, down
-     * to the first whose window ended before today. Rows mostly share
+    /* A row's window ends on its day + win, the first day the engine lets
+     * the rule fire again (engine.c, once_blocked: the last row's day is
+     * at most D - win); tests/cli/simulate_incremental.sh fails a wake a
+     * day early or late. Dated rows are in date order (facts.h): back
+     * from the newest, down to the first whose window ended by today. Rows mostly share
      * their rule's text (the store keeps one copy of each value): one
      * found not to list the rule is not scanned again. */
     const char *other = NULL;
     for (int32_t h = c->nhistory - 1; h >= 0; h--) {
       const dn_history_fact *hf = &c->history[h];
       if (hf->as_of == DN_DATE_NONE) continue;
-      if (hf->as_of + win + 1 <= today) break;
+      if (hf->as_of + win <= today) break;
       if (hf->rule == other) continue;
       if (!list_has(hf->rule, name, name_len)) {
         other = hf->rule;
         continue;
       }
-      for (int32_t e = -1; e <= 1; e++) wake_at(&nx, today, hf->as_of + win + e);
+      wake_at(&nx, today, hf->as_of + win);
     }
     /* today's records are not history yet */
-    if (had)
-      for (int32_t e = -1; e <= 1; e++) wake_at(&nx, today, today + win + e);
+    if (had) wake_at(&nx, today, today + win);
   }
   for (int32_t i = 0; i < c->ninvoices; i++) {
     const dn_invoice_facts *f = &c->invoices[i];
