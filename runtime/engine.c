@@ -1735,7 +1735,8 @@ static void ctx_free(run_ctx *x) {
 /* A run with the fx check (dn_run_options.traces): a customer woken by a
  * new rate alone is settled when its last trace holds; any other run
  * records its trace, kept only when nothing could have been owed to the
- * day itself (a record, a diagnostic, an event). */
+ * day itself (a diagnostic, an event, deferred contacts beside records
+ * that went out). */
 static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
   dn_fx_wake wake = x->o->fx_wake(x->o->fx_wake_ctx, c);
   if (wake == DN_FX_WAKE_NEVER) return process_customer(x, c);
@@ -1753,9 +1754,15 @@ static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
   x->trace = NULL;
   bool quiet = st == DN_OK && !x->cust_err && c->nevents == 0 &&
                x->diags->errors + x->diags->warnings == reported;
-  int64_t made = x->stats->actions - actions;
-  t->deferred = made > 0 && x->deferred_out - deferred == made;
-  if (!quiet || (made > 0 && !t->deferred) || !dn_trace_keep(t, c)) t->valid = false;
+  int64_t made = x->stats->actions - actions, deferred_made = x->deferred_out - deferred;
+  t->deferred = made > 0 && deferred_made == made;
+  /* Records all scheduled or skipped keep the trace too: they only mark
+   * done what the same path would propose again, and where the next
+   * day's decisions can see them (a fact of the history, a rule without
+   * `once per`) simulate wakes the customer then anyway (docs/
+   * simulate.md, rule 5), so the trace is never checked on such a day. */
+  bool path_kept = made == 0 || t->deferred || deferred_made == 0;
+  if (!quiet || !path_kept || !dn_trace_keep(t, c)) t->valid = false;
   return st;
 }
 

@@ -159,12 +159,13 @@ typedef struct dn_run_options {
   /* The fx check (simulate, docs/simulate.md "A new fx rate"; runtime/
    * trace.h): with a book, the run of each store-read customer that
    * fx_wake(fx_wake_ctx, c) says a new rate can wake keeps its conditions
-   * trace when it made no record, no diagnostic and saw no event, and
-   * forgets it otherwise. A customer that a new rate alone woke today
-   * (DN_FX_WAKE_ONLY) first has that trace evaluated again on its facts:
-   * every result the same, it would take the path of that last run,
-   * which made no record, so it is settled without running
-   * (stats->settled). NULL: every customer is run. */
+   * trace when it made no diagnostic, saw no event and made no record or
+   * only scheduled and skipped ones, and forgets it otherwise. A
+   * customer that a new rate alone woke today (DN_FX_WAKE_ONLY) first has
+   * that trace evaluated again on its facts: every result the same, it
+   * would take the path of that last run, whose records (if any) are
+   * done, so it is settled without running (stats->settled). NULL: every
+   * customer is run. */
   struct dn_trace_book *traces;
   dn_fx_wake (*fx_wake)(void *ctx, const dn_customer_facts *c);
   void *fx_wake_ctx;
