@@ -858,7 +858,14 @@ static bool fire_event(run_ctx *x, const dn_event_fact *ev, bool retry) {
       inv = ev->invoice;
     }
     bool ok = true;
-    if (d->guard != DN_NONE && !eval_bool(x, d->guard, inv, &ok)) continue;
+    /* The day's own events never come back: their guards stay out of the
+     * conditions trace, which stands for the days after (run_traced). A
+     * retry comes back each day until its contact goes out: traced. */
+    dn_trace *traced = x->trace;
+    if (!retry) x->trace = NULL;
+    bool evaluated = d->guard == DN_NONE || eval_bool(x, d->guard, inv, &ok);
+    x->trace = traced;
+    if (!evaluated) continue;
     explain(x, inv, "%s %s: %s%s", rule, ev->id, ok ? "fires" : "guard false",
             retry ? " (deferred before, reconsidered)" : "");
     if (!ok) continue;
@@ -1752,9 +1759,12 @@ static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
   x->trace = t;
   dn_status st = process_customer(x, c);
   x->trace = NULL;
-  bool quiet = st == DN_OK && !x->cust_err && c->nevents == 0 &&
-               x->diags->errors + x->diags->warnings == reported;
+  bool quiet = st == DN_OK && !x->cust_err && x->diags->errors + x->diags->warnings == reported;
   int64_t made = x->stats->actions - actions, deferred_made = x->deferred_out - deferred;
+  /* A day with events keeps the path without them (fire_event), unless a
+   * contact was deferred: its retries, and the records issued again,
+   * would follow a path the trace does not hold. */
+  if (c->nevents > 0 && deferred_made > 0) quiet = false;
   t->deferred = made > 0 && deferred_made == made;
   /* Records all scheduled or skipped keep the trace too: they only mark
    * done what the same path would propose again, and where the next

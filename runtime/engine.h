@@ -159,8 +159,9 @@ typedef struct dn_run_options {
   /* The fx check (simulate, docs/simulate.md "A new fx rate"; runtime/
    * trace.h): with a book, the run of each store-read customer that
    * fx_wake(fx_wake_ctx, c) says a new rate can wake keeps its conditions
-   * trace when it made no diagnostic, saw no event and made no record or
-   * only scheduled and skipped ones, and forgets it otherwise. A
+   * trace when it made no diagnostic and no record or only scheduled and
+   * skipped ones (the day's own events stay out of it, and with them no
+   * contact may be deferred), and forgets it otherwise. A
    * customer that a new rate alone woke today (DN_FX_WAKE_ONLY) first has
    * that trace evaluated again on its facts: every result the same, it
    * would take the path of that last run, whose records (if any) are

@@ -7,11 +7,13 @@
  * the decision chunks it evaluates: segment conditions, `unless` guards,
  * step and event guards, rule conditions. The trace is the second part,
  * in order: every (chunk, invoice, result) of one run, and where the
- * segment was chosen. A new fx rate changes only converted money, which
- * the engine reads only through chunks; so on a day nothing but a rate
- * wakes a customer, evaluating its last trace again on today's facts and
- * getting every result the same proves today's run would take the path
- * of its last one, which made no record. Internal to the runtime. */
+ * segment was chosen, but for the guards of that day's own events, which
+ * never come back. A new fx rate changes only converted money, which the
+ * engine reads only through chunks; so on a day nothing but a rate (no
+ * event) wakes a customer, evaluating its last trace again on today's
+ * facts and getting every result the same proves today's run would take
+ * the path of its last one, whose records, if any, are done (engine.c,
+ * run_traced). Internal to the runtime. */
 #ifndef DN_RUNTIME_TRACE_H
 #define DN_RUNTIME_TRACE_H
 

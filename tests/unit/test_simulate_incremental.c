@@ -615,6 +615,40 @@ static void deferred_contacts_issued_again(void **state) {
   replays_free(&r);
 }
 
+/* A day with events keeps the path without them: the events never come
+ * back, so their guards stay out of the trace. D's payment fails on 03-04
+ * (rate 1.20: 588.00 USD, the guard passes, the firm email goes out; the
+ * 1-day email went out on 03-03). By hand: D and E are run on 03-01 and
+ * 03-03, D on 03-04 (its payment row); E is woken by the rate alone on
+ * 03-04, 03-05 and 03-06 and D on 03-05 (1.05) and 03-06 (0.90: the
+ * guard would now fail, but no event asks it): all five settled, 10
+ * evaluations. A trace dropped on the event day runs D on 03-05; one
+ * holding the event's guard runs D on 03-06. */
+static const char fx_event_src[] =
+    POLICY_HEAD
+    DUN_EVERYONE
+    "  step 1 day: email tone friendly\n"
+    "}\n"
+    "on payment.failed for invoice when invoice.balance >= 500 USD do email tone firm\n";
+
+static void events_stay_out_of_the_trace(void **state) {
+  fixture *f = *state;
+  eur_customers(f, "INSERT INTO fx_rates VALUES ('2026-02-01', 'EUR', 'USD', '1.00'),"
+                   " ('2026-03-04', 'EUR', 'USD', '1.20'), ('2026-03-05', 'EUR', 'USD', '1.05'),"
+                   " ('2026-03-06', 'EUR', 'USD', '0.90');");
+  lf_exec_sql(f->l.db,
+              "INSERT INTO payments(id, customer_id, invoice_id, date, amount_minor, currency, status)"
+              " VALUES ('PF', 'D', 'ID', '2026-03-04', 1000, 'EUR', 'failed');");
+  replays r;
+  replays_run(f, fx_event_src, &r);
+  assert_same_actions(&r.inc, &r.full);
+  assert_int_equal(count_of(&r.full, DN_ACT_EMAIL, "D"), 2);
+  assert_int_equal(count_of(&r.full, DN_ACT_EMAIL, "E"), 1);
+  assert_int_equal(r.si.settled, 5);
+  assert_int_equal(r.si.evaluated, 10);
+  replays_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(reader_set_matches_stream, setup, teardown),
@@ -629,6 +663,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(deferred_contacts_on_a_rate_day, setup, teardown),
       cmocka_unit_test_setup_teardown(no_issue_again_after_an_event, setup, teardown),
       cmocka_unit_test_setup_teardown(deferred_beside_counted_records, setup, teardown),
+      cmocka_unit_test_setup_teardown(events_stay_out_of_the_trace, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
