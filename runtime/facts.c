@@ -152,14 +152,15 @@ static dn_date text_date(const unsigned char *t, int n) {
 
 /* Per stream: how each column is read (T text, I int64, D double; a
  * text the store also keeps as A a date, C a currency code, R the row of
- * the invoice it names), and the column compared with D (-1: none;
- * `strict` for `<` rather than `<=`). */
+ * the invoice it names; P a text of a few values, a tier or a payment's
+ * status, kept once in the pool), and the column compared with D (-1:
+ * none; `strict` for `<` rather than `<=`). */
 static const struct {
   const char *kinds;
   int date_col;
   bool strict;
 } stream_shape[S_COUNT] = {
-    {"TTTTTTICDT", -1, false}, {"TTTAACI", 3, false}, {"TTRAICT", 3, false}, {"TRAI", 2, false},
+    {"TTPPPPICDT", -1, false}, {"TTTAACI", 3, false}, {"TTRAICP", 3, false}, {"TRAI", 2, false},
     {"TTRAA", 3, false},       {"TTRAAI", 3, false},  {"TTTTTTTTT", 8, true},
 };
 
@@ -477,13 +478,15 @@ static int load_keys(dn_facts_store *s, sqlite3 *db) {
 }
 
 /* The cell's copy of text t[0..n): the customer's id (own, equal to it)
- * as the store holds it; a date or a currency code from the pool, since a
- * ledger has a few thousand of them for millions of cells; else a copy of
- * its own. NULL when out of memory. */
+ * as the store holds it; a date, a currency code or a text of few values
+ * from the pool, since a ledger has a few thousand of them for millions
+ * of cells (and a reading that compares one, a payment's status, finds
+ * it in cache rather than scattered over the arena); else a copy of its
+ * own. NULL when out of memory. */
 static const char *cell_text(dn_facts_store *s, char kind, const char *t, size_t n,
                              const char *own) {
   if (own && strlen(own) == n && !memcmp(own, t, n)) return own;
-  if ((kind == 'A' || kind == 'C') && n <= 32 && !memchr(t, '\0', n))
+  if ((kind == 'A' || kind == 'C' || kind == 'P') && n <= 32 && !memchr(t, '\0', n))
     return set_add(s, &s->pool, t, n);
   return dn_arena_strndup(&s->arena, t, n);
 }
