@@ -325,14 +325,20 @@ static void invoice_error(run_ctx *x, int32_t inv, const char *why) {
   explain(x, inv, "error: %s; invoice skipped", why);
 }
 
-static void customer_error(run_ctx *x, const char *why) {
+static void customer_error_as(run_ctx *x, dn_diag_code code, const char *why) {
   if (x->cust_err) return;
   x->cust_err = true;
-  dn_diag_add_at(x->diags, DN_E0507, x->ledger_name, 0, "customer %s: %s; customer skipped",
-                 x->c->id, why);
+  dn_diag_add_at(x->diags, code, x->ledger_name, 0, "customer %s: %s; customer skipped", x->c->id,
+                 why);
   if (x->stats) x->stats->errors++;
   explain(x, -1, "error: %s; customer skipped", why);
 }
+
+static void customer_error(run_ctx *x, const char *why) { customer_error_as(x, DN_E0507, why); }
+
+/* A history holding more than a part can (runtime/history.h): the
+ * ledger's data to fix, not the machine's memory. */
+static void history_too_large(run_ctx *x) { customer_error_as(x, DN_E0506, x->hist.too_large); }
 
 /* The interpreter's evaluation, and the reason of any failure (also of a
  * compiled chunk's: the evaluation is pure, so it fails the same way). */
@@ -1499,9 +1505,13 @@ static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool history, 
     return DN_OK;
   }
   if (!vec_grow((void **)&x->inv_err.items, &x->inv_err.cap, c->ninvoices + 1,
-                sizeof *x->inv_err.items) ||
-      (history && !parse_history(x)))
+                sizeof *x->inv_err.items))
     return oom(x);
+  if (history && !parse_history(x)) {
+    if (!x->hist.too_large[0]) return oom(x);
+    history_too_large(x);
+    return DN_OK;
+  }
   report_fx(x);
   dn_vm_begin_customer(x->vm, c, -1);
   choose_segment(x);
@@ -1632,7 +1642,11 @@ static bool decide_rules(run_ctx *x) {
     for (int32_t i = each ? 0 : -1; i < (each ? x->c->ninvoices : 0) && !x->cust_err; i++) {
       if (i >= 0 && (!x->c->invoices[i].open || x->inv_err.items[i])) continue;
       if (!rule_holds(x, r, i)) continue;
-      if (r->once_per_days > 0 && !parse_history(x)) return false;
+      if (r->once_per_days > 0 && !parse_history(x)) {
+        if (!x->hist.too_large[0]) return false;
+        history_too_large(x);
+        continue;
+      }
       if (once_blocked(x, r, i)) continue;
       dn_rule_decision *d = VEC_PUSH(x->drules);
       if (!d) return false;

@@ -3,6 +3,7 @@
  * parsed histories from one day's run to the next. */
 #include "runtime/history.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,8 +235,17 @@ static const char *keep_text(dn_arena *a, const char *s, bool *ok) {
   return copy;
 }
 
-/* The index of (rule, step) in t, added when new; -1 when out of memory
- * or past the 2^24 names a part can hold. */
+/* What a part can hold (dn_hist_part: a 24-bit name index, a 24-bit
+ * signed invoice count); tests build with lower ones to reach them. */
+#ifndef DN_HIST_NAMES_MAX
+#define DN_HIST_NAMES_MAX (1 << 24)
+#endif
+#ifndef DN_HIST_INVOICES_MAX
+#define DN_HIST_INVOICES_MAX (1 << 23)
+#endif
+
+/* The index of (rule, step) in t, added when new; -1 when out of memory,
+ * -2 past the DN_HIST_NAMES_MAX names a part can hold. */
 static int32_t name_index(dn_hist_names *t, const char *rule, const char *step) {
   if ((size_t)(t->n + 1) * 2 > t->nslots && !names_grow(t)) return -1;
   size_t i = name_hash(rule, step) & (t->nslots - 1);
@@ -243,8 +253,8 @@ static int32_t name_index(dn_hist_names *t, const char *rule, const char *step) 
     const dn_hist_name *e = &t->items[t->slots[i] - 1];
     if (same_text(e->rule, rule) && same_text(e->step, step)) return t->slots[i] - 1;
   }
-  if (t->n >= (1 << 24) || !vec_grow((void **)&t->items, &t->cap, t->n + 1, sizeof *t->items))
-    return -1;
+  if (t->n >= DN_HIST_NAMES_MAX) return -2;
+  if (!vec_grow((void **)&t->items, &t->cap, t->n + 1, sizeof *t->items)) return -1;
   bool ok = true;
   dn_hist_name *e = &t->items[t->n];
   e->rule = keep_text(&t->arena, rule, &ok);
@@ -274,15 +284,18 @@ typedef VEC(dn_hist_part) part_vec;
 typedef VEC(uint8_t) flag_vec;
 
 /* Appends the parts of rows[from, to) to *out and their classes to
- * *flags, split strings and invoice lists in arena a, their names in t. */
-static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, parse_arenas a,
-                       dn_hist_names *t, part_vec *out, flag_vec *flags) {
+ * *flags, split strings and invoice lists in arena a, their names in
+ * h->names. False when out of memory, or (h->too_large says why) a row
+ * holds more than a part can. */
+static bool parse_rows(dn_hist *h, const dn_customer_facts *c, int32_t from, int32_t to,
+                       parse_arenas a, part_vec *out, flag_vec *flags) {
+  dn_hist_names *t = h->names;
   const dn_history_fact *rows = c->history;
   if (!vec_grow((void **)&flags->items, &flags->cap, to, sizeof *flags->items)) return false;
-  for (int32_t h = from; h < to; h++) {
-    const dn_history_fact *r = &rows[h];
-    uint8_t f = flags->items[h] =
-        c->history_flags ? c->history_flags[h] : dn_history_classify(r->kind, r->status);
+  for (int32_t ri = from; ri < to; ri++) {
+    const dn_history_fact *r = &rows[ri];
+    uint8_t f = flags->items[ri] =
+        c->history_flags ? c->history_flags[ri] : dn_history_classify(r->kind, r->status);
     uint8_t kid = kind_id(r->kind);
     int32_t nr, ns, ni;
     const char **rules = split_list(a, r->rule, &nr);
@@ -294,13 +307,18 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
     for (int32_t k = 0; k < ni; k++) all_bits |= inv_bit(ids[k]);
     /* Most rows are one part of one invoice: it names the invoice, and
      * no list is kept (a year's replay keeps millions of rows). */
-    if (ni >= (1 << 23)) return false; /* more invoices than a part can count */
+    if (ni >= DN_HIST_INVOICES_MAX) {
+      snprintf(h->too_large, sizeof h->too_large,
+               "a record of its action history lists %d invoices, more than %d", ni,
+               DN_HIST_INVOICES_MAX - 1);
+      return false;
+    }
     const char *only = ni == 1 && n == 1 ? ids[0] : NULL;
     const char **invs = keep_ids(a, ids, &ni, n);
     for (int32_t j = 0; j < n; j++) {
       if (!vec_grow_slow((void **)&out->items, &out->cap, out->n + 1, sizeof *out->items)) return false;
       dn_hist_part *hp = memset(&out->items[out->n++], 0, sizeof *out->items);
-      hp->row = h;
+      hp->row = ri;
       hp->as_of = r->as_of;
       hp->flags = f;
       hp->kind_id = kid;
@@ -317,6 +335,10 @@ static bool parse_rows(const dn_customer_facts *c, int32_t from, int32_t to, par
         if (!*step) step = NULL;
       }
       int32_t name = name_index(t, rule, step);
+      if (name == -2)
+        snprintf(h->too_large, sizeof h->too_large,
+                 "its action history names more than %d distinct (rule, step) pairs in one %s",
+                 DN_HIST_NAMES_MAX, t == &h->own_names ? "reading" : "replay");
       if (name < 0) return false;
       hp->name = (unsigned)name;
       if (one) {
@@ -452,9 +474,10 @@ static bool load_memo(dn_hist *h, const dn_customer_facts *c, dn_history_memo *m
   part_vec *parts = (part_vec *)&e->parts;
   flag_vec *flags = (flag_vec *)&e->flags;
   h->names = &m->names;
-  if (!parse_rows(c, e->nrows, c->nhistory, (parse_arenas){&e->arena, scratch}, h->names, parts,
-                  flags))
+  if (!parse_rows(h, c, e->nrows, c->nhistory, (parse_arenas){&e->arena, scratch}, parts, flags)) {
+    parts->n = old; /* the entry stays the history of its e->nrows rows */
     return false;
+  }
   int32_t added = parts->n - old;
   if ((added > 1 && !sort_parts(scratch, h->names, parts->items + old, added)) ||
       !merge_parts(scratch, h->names, parts->items, old, parts->n))
@@ -486,6 +509,7 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
                   dn_arena *scratch) {
   h->rows = c->history;
   h->nrows = c->nhistory;
+  h->too_large[0] = '\0';
   if (memo) return load_memo(h, c, memo, scratch);
   h->own.n = 0;
   h->own_gc.n = h->own_gc.next = 0;
@@ -498,7 +522,7 @@ bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
    * texts ledgers hold. */
   if (h->own_names.n > OWN_NAMES_MAX) names_reset(&h->own_names);
   h->names = &h->own_names;
-  if (!parse_rows(c, 0, c->nhistory, (parse_arenas){scratch, scratch}, h->names, parts, flags) ||
+  if (!parse_rows(h, c, 0, c->nhistory, (parse_arenas){scratch, scratch}, parts, flags) ||
       (h->own.n > 1 && !sort_parts(scratch, h->names, h->own.items, h->own.n)))
     return false;
   h->parts = h->own.items;

@@ -101,6 +101,9 @@ typedef struct dn_hist {
    * customer). */
   dn_hist_names *names;
   dn_hist_names own_names;
+  /* Why the last load failed when it was not for memory: a history
+   * holding more than a part can name or count; "" otherwise. */
+  char too_large[128];
 } dn_hist;
 
 /* The (rule, step) of part hp of h. */
@@ -110,7 +113,8 @@ static inline const dn_hist_name *dn_hist_part_name(const dn_hist *h, const dn_h
 
 /* Loads c's history into h (memo: NULL or the caller's); merge buffers
  * and, without a memo, split strings go to scratch. False when out of
- * memory. */
+ * memory or, with h->too_large set, when the history holds more than a
+ * part can (a memo's entry then stays as it was). */
 bool dn_hist_load(dn_hist *h, const dn_customer_facts *c, dn_history_memo *memo,
                   dn_arena *scratch);
 void dn_hist_free(dn_hist *h);

@@ -152,10 +152,63 @@ static void test_history_is_read(void **state) {
   dn_history_memo_free(memo);
 }
 
+#ifdef DN_HIST_NAMES_MAX
+/* Built with runtime/history.c and DN_HIST_NAMES_MAX 6, DN_HIST_INVOICES_MAX
+ * 3 (tests/CMakeLists.txt): a history holding more than a part can is the
+ * customer's data error, said as such (not "out of memory"), the customer
+ * skipped; with a memo, its entry stays the history read before, so a run
+ * on those rows again gives the same records as before. */
+static void run_skipped(world *w, int n, dn_history_memo *memo, const char *why) {
+  text out;
+  size_t errors = w->diags.errors;
+  run(w, n, memo, &out);
+  assert_int_equal(out.n, 0);
+  assert_int_equal(w->diags.errors, errors + 1);
+  assert_int_equal(w->diags.items[w->diags.count - 1].code, DN_E0506);
+  const char *m = w->diags.items[w->diags.count - 1].message;
+  assert_non_null(strstr(m, "customer C1: "));
+  assert_non_null(strstr(m, why));
+  assert_non_null(strstr(m, "customer skipped"));
+  assert_null(strstr(m, "out of memory"));
+}
+
+static void test_history_past_a_part(void **state) {
+  world *w = *state;
+  w->hist[0] = (dn_history_fact){.key = "k1", .rule = "dunning", .step = "1d", .kind = "email",
+                                 .tone = "friendly", .status = "scheduled", .invoice_ids = "[\"I1\"]",
+                                 .as_of = w->as_of - 19};
+  w->hist[1] = (dn_history_fact){.key = "k2", .rule = "dunning", .step = "7d", .kind = "email",
+                                 .tone = "neutral", .status = "scheduled",
+                                 .invoice_ids = "[\"I1\",\"I2\",\"I3\"]", .as_of = w->as_of - 7};
+  /* Seven (rule, step) names in one record, with dunning 1d past six; the
+   * first, I1's 15d, would stop I1's 15d email were it left in the memo. */
+  w->hist[2] = (dn_history_fact){.key = "k3", .rule = "dunning", .step = "15d,a,b,c,d,e,f",
+                                 .kind = "email", .tone = "firm", .status = "scheduled",
+                                 .invoice_ids = "[\"I1\"]", .as_of = w->as_of - 2};
+  dn_history_memo *memo = dn_history_memo_new();
+  assert_non_null(memo);
+  text first, again;
+  run(w, 1, memo, &first);
+  assert_non_null(strstr(first.buf, "\"step\":\"15d\""));
+  run_skipped(w, 2, memo, "lists 3 invoices, more than 2");
+  run(w, 1, memo, &again);
+  assert_string_equal(first.buf, again.buf);
+  w->hist[1] = w->hist[2];
+  run_skipped(w, 2, memo, "more than 6 distinct (rule, step) pairs in one replay");
+  run(w, 1, memo, &again);
+  assert_string_equal(first.buf, again.buf);
+  run_skipped(w, 2, NULL, "more than 6 distinct (rule, step) pairs in one reading");
+  dn_history_memo_free(memo);
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_growing_history, setup, teardown),
       cmocka_unit_test_setup_teardown(test_history_is_read, setup, teardown),
+#ifdef DN_HIST_NAMES_MAX
+      cmocka_unit_test_setup_teardown(test_history_past_a_part, setup, teardown),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
