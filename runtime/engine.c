@@ -1756,8 +1756,8 @@ static void ctx_free(run_ctx *x) {
 /* A run with the fx check (dn_run_options.traces): a customer woken by a
  * new rate alone is settled when its last trace holds; any other run
  * records its trace, kept only when nothing could have been owed to the
- * day itself (a diagnostic, an event, deferred contacts beside records
- * that went out). */
+ * day itself (a diagnostic; deferred contacts beside records that went
+ * out, or on a day with events). */
 static dn_status run_traced(run_ctx *x, dn_customer_facts *c) {
   dn_fx_wake wake = x->o->fx_wake(x->o->fx_wake_ctx, c);
   if (wake == DN_FX_WAKE_NEVER) return process_customer(x, c);

@@ -687,9 +687,9 @@ static void on_customer(void *ctx, const dn_customer_facts *c) {
      * the rule fire again (engine.c, once_blocked: the last row's day is
      * at most D - win); tests/cli/simulate_incremental.sh fails a wake a
      * day early or late. Dated rows are in date order (facts.h): back
-     * from the newest, down to the first whose window ended by today. Rows mostly share
-     * their rule's text (the store keeps one copy of each value): one
-     * found not to list the rule is not scanned again. */
+     * from the newest, down to the first whose window ended by today.
+     * Rows mostly share their rule's text (the store keeps one copy of
+     * each value): one found not to list the rule is not scanned again. */
     const char *other = NULL;
     for (int32_t h = c->nhistory - 1; h >= 0; h--) {
       const dn_history_fact *hf = &c->history[h];
