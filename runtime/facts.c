@@ -130,6 +130,7 @@ struct dn_facts_reader {
   int32_t mci;
   uint32_t mpos[S_COUNT], mend[S_COUNT];
   int32_t mci_after; /* the customer after mci, when prefetch found it; else -1 */
+  int32_t lent; /* the store customer whose cached invoices inv holds (cache_restore), or -1 */
 };
 
 /* ---- the in-memory row store (dn_facts_store) ----------------------------
@@ -242,6 +243,7 @@ typedef struct cached_facts {
   bool never;   /* a visibility date that is text but no date */
   bool foreign; /* a currency not the policy's: fx rates change its facts */
   bool fx_cross; /* the reading's fx_cross: a new rate calls for a new reading */
+  bool lent;     /* inv is a reader's (cache_restore): neither restored nor kept */
   dn_customer_facts c;
   dn_invoice_facts *inv;
   int32_t ninv, cap;
@@ -973,8 +975,33 @@ static dn_facts_reader *reader_new(dn_ledger *l, const dn_program *p, dn_date as
   r->ledger_name = l->path ? l->path : "ledger";
   r->p = p;
   r->as_of = as_of;
+  r->lent = -1;
   dn_date_format(as_of, r->as_of_text);
   return r;
+}
+
+/* The reader's invoices and the cached ones trade places: a restore
+ * lends the cached array to the reader rather than copying it (the copy
+ * was 3.4 % of a 100k-customer month, 2026-12-07, perf). What the reader
+ * then writes into it is what D changes (days past due, worked out for
+ * every D) and conversions at D's rates (made again from the amounts
+ * whenever a rate comes after the kept day): the kept reading stands. */
+static void swap_invoices(dn_facts_reader *r, cached_facts *k) {
+  dn_invoice_facts *items = r->inv.items;
+  int32_t cap = r->inv.cap;
+  r->inv.items = k->inv;
+  r->inv.cap = k->cap;
+  k->inv = items;
+  k->cap = cap;
+}
+
+/* Returns the invoices cache_restore lent, before the next customer. */
+static void give_back(dn_facts_reader *r) {
+  if (r->lent < 0) return;
+  cached_facts *k = &r->mem->cache[r->lent];
+  swap_invoices(r, k);
+  k->lent = false;
+  r->lent = -1;
 }
 
 static dn_status open_streams(dn_ledger *l, dn_facts_cache *cache, const dn_program *p,
@@ -1104,6 +1131,7 @@ dn_status dn_facts_reader_open_set(dn_ledger *l, const dn_program *p, dn_date as
 
 void dn_facts_reader_close(dn_facts_reader *r) {
   if (!r) return;
+  give_back(r);
   if (r->mem) r->mem->readers--;
   for (int s = 0; s < S_COUNT; s++) release_stmt(r->borrowed, r->st[s]);
   dn_fx_close(r->fx);
@@ -1820,6 +1848,7 @@ static dn_status collect_issued(dn_facts_reader *r, dn_diags *diags) {
 }
 
 static void reset_customer(dn_facts_reader *r, dn_customer_facts *c) {
+  give_back(r);
   dn_arena_reset(&c->arena);
   dn_arena arena = c->arena;
   memset(c, 0, sizeof *c);
@@ -1864,15 +1893,16 @@ static void convert_again(dn_facts_reader *r, dn_customer_facts *c) {
  * rate did (see "cached facts"). */
 static bool cache_restore(dn_facts_reader *r, dn_customer_facts *c) {
   const dn_facts_store *s = r->mem;
-  const cached_facts *k = &s->cache[r->mci];
-  if (s->cache_off || k->never || k->day == DN_DATE_NONE || k->day >= r->as_of) return false;
+  cached_facts *k = &s->cache[r->mci];
+  if (s->cache_off || k->never || k->lent || k->day == DN_DATE_NONE || k->day >= r->as_of) return false;
   uint32_t a = s->change_first[r->mci], b = s->change_first[r->mci + 1];
   if (day_between(s->change_days + a, b - a, k->day, r->as_of)) return false;
   bool rates = k->foreign && day_between(s->fx_days, (uint32_t)s->nfx_days, k->day, r->as_of);
   if (rates && k->fx_cross) return false;
-  if (!vec_grow((void **)&r->inv.items, &r->inv.cap, k->ninv, sizeof *r->inv.items)) return false;
-  if (k->ninv) memcpy(r->inv.items, k->inv, sizeof *k->inv * (size_t)k->ninv);
+  swap_invoices(r, k);
   r->inv.n = k->ninv;
+  k->lent = true;
+  r->lent = r->mci;
   dn_arena arena = c->arena;
   *c = k->c;
   c->arena = arena;
@@ -1898,6 +1928,7 @@ static bool cache_room(cached_facts *k, int32_t n) {
  * 10k year's full readings). */
 static void cache_keep(dn_facts_reader *r, const dn_customer_facts *c, bool quiet) {
   cached_facts *k = &r->mem->cache[r->mci];
+  if (k->lent) return; /* another reader's, whose restore stands */
   k->day = DN_DATE_NONE;
   if (r->mem->cache_off || k->never || !quiet || !cache_room(k, r->inv.n))
     return;

@@ -226,9 +226,73 @@ static void store_reads_equal_sqlite_every_day(void **state) {
   dn_facts_store_free(store);
 }
 
+/* One more customer of r described into out (n bytes so far); false at
+ * the reader's end. */
+static bool read_next(fixture *f, dn_facts_reader *r, dn_customer_facts *c, char *out, size_t cap,
+                      size_t *n) {
+  bool got;
+  assert_int_equal(dn_facts_reader_next(r, c, &got, &f->diags), DN_OK);
+  if (!got) return false;
+  describe(out + *n, cap - *n, c);
+  *n += strlen(out + *n);
+  assert_true(*n + 1 < cap);
+  out[(*n)++] = '\n';
+  out[*n] = '\0';
+  return true;
+}
+
+/* A restore lends the cached invoices to its reader until its next
+ * customer: a second reader open at the same time, reading the same
+ * customer meanwhile, must neither restore from the entry nor keep into
+ * it while it is lent. Two readers over the store, on 03-16 and 03-18,
+ * step through the customers in turn, after a reading of 03-15 kept
+ * every cacheable customer: the first restores O, the second reads O
+ * again (its promise lapsed on 03-17) while O's entry is lent. Each must
+ * read what SQLite says, and so must a reading of 03-19 after them
+ * (which restores what the 03-18 reading kept, if anything). */
+static void two_readers_at_once(void **state) {
+  fixture *f = *state;
+  dn_facts_store *store = NULL;
+  assert_int_equal(dn_facts_store_load(&f->l, f->p, &store, &f->diags), DN_OK);
+  static char want[3][16384], got[3][16384];
+  static const char *const days[3] = {"2026-03-16", "2026-03-18", "2026-03-19"};
+  dn_date day[3], warm;
+  for (int k = 0; k < 3; k++) {
+    assert_true(dn_date_parse(days[k], 10, &day[k]));
+    read_day(f, day[k], want[k], sizeof want[k]);
+  }
+  assert_true(dn_date_parse("2026-03-15", 10, &warm));
+  f->l.store = store;
+  read_day(f, warm, got[2], sizeof got[2]);
+  static const char *const ids[] = {"A", "B", "C", "E", "F", "G", "H", "O", "X"};
+  dn_facts_reader *r[2];
+  dn_customer_facts c[2];
+  size_t n[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(dn_facts_reader_open_set(&f->l, f->p, day[k], ids, 9, false, &r[k], &f->diags),
+                     DN_OK);
+    dn_customer_facts_init(&c[k]);
+    got[k][0] = '\0';
+  }
+  bool more[2] = {true, true};
+  while (more[0] || more[1])
+    for (int k = 0; k < 2; k++)
+      if (more[k]) more[k] = read_next(f, r[k], &c[k], got[k], sizeof got[k], &n[k]);
+  for (int k = 0; k < 2; k++) {
+    dn_customer_facts_free(&c[k]);
+    dn_facts_reader_close(r[k]);
+  }
+  read_day(f, day[2], got[2], sizeof got[2]);
+  f->l.store = NULL;
+  for (int k = 0; k < 3; k++) assert_string_equal(got[k], want[k]);
+  assert_string_not_equal(want[0], want[1]);
+  dn_facts_store_free(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(store_reads_equal_sqlite_every_day, setup, teardown),
+      cmocka_unit_test_setup_teardown(two_readers_at_once, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
