@@ -50,11 +50,29 @@ run() {
   median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   printf '%-20s %14s   (runs: %s)\n' "$name" "$median" "${rates[*]}"
 }
-run hand_c "$build/bench/eval_hand" "$facts" 200
-run dunlin-decisions "$build/bench/eval_dunlin" decisions "$here/acme.dun" "$facts" 50
-run dunlin-native "$build/bench/eval_dunlin" native "$here/acme.dun" "$facts" 50
-run dunlin-records "$build/bench/eval_dunlin" records "$here/acme.dun" "$facts" 5
-run lua5.4 lua5.4 "$here/eval.lua" "$facts" 20
-run luajit luajit "$here/eval.lua" "$facts" 50
+# Repeat counts give each run about a second on the machine of
+# bench/RESULTS.md: runs of a tenth of a second (the counts before
+# 2026-12-07) swung by a third with the host's speed, the native figure
+# from 37 M to 65 M within minutes.
+run hand_c "$build/bench/eval_hand" "$facts" 1000
+run dunlin-decisions "$build/bench/eval_dunlin" decisions "$here/acme.dun" "$facts" 100
+run dunlin-native "$build/bench/eval_dunlin" native "$here/acme.dun" "$facts" 500
+run dunlin-records "$build/bench/eval_dunlin" records "$here/acme.dun" "$facts" 10
+run lua5.4 lua5.4 "$here/eval.lua" "$facts" 50
+run luajit luajit "$here/eval.lua" "$facts" 100
 run json-rules-engine node "$here/eval_node.js" rules "$facts" 1
 run zen-engine node "$here/eval_node.js" zen "$facts" 1
+
+# The target's ratio (Dunlin within 2x of hand C) from runs side by side:
+# hand C then native, RUNS pairs, each pair's ratio and their median. The
+# medians above come from runs minutes apart, which the host's drift
+# separates more than it does neighbours.
+ratios=()
+for _ in $(seq "$runs"); do
+  h=$(taskset -c 0 "$build/bench/eval_hand" "$facts" 1000 "$work/hand_c.txt")
+  n=$(taskset -c 0 "$build/bench/eval_dunlin" native "$here/acme.dun" "$facts" 500 "$work/dunlin-native.txt")
+  cmp -s "$work/hand_c.txt" "$work/dunlin-native.txt" || { echo "dunlin-native: decisions differ" >&2; exit 1; }
+  ratios+=("$(awk -v h="$h" -v n="$n" 'BEGIN {printf "%.2f", h / n}')")
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "hand C / dunlin-native, side by side: ${median}x median (pairs: ${ratios[*]})"
