@@ -1770,7 +1770,7 @@ static void apply_movements(dn_facts_reader *r) {
 static bool convert_part(dn_facts_reader *r, const dn_invoice_facts *f, int64_t minor,
                          int64_t *out) {
   if (minor == f->amount || minor == 0) {
-    *out = minor == 0 ? 0 : f->amount_p.minor;
+    *out = minor == 0 ? 0 : f->amount_p;
     return true;
   }
   return convert_minor(r, minor, f->currency, r->p->currency, out);
@@ -1778,13 +1778,12 @@ static bool convert_part(dn_facts_reader *r, const dn_invoice_facts *f, int64_t 
 
 static void convert_invoice(dn_facts_reader *r, dn_invoice_facts *f) {
   uint16_t pc = r->p->currency;
-  f->amount_p.cur = f->balance_p.cur = f->paid_p.cur = pc;
   if (f->fx_missing) return;
-  if (!convert_minor(r, f->amount, f->currency, pc, &f->amount_p.minor) ||
-      !convert_part(r, f, f->balance, &f->balance_p.minor) ||
-      !convert_part(r, f, f->paid, &f->paid_p.minor)) {
+  if (!convert_minor(r, f->amount, f->currency, pc, &f->amount_p) ||
+      !convert_part(r, f, f->balance, &f->balance_p) ||
+      !convert_part(r, f, f->paid, &f->paid_p)) {
     f->fx_missing = true;
-    f->amount_p.minor = f->balance_p.minor = f->paid_p.minor = 0;
+    f->amount_p = f->balance_p = f->paid_p = 0;
   }
 }
 
@@ -1822,11 +1821,11 @@ static void aggregate_day(dn_facts_reader *r, dn_customer_facts *c) {
     f->days_past_due = r->as_of - f->due_date;
     if (!f->open || f->fx_missing) continue;
     c->open_invoices++;
-    if (__builtin_add_overflow(c->total_open_p.minor, f->balance_p.minor, &c->total_open_p.minor))
+    if (__builtin_add_overflow(c->total_open_p.minor, f->balance_p, &c->total_open_p.minor))
       c->overflow = true;
     if (f->days_past_due > 0) {
       c->overdue_invoices++;
-      if (__builtin_add_overflow(c->total_overdue_p.minor, f->balance_p.minor, &c->total_overdue_p.minor))
+      if (__builtin_add_overflow(c->total_overdue_p.minor, f->balance_p, &c->total_overdue_p.minor))
         c->overflow = true;
     }
     if (f->days_past_due > c->oldest_days_past_due) c->oldest_days_past_due = f->days_past_due;

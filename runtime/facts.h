@@ -20,11 +20,14 @@
 
 typedef struct dn_invoice_facts {
   const char *id, *number;
-  uint16_t currency;
-  dn_date issue_date, due_date, last_payment_date; /* NONE when no payment */
   int64_t amount, balance, paid;       /* minor units, invoice currency */
-  dn_money amount_p, balance_p, paid_p;/* converted to the policy currency */
+  /* The same converted to the policy currency, in its minor units: its
+   * code is the program's, so not kept per amount (with it, 112 bytes an
+   * invoice, not 88; evaluation reads them all, bench/RESULTS.md eval). */
+  int64_t amount_p, balance_p, paid_p;
+  dn_date issue_date, due_date, last_payment_date; /* NONE when no payment */
   int32_t days_past_due;
+  uint16_t currency;
   bool open, disputed, promise_active;
   bool fx_missing;                     /* no rate: the invoice is skipped */
 } dn_invoice_facts;

@@ -12,9 +12,13 @@
 
 /* The kinds a load can take; DN_FA_VM for the fields the VM works out (a
  * currency code, the policy's default zone, a tone rank). A date is
- * missing when DN_DATE_NONE, money when its currency is DN_CUR_NONE, a
- * NULL string reads as "". */
-typedef enum dn_fa_kind { DN_FA_VM, DN_FA_BOOL, DN_FA_I32, DN_FA_F64, DN_FA_MONEY, DN_FA_DATE, DN_FA_STR } dn_fa_kind;
+ * missing when DN_DATE_NONE, money (a dn_money) when its currency is
+ * DN_CUR_NONE, a NULL string reads as "". DN_FA_PMONEY: an int64_t of
+ * minor units in the policy currency, never missing (an invoice's
+ * amounts: one without a rate is skipped before any expression). */
+typedef enum dn_fa_kind {
+  DN_FA_VM, DN_FA_BOOL, DN_FA_I32, DN_FA_F64, DN_FA_MONEY, DN_FA_PMONEY, DN_FA_DATE, DN_FA_STR
+} dn_fa_kind;
 
 typedef struct dn_field_access {
   dn_fa_kind kind;

@@ -42,6 +42,7 @@ typedef struct dn_native_frame {
   dn_status (*op)(dn_vm *vm, uint32_t pc, int32_t inv, dn_value *base, uint32_t depth);
   const dn_value *consts;
   const void *customer;   /* const dn_customer_facts * */
+  uint16_t currency;      /* the program's: an invoice's amounts are in it (DN_FA_PMONEY) */
 } dn_native_frame;
 
 /* A compiled chunk: evaluates with invoice `inv` (its facts at `invoice`,

@@ -24,11 +24,12 @@
 static void layout_text(char *buf, size_t len) {
   size_t n = (size_t)snprintf(
       buf, len, "dunlin-native 1 value %zu %zu %zu %zu %zu money %zu %zu %zu frame %zu types %d %d %d %d %d %d %d %d"
-      " missing %d %d cur-none %d",
+      " missing %d %d cur-none %d frame-cur %zu",
       sizeof(dn_value), offsetof(dn_value, missing), offsetof(dn_value, as),
       offsetof(dn_value, as.m.cur), sizeof(bool), sizeof(dn_money), offsetof(dn_money, minor),
       offsetof(dn_money, cur), sizeof(dn_native_frame), DN_T_BOOL, DN_T_INT, DN_T_NUMBER, DN_T_MONEY,
-      DN_T_DATE, DN_T_STRING, DN_T_TONE, DN_T_DURATION, (int)DN_DATE_NONE, DN_OK, DN_CUR_NONE);
+      DN_T_DATE, DN_T_STRING, DN_T_TONE, DN_T_DURATION, (int)DN_DATE_NONE, DN_OK, DN_CUR_NONE,
+      offsetof(dn_native_frame, currency));
   for (int f = 0; f < DN_F_COUNT && n < len; f++) {
     const dn_field_access *a = &dn_field_table[f];
     n += (size_t)snprintf(buf + n, len - n, " %d:%d:%d:%d:%zu", f, (int)a->kind, (int)a->scope,
@@ -72,6 +73,7 @@ static const char prelude[] =
     "  int (*op)(void *vm, uint32_t pc, int32_t inv, nv *base, uint32_t depth);\n"
     "  const nv *k;\n"
     "  const char *c;\n"
+    "  uint16_t cur;\n"
     "} frame;\n"
     "#define CMP3(a, b) (((a) > (b)) - ((a) < (b)))\n"
     /* strcmp's order (the first differing byte as unsigned char) without
@@ -88,9 +90,11 @@ static void emit_asserts(FILE *out) {
   fprintf(out,
           "_Static_assert(sizeof(nv) == %zu && offsetof(nv, missing) == %zu && offsetof(nv, as) == %zu"
           " && offsetof(nv, as.m.cur) == %zu, \"value layout\");\n"
-          "_Static_assert(sizeof(_Bool) == %zu && sizeof(frame) == %zu, \"frame layout\");\n\n",
+          "_Static_assert(sizeof(_Bool) == %zu && sizeof(frame) == %zu && offsetof(frame, cur) == %zu,"
+          " \"frame layout\");\n\n",
           sizeof(dn_value), offsetof(dn_value, missing), offsetof(dn_value, as),
-          offsetof(dn_value, as.m.cur), sizeof(bool), sizeof(dn_native_frame));
+          offsetof(dn_value, as.m.cur), sizeof(bool), sizeof(dn_native_frame),
+          offsetof(dn_native_frame, currency));
 }
 
 /* The C relation for a CMP operand over CMP3's -1/0/1, as the VM's
@@ -124,6 +128,10 @@ static void emit_field(FILE *out, int d, dn_field_id f) {
               " s[%d].missing = s[%d].as.m.cur == %d;\n",
               d, base, a->offset + offsetof(dn_money, minor), d, base, a->offset + offsetof(dn_money, cur),
               d, d, DN_CUR_NONE);
+      break;
+    case DN_FA_PMONEY:
+      fprintf(out, "  s[%d].as.m.minor = AT(%s, %zu, int64_t); s[%d].as.m.cur = f->cur;\n", d, base,
+              a->offset, d);
       break;
     case DN_FA_STR:
       fprintf(out, "  s[%d].as.s = AT(%s, %zu, const char *); if (!s[%d].as.s) s[%d].as.s = \"\";\n", d,

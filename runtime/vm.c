@@ -94,7 +94,8 @@ dn_vm *dn_vm_new(const dn_vm_env *env) {
   vm->consts = calloc((size_t)env->program->nconsts + 1, sizeof *vm->consts);
   for (uint32_t k = 0; vm->consts && k < env->program->nconsts; k++)
     vm->consts[k] = const_value(env->program, k);
-  vm->frame = (dn_native_frame){.vm = vm, .op = dn_vm_native_op, .consts = vm->consts};
+  vm->frame = (dn_native_frame){.vm = vm, .op = dn_vm_native_op, .consts = vm->consts,
+                                .currency = env->program->currency};
   if (!env->calendar) {
     vm->own_cal = dn_calendar_new("");
     vm->env.calendar = vm->own_cal;
@@ -241,6 +242,7 @@ static inline void load_field(const dn_vm *vm, uint8_t f, const dn_invoice_facts
     case DN_FA_I32: v->as.i = *(const int32_t *)at; break;
     case DN_FA_F64: v->as.n = *(const double *)at; break;
     case DN_FA_MONEY: put_money(v, *(const dn_money *)at); break;
+    case DN_FA_PMONEY: put_money(v, (dn_money){*(const int64_t *)at, vm->frame.currency}); break;
     case DN_FA_DATE: put_date(v, *(const dn_date *)at); break;
     default: v->as.s = str_or_empty(*(const char *const *)at); break;
   }

@@ -77,8 +77,8 @@ static void fill_invoice(dn_invoice_facts *f, const bench_invoice *i, dn_date as
   f->issue_date = f->due_date - 30;
   f->last_payment_date = DN_DATE_NONE;
   f->amount = f->balance = i->balance;
-  f->amount_p = f->balance_p = (dn_money){i->balance, usd};
-  f->paid_p = (dn_money){0, usd};
+  f->amount_p = f->balance_p = i->balance;
+  f->paid_p = 0;
   f->days_past_due = i->days_past_due;
   f->open = i->balance > 0;
   f->disputed = i->disputed;

@@ -281,7 +281,7 @@ static void run_all_chunks(const dn_program *p) {
   dn_invoice_facts inv;
   memset(&inv, 0, sizeof inv);
   inv.last_payment_date = DN_DATE_NONE;
-  inv.balance_p = (dn_money){100, p->currency};
+  inv.balance_p = 100;
   dn_customer_facts c;
   memset(&c, 0, sizeof c);
   c.invoices = &inv;

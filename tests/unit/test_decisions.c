@@ -90,8 +90,8 @@ static void build(world *w, const cust_spec *s) {
     f->issue_date = f->due_date - 30;
     f->last_payment_date = DN_DATE_NONE;
     f->amount = f->balance = s->inv[i].balance;
-    f->amount_p = f->balance_p = (dn_money){s->inv[i].balance, w->usd};
-    f->paid_p = (dn_money){0, w->usd};
+    f->amount_p = f->balance_p = s->inv[i].balance;
+    f->paid_p = 0;
     f->open = !s->inv[i].closed;
     f->disputed = s->inv[i].disputed;
   }

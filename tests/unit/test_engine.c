@@ -670,8 +670,8 @@ static void test_run_customer(void **state) {
   inv.id = "I9";
   inv.currency = usd;
   inv.amount = inv.balance = 5000;
-  inv.amount_p = inv.balance_p = (dn_money){5000, usd};
-  inv.paid_p = (dn_money){0, usd};
+  inv.amount_p = inv.balance_p = 5000;
+  inv.paid_p = 0;
   inv.days_past_due = 16;
   inv.open = true;
   inv.last_payment_date = DN_DATE_NONE;

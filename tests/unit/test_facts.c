@@ -126,7 +126,7 @@ static void test_customer_facts(void **state) {
   /* A3: 80000 - 30000 (P4 failed, P5 after D) = 50000, 9 days past due. */
   const dn_invoice_facts *a3 = inv(&c, "A3");
   assert_int_equal(a3->balance, 50000);
-  assert_int_equal(a3->balance_p.minor, 50000);
+  assert_int_equal(a3->balance_p, 50000);
   assert_true(a3->open);
   assert_int_equal(a3->days_past_due, 9);
   assert_int_equal(a3->last_payment_date, D("2026-03-05"));
@@ -135,8 +135,8 @@ static void test_customer_facts(void **state) {
   /* A6: EUR 100.00 at 1.0850 (the latest rate <= D) = USD 108.50. */
   const dn_invoice_facts *a6 = inv(&c, "A6");
   assert_false(a6->fx_missing);
-  assert_int_equal(a6->balance_p.minor, 10850);
-  assert_int_equal(a6->amount_p.minor, 10850);
+  assert_int_equal(a6->balance_p, 10850);
+  assert_int_equal(a6->amount_p, 10850);
   assert_true(a6->disputed);
   assert_int_equal(a6->days_past_due, 7);
   assert_int_equal(a6->last_payment_date, DN_DATE_NONE);
@@ -275,16 +275,16 @@ static void test_part_paid_foreign(void **state) {
   assert_non_null(b1);
   assert_non_null(b2);
   assert_non_null(b3);
-  assert_int_equal(b1->amount_p.minor, 10851);
-  assert_int_equal(b1->paid_p.minor, 3616);
-  assert_int_equal(b1->balance_p.minor, 7235);
-  assert_int_equal(b2->amount_p.minor, 5425);
-  assert_int_equal(b2->paid_p.minor, 5425);
-  assert_int_equal(b2->balance_p.minor, 0);
+  assert_int_equal(b1->amount_p, 10851);
+  assert_int_equal(b1->paid_p, 3616);
+  assert_int_equal(b1->balance_p, 7235);
+  assert_int_equal(b2->amount_p, 5425);
+  assert_int_equal(b2->paid_p, 5425);
+  assert_int_equal(b2->balance_p, 0);
   assert_false(b2->open);
-  assert_int_equal(b3->amount_p.minor, 2170);
-  assert_int_equal(b3->paid_p.minor, 0);
-  assert_int_equal(b3->balance_p.minor, 2170);
+  assert_int_equal(b3->amount_p, 2170);
+  assert_int_equal(b3->paid_p, 0);
+  assert_int_equal(b3->balance_p, 2170);
   assert_int_equal(c.total_open_p.minor, 7235 + 2170);
   assert_int_equal(f->diags.errors, 0);
   dn_customer_facts_free(&c);
@@ -301,7 +301,7 @@ static void test_inverse_rate(void **state) {
   dn_customer_facts c;
   dn_facts_reader *r = read_first(f, NULL, &c);
   /* JPY 15000 / 150 = USD 100.00 */
-  assert_int_equal(c.invoices[0].balance_p.minor, 10000);
+  assert_int_equal(c.invoices[0].balance_p, 10000);
   dn_money out;
   assert_true(dn_facts_convert(r, (dn_money){.minor = 300, .cur = f->p.currency},
                                dn_currency_lookup("JPY", 3), &out));
@@ -327,9 +327,9 @@ static void test_rate_rule(void **state) {
   dn_customer_facts c;
   dn_facts_reader *r = read_first(f, NULL, &c);
   /* EUR: the direct 03-01 row (1.10), not the later inverse, not 03-11. */
-  assert_int_equal(inv(&c, "I1")->balance_p.minor, 11000);
+  assert_int_equal(inv(&c, "I1")->balance_p, 11000);
   /* GBP: no direct row by D, so the latest inverse (03-09, 0.5): 200.00. */
-  assert_int_equal(inv(&c, "I2")->balance_p.minor, 20000);
+  assert_int_equal(inv(&c, "I2")->balance_p, 20000);
   dn_customer_facts_free(&c);
   dn_facts_reader_close(r);
 }

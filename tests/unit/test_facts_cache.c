@@ -137,8 +137,8 @@ static void describe(char *out, size_t cap, const dn_customer_facts *c) {
     const dn_invoice_facts *f = &c->invoices[i];
     n += (size_t)snprintf(out + n, cap - n, " %s bal=%lld/%lld paid=%lld amt_p=%lld dpd=%d open=%d"
                                             " disp=%d prom=%d fxm=%d lastpay=%d",
-                          f->id, (long long)f->balance, (long long)f->balance_p.minor,
-                          (long long)f->paid, (long long)f->amount_p.minor, f->days_past_due, f->open,
+                          f->id, (long long)f->balance, (long long)f->balance_p,
+                          (long long)f->paid, (long long)f->amount_p, f->days_past_due, f->open,
                           f->disputed, f->promise_active, f->fx_missing, f->last_payment_date);
   }
   for (int32_t e = 0; e < c->nevents && n < cap; e++)

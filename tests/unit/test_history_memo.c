@@ -58,8 +58,8 @@ static int setup(void **state) {
     f->issue_date = f->due_date - 30;
     f->last_payment_date = DN_DATE_NONE;
     f->amount = f->balance = 120000;
-    f->amount_p = f->balance_p = (dn_money){120000, usd};
-    f->paid_p = (dn_money){0, usd};
+    f->amount_p = f->balance_p = 120000;
+    f->paid_p = 0;
     f->open = true;
   }
   *state = w;

@@ -6,8 +6,8 @@
  * invoice of three hand-made customers both ways: the status, the error
  * text and the value (type, missing flag, payload) must be the same.
  * The facts are chosen to reach the out-of-line paths: missing dates and
- * credit limit, a balance in another currency (compared with a USD
- * literal, the VM's conversion path: no rate, an error), attributes,
+ * credit limit, a customer's overdue total in another currency (compared
+ * with a USD literal, the VM's conversion path: no rate, an error), attributes,
  * NULL strings. Each customer is also decided (dn_engine_session_decide)
  * with and without the library over days past due spread across every
  * ladder. Then the library's refusals: another program, another
@@ -54,7 +54,10 @@ static void world_init(world *w) {
     c->credit_limit_p = k == 1 ? (dn_money){0, DN_CUR_NONE} : (dn_money){1000000 * (k + 1), cur("USD")};
     c->risk_score = k == 1 ? 0.45 : 0.3 * k + 0.1;
     c->total_open_p = (dn_money){900000 + 700000 * k, cur("USD")};
-    c->total_overdue_p = (dn_money){400000 * k, cur("USD")};
+    /* Another currency than the policy's (only a customer's money can be:
+     * an invoice's amounts are the policy's): compared with a USD literal
+     * or a USD field, the VM's conversion path (no rate: an error). */
+    c->total_overdue_p = (dn_money){400000 * k, k == 2 ? cur("EUR") : cur("USD")};
     c->open_invoices = NINV;
     c->overdue_invoices = k;
     c->oldest_days_past_due = 30 * k;
@@ -75,9 +78,9 @@ static void world_init(world *w) {
       f->due_date = w->as_of - f->days_past_due;
       f->issue_date = f->due_date - 30;
       f->last_payment_date = i == 1 ? f->due_date + 2 : DN_DATE_NONE;
-      f->balance_p = (dn_money){25000 + 60000 * i, foreign ? cur("EUR") : cur("USD")};
-      f->amount_p = (dn_money){90000, f->balance_p.cur};
-      f->paid_p = (dn_money){90000 - f->balance_p.minor, f->balance_p.cur};
+      f->balance_p = 25000 + 60000 * i;
+      f->amount_p = 90000;
+      f->paid_p = 90000 - f->balance_p;
       f->open = true;
       f->disputed = i == 0 && k == 1;
       f->promise_active = i == 2;

@@ -41,12 +41,12 @@ static void facts_init(fixture *f) {
   c->invoices = f->inv;
   c->ninvoices = 2;
   f->inv[0].id = "I1";
-  f->inv[0].balance_p = (dn_money){120000, usd()};
+  f->inv[0].balance_p = 120000;
   f->inv[0].due_date = dn_date_from_ymd(2026, 3, 3);
   f->inv[0].last_payment_date = DN_DATE_NONE;
   f->inv[0].days_past_due = 7;
   f->inv[1].id = "I2";
-  f->inv[1].balance_p = (dn_money){40000, usd()};
+  f->inv[1].balance_p = 40000;
   f->inv[1].due_date = dn_date_from_ymd(2026, 2, 1);
   f->inv[1].last_payment_date = dn_date_from_ymd(2026, 2, 20);
   f->inv[1].days_past_due = 37;
