@@ -80,9 +80,11 @@ static void write_table(const dn_level_row *r, const char *balance) {
   if (r->step) snprintf(where, sizeof where, "%s %s", r->escalation, r->step);
   else snprintf(where, sizeof where, "%s%s%s", r->escalation ? r->escalation : "",
                 r->escalation ? " " : "", r->status);
-  printf("%-12s %-14s %5d %14s %-3s  %-12s %-16s %-9s %s\n", r->customer, r->invoice,
-         r->days_past_due, balance, dn_currency_code(r->currency), r->segment ? r->segment : "-",
-         where, r->tone ? r->tone : "-", r->rules);
+  const char *seg = r->segment ? r->segment : "-", *tone = r->tone ? r->tone : "-";
+  printf("%-*s %-*s %5d %14s %-3s  %-*s %-*s %-*s %s\n", dn_cli_col(r->customer, 12), r->customer,
+         dn_cli_col(r->invoice, 14), r->invoice, r->days_past_due, balance,
+         dn_currency_code(r->currency), dn_cli_col(seg, 12), seg, dn_cli_col(where, 16), where,
+         dn_cli_col(tone, 9), tone, r->rules);
 }
 
 static int64_t *count_of(levels_out *o, const dn_level_row *r) {

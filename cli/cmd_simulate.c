@@ -170,7 +170,7 @@ static void print_workload(const dn_sim_summary *s) {
     const dn_sim_collector *c = &s->collectors[i];
     int32_t idx[SHOWN_BUSIEST];
     int32_t n = busiest(c, idx, SHOWN_BUSIEST);
-    printf("  %-20s %7lld %8.2f ", c->assignee, (long long)c->calls, days ? (double)c->calls / days : 0.0);
+    printf("  %-*s %7lld %8.2f ", dn_cli_col(c->assignee, 20), c->assignee, (long long)c->calls, days ? (double)c->calls / days : 0.0);
     for (int32_t k = 0; k < n; k++) {
       char d[11];
       dn_date_format(c->first_day + idx[k], d);
@@ -186,8 +186,9 @@ static void print_finals(const dn_sim_summary *s) {
     const dn_sim_final *f = &s->finals[i];
     char d[11];
     dn_date_format(f->as_of, d);
-    printf("  %s  %-12s %-12s %s %s", d, f->customer, f->invoice ? f->invoice : "-", f->rule ? f->rule : "",
-           f->step ? f->step : "");
+    const char *inv = f->invoice ? f->invoice : "-";
+    printf("  %s  %-*s %-*s %s %s", d, dn_cli_col(f->customer, 12), f->customer, dn_cli_col(inv, 12), inv,
+           f->rule ? f->rule : "", f->step ? f->step : "");
     if (f->target) printf(" (escalate \"%s\")", f->target);
     printf("\n");
   }

@@ -100,3 +100,10 @@ dn_status dn_cli_data_errors(dn_status st, int64_t errors, bool over_days) {
           over_days ? " on those days" : "");
   return DN_ERR_INPUT;
 }
+
+int dn_cli_col(const char *s, int width) {
+  int extra = 0; /* UTF-8 continuation bytes: bytes printf counts, no column */
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+    extra += (*p & 0xC0) == 0x80;
+  return width + extra;
+}

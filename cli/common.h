@@ -48,5 +48,10 @@ void dn_cli_print_diags(const dn_diags *d);
 void dn_cli_help(const char *text);
 /* Today's date in UTC, for defaults such as `ledger demo`. */
 dn_date dn_cli_today(void);
+/* The printf field width ("%-*s") that pads s to `width` characters in a
+ * text table: ids and names from a ledger or a policy may be UTF-8, and
+ * printf pads by bytes. Counts code points, so a double-width (East Asian)
+ * character still takes one column. s may be NULL (counted as ""). */
+int dn_cli_col(const char *s, int width);
 
 #endif

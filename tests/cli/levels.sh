@@ -51,6 +51,27 @@ expect_out "6 open invoice rows as of 2026-03-10" "table footer counts the rows"
 CHECKS=$((CHECKS + 1)); grep -Eq '^  dunning 15d +2$' "$WORK/out" || fail "two invoices at 15d"
 CHECKS=$((CHECKS + 1)); grep -Eq '^  paused +1$' "$WORK/out" || fail "one paused"
 
+# The table pads by characters, not bytes: a UTF-8 customer and invoice id
+# (Ç is two bytes, ä two) line up with ASCII ones.
+mk customers_u "id,name,tier,currency,credit_limit_minor,risk_score" \
+  "Ç3,Çelik,standard,USD,,0.1" "C4,Dane,standard,USD,,0.1"
+mk invoices_u "id,customer_id,number,issue_date,due_date,currency,amount" \
+  "Fä1,Ç3,7,2026-01-23,2026-02-22,USD,1200.00" "I7,C4,8,2026-01-23,2026-02-22,USD,1200.00"
+"$DUNLIN" ledger init "$WORK/utf8.ledger" >/dev/null
+"$DUNLIN" ledger import "$WORK/utf8.ledger" --customers "$WORK/customers_u.csv" \
+  --invoices "$WORK/invoices_u.csv" >/dev/null
+run_dunlin levels "$P" --ledger "$WORK/utf8.ledger" --as-of 2026-03-10
+expect_status 0 "table with UTF-8 ids"
+CHECKS=$((CHECKS + 1))
+python3 - "$WORK/out" <<'PY' || fail "UTF-8 ids pad to the same columns as ASCII ones"
+import sys
+rows = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if l[:2] in ("Ç3", "C4")]
+assert len(rows) == 2, rows
+# every column boundary (a space followed by a non-space) at the same character
+cols = [[i for i in range(1, len(r)) if r[i - 1] == " " and r[i] != " "] for r in rows]
+assert cols[0] == cols[1], cols
+PY
+
 # A week later I1 is 23 days past due (still 15d) and I2 is 4 (1d).
 run_dunlin levels "$P" --ledger "$L" --as-of 2026-03-17 --format csv --customer C1
 CHECKS=$((CHECKS + 1)); grep -q '^C1,I2,standard,dunning,due,1d,friendly,4,' "$WORK/out" || fail "I2 moves to 1d"
