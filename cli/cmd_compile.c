@@ -75,32 +75,30 @@ static bool may_write_output(const char *input, const char *output) {
   return false;
 }
 
-static int write_bytecode(const dn_program *p, const char *output) {
+/* Makes a file's bytes in memory: *buf (malloc'd, the caller frees). */
+typedef dn_status (*produce_fn)(const dn_program *p, uint8_t **buf, size_t *len, dn_diags *diags);
+
+/* The C source through a memory stream, so a failure leaves no half file. */
+static dn_status emit_c_text(const dn_program *p, uint8_t **buf, size_t *len, dn_diags *diags) {
+  char *text = NULL;
+  FILE *mem = open_memstream(&text, len);
+  dn_status st = mem ? dn_native_emit(p, mem, diags) : DN_ERR_INTERNAL;
+  if (mem && fclose(mem) != 0 && st == DN_OK) st = DN_ERR_INTERNAL;
+  *buf = (uint8_t *)text;
+  return st;
+}
+
+/* What produce makes, written to output whole or not at all. */
+static int write_produced(const dn_program *p, const char *output, produce_fn produce) {
   dn_diags diags;
   dn_diags_init(&diags, output, NULL, 0);
   uint8_t *buf = NULL;
   size_t len = 0;
-  dn_status st = dn_bc_write(p, &buf, &len, &diags);
+  dn_status st = produce(p, &buf, &len, &diags);
   int rc = st == DN_OK ? write_atomically(output, buf, len) : (int)st;
   dn_cli_print_diags(&diags);
   dn_diags_free(&diags);
   free(buf);
-  return rc;
-}
-
-/* The C source through a memory stream, so a failure leaves no half file. */
-static int write_c(const dn_program *p, const char *output) {
-  dn_diags diags;
-  dn_diags_init(&diags, output, NULL, 0);
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  dn_status st = mem ? dn_native_emit(p, mem, &diags) : DN_ERR_INTERNAL;
-  if (mem && fclose(mem) != 0 && st == DN_OK) st = DN_ERR_INTERNAL;
-  int rc = st == DN_OK ? write_atomically(output, (const uint8_t *)text, len) : (int)st;
-  dn_cli_print_diags(&diags);
-  dn_diags_free(&diags);
-  free(text);
   return rc;
 }
 
@@ -134,8 +132,8 @@ int dn_cmd_compile(int argc, char **argv) {
   dn_program *p;
   dn_status st = dn_cli_load_policy(pos[0], &p);
   if (st != DN_OK) return st;
-  int rc = output ? write_bytecode(p, output) : 0;
-  if (rc == 0 && emit_c) rc = write_c(p, emit_c);
+  int rc = output ? write_produced(p, output, dn_bc_write) : 0;
+  if (rc == 0 && emit_c) rc = write_produced(p, emit_c, emit_c_text);
   if (rc == 0 && native) rc = write_native(p, native);
   dn_program_free(p);
   return rc;
