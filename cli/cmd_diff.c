@@ -295,8 +295,9 @@ static void print_text(const report *r) {
   printf("\ncustomers with changes: %zu\n", r->ncust);
   if (r->ncust) printf("  %-20s %7s %7s %7s\n", "customer", "added", "removed", "changed");
   for (size_t i = 0; i < r->ncust && i < SHOWN_CUSTOMERS; i++)
-    printf("  %-*s %7lld %7lld %7lld\n", dn_cli_col(r->cust[i].customer, 20), r->cust[i].customer, (long long)r->cust[i].n[DN_DIFF_ADDED],
-           (long long)r->cust[i].n[DN_DIFF_REMOVED], (long long)r->cust[i].n[DN_DIFF_CHANGED]);
+    printf("  %-*s %7lld %7lld %7lld\n", dn_cli_col(r->cust[i].customer, 20), r->cust[i].customer,
+           (long long)r->cust[i].n[DN_DIFF_ADDED], (long long)r->cust[i].n[DN_DIFF_REMOVED],
+           (long long)r->cust[i].n[DN_DIFF_CHANGED]);
   if (r->ncust > SHOWN_CUSTOMERS) printf("  ... and %zu more\n", r->ncust - SHOWN_CUSTOMERS);
   if (r->counts[DN_DIFF_ADDED] + r->counts[DN_DIFF_REMOVED] + r->counts[DN_DIFF_CHANGED] == 0) return;
   printf("\nexamples (+ added, - removed, ~ changed)\n");

@@ -170,7 +170,8 @@ static void print_workload(const dn_sim_summary *s) {
     const dn_sim_collector *c = &s->collectors[i];
     int32_t idx[SHOWN_BUSIEST];
     int32_t n = busiest(c, idx, SHOWN_BUSIEST);
-    printf("  %-*s %7lld %8.2f ", dn_cli_col(c->assignee, 20), c->assignee, (long long)c->calls, days ? (double)c->calls / days : 0.0);
+    printf("  %-*s %7lld %8.2f ", dn_cli_col(c->assignee, 20), c->assignee, (long long)c->calls,
+           days ? (double)c->calls / days : 0.0);
     for (int32_t k = 0; k < n; k++) {
       char d[11];
       dn_date_format(c->first_day + idx[k], d);
