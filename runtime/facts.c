@@ -213,9 +213,13 @@ static int32_t cell_n(const mcell *c) { return (int32_t)(c->n_type >> 3); }
  * year's five million keys in 8 million slots, 64 MB, not 16 million).
  * Should the system hand out an address that uses those bits (a 57-bit
  * address space), the set drops its tags for good (plain) and compares
- * every probe. */
+ * every probe. Each slot's low 32 bits of hash are kept beside it (home):
+ * growing the set then moves slots without reading their texts, which in
+ * a large set are cache misses (rehashing them was 1.8 % of a 100k
+ * month), for 4 bytes a slot. */
 typedef struct text_set {
   uintptr_t *slot;
+  uint32_t *home;
   size_t n, cap;
   bool plain;
 } text_set;
@@ -326,7 +330,9 @@ void dn_facts_store_free(dn_facts_store *s) {
   free(s->fx_days);
   free(s->ids);
   free(s->pool.slot);
+  free(s->pool.home);
   free(s->keys.slot);
+  free(s->keys.home);
   dn_arena_free(&s->arena);
   free(s);
 }
@@ -407,19 +413,29 @@ static const char *slot_text(const text_set *t, uintptr_t v) {
   return (const char *)(t->plain ? v : v & TEXT_BITS);
 }
 
+/* Past 2^32 slots the kept hash bits no longer place a slot: beyond
+ * any ledger (a set of that size would hold 24 GB of keys). */
 static bool set_grow(text_set *t) {
   size_t cap = t->cap ? t->cap * 2 : 1024;
+  if (cap > (size_t)UINT32_MAX + 1) return false;
   uintptr_t *slot = calloc(cap, sizeof *slot);
-  if (!slot) return false;
+  uint32_t *home = calloc(cap, sizeof *home);
+  if (!slot || !home) {
+    free(slot);
+    free(home);
+    return false;
+  }
   for (size_t i = 0; i < t->cap; i++) {
     if (!t->slot[i]) continue;
-    const char *p = slot_text(t, t->slot[i]);
-    size_t j = text_hash(p, strlen(p)) & (cap - 1);
+    size_t j = t->home[i] & (cap - 1);
     while (slot[j]) j = (j + 1) & (cap - 1);
     slot[j] = t->slot[i];
+    home[j] = t->home[i];
   }
   free(t->slot);
+  free(t->home);
   t->slot = slot;
+  t->home = home;
   t->cap = cap;
   return true;
 }
@@ -453,6 +469,7 @@ static const char *set_add(dn_facts_store *s, text_set *t, const char *p, size_t
   if (!copy) return NULL;
   if (!t->plain && !taggable(copy)) set_untag(t);
   *slot = (uintptr_t)copy | tag_of(t, h);
+  t->home[slot - t->slot] = (uint32_t)h;
   t->n++;
   return copy;
 }

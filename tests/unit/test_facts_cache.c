@@ -289,8 +289,30 @@ static void two_readers_at_once(void **state) {
   dn_facts_store_free(store);
 }
 
+/* The store's key set grows from 1,024 slots by doubling, moving each
+ * key by the hash bits it kept: after thousands of keys every one is
+ * found and no other is. */
+static void keys_found_after_growth(void **state) {
+  fixture *f = *state;
+  dn_facts_store *store = NULL;
+  assert_int_equal(dn_facts_store_load(&f->l, f->p, &store, &f->diags), DN_OK);
+  char key[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(key, sizeof key, "grow-%d", i);
+    const char *v[8] = {key, "dun", "2d", "email", "firm", "scheduled", "[]", "2026-03-01"};
+    assert_true(dn_facts_store_add_history(store, NULL, v, 2));
+  }
+  for (int i = 0; i < 10000; i++) {
+    snprintf(key, sizeof key, "grow-%d", i);
+    if (dn_facts_store_has_key(store, key) != (i < 5000)) fail_msg("key %s", key);
+  }
+  assert_true(dn_facts_store_has_key(store, "ka")); /* loaded from the actions table */
+  dn_facts_store_free(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(keys_found_after_growth, setup, teardown),
       cmocka_unit_test_setup_teardown(store_reads_equal_sqlite_every_day, setup, teardown),
       cmocka_unit_test_setup_teardown(two_readers_at_once, setup, teardown),
   };
