@@ -406,9 +406,12 @@ static bool eval_priority(run_ctx *x, int32_t chunk, int32_t inv, double *out) {
 
 /* A run reads the history of every customer; a decision only of one
  * that a `once per` rule fires for, so it is read on demand there. */
+/* False when out of memory, or when the history holds more than a part
+ * can: that is reported as the customer's data error (x->cust_err). */
 static bool parse_history(run_ctx *x) {
   if (x->hist_ready) return true;
   x->hist_ready = dn_hist_load(&x->hist, x->c, x->o->history_memo, &x->scratch);
+  if (!x->hist_ready && x->hist.too_large[0]) history_too_large(x);
   return x->hist_ready;
 }
 
@@ -1507,11 +1510,7 @@ static dn_status begin_customer(run_ctx *x, dn_customer_facts *c, bool history, 
   if (!vec_grow((void **)&x->inv_err.items, &x->inv_err.cap, c->ninvoices + 1,
                 sizeof *x->inv_err.items))
     return oom(x);
-  if (history && !parse_history(x)) {
-    if (!x->hist.too_large[0]) return oom(x);
-    history_too_large(x);
-    return DN_OK;
-  }
+  if (history && !parse_history(x)) return x->cust_err ? DN_OK : oom(x);
   report_fx(x);
   dn_vm_begin_customer(x->vm, c, -1);
   choose_segment(x);
@@ -1643,8 +1642,7 @@ static bool decide_rules(run_ctx *x) {
       if (i >= 0 && (!x->c->invoices[i].open || x->inv_err.items[i])) continue;
       if (!rule_holds(x, r, i)) continue;
       if (r->once_per_days > 0 && !parse_history(x)) {
-        if (!x->hist.too_large[0]) return false;
-        history_too_large(x);
+        if (!x->cust_err) return false;
         continue;
       }
       if (once_blocked(x, r, i)) continue;

@@ -153,8 +153,9 @@ static dn_date text_date(const unsigned char *t, int n) {
 
 /* Per stream: how each column is read (T text, I int64, D double; a
  * text the store also keeps as A a date, C a currency code, R the row of
- * the invoice it names; P a text of a few values, a tier or a payment's
- * status, kept once in the pool), and the column compared with D (-1:
+ * the invoice it names; P a text of a few values, a customer's tier,
+ * country, time zone or language or a payment's status, kept once in
+ * the pool), and the column compared with D (-1:
  * none; `strict` for `<` rather than `<=`). */
 static const struct {
   const char *kinds;
@@ -417,7 +418,7 @@ static const char *slot_text(const text_set *t, uintptr_t v) {
  * any ledger (a set of that size would hold 24 GB of keys). */
 static bool set_grow(text_set *t) {
   size_t cap = t->cap ? t->cap * 2 : 1024;
-  if (cap > (size_t)UINT32_MAX + 1) return false;
+  if ((uint64_t)cap > (uint64_t)UINT32_MAX + 1) return false;
   uintptr_t *slot = calloc(cap, sizeof *slot);
   uint32_t *home = calloc(cap, sizeof *home);
   if (!slot || !home) {
